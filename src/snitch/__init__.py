@@ -1,0 +1,3 @@
+"""snitch: checks that a model repository follows the Model Standards."""
+
+__version__ = "1.0.0"

@@ -1,0 +1,59 @@
+"""Standard 2 — Project layout: the required files exist, and datasets/ and weights/ stay out of git."""
+
+import pytest
+
+from snitch.gitinfo import GitUnavailable
+from snitch.violation import Violation
+
+REQUIRED_FILES = (
+    "README.md", ".gitlab-ci.yml", "model.py", "train.py", "evaluate.py", "serve.py",
+    "openapi.yaml", "requirements.txt", "Dockerfile",
+)
+UNTRACKED_FOLDERS = ("datasets", "weights")
+IGNORE_LINES = {"{0}", "{0}/", "/{0}", "/{0}/", "{0}/*", "/{0}/*", "{0}/**", "/{0}/**"}
+
+
+def git_repository(project):
+    try:
+        return project.git()
+    except GitUnavailable:
+        pytest.skip("git is not installed, so what git ignores and tracks cannot be checked")
+
+
+def test_required_files_exist(project):
+    missing = [name for name in REQUIRED_FILES if not project.exists(name)]
+    if not (project.root / "tests").is_dir():
+        missing.append("tests/")
+    if missing:
+        raise Violation(".", f"missing: {', '.join(missing)}")
+
+
+def test_datasets_and_weights_are_gitignored(project):
+    repository = git_repository(project)
+    if repository is not None:
+        not_ignored = [f"{folder}/" for folder in UNTRACKED_FOLDERS if not repository.ignored(f"{folder}/any-file")]
+    else:  # outside git, read .gitignore itself
+        text = project.text(".gitignore") if project.exists(".gitignore") else ""
+        lines = {line.strip() for line in text.splitlines()}
+        not_ignored = [
+            f"{folder}/"
+            for folder in UNTRACKED_FOLDERS
+            if not lines & {pattern.format(folder) for pattern in IGNORE_LINES}
+        ]
+    if not_ignored:
+        raise Violation(".gitignore", f"git does not ignore {' and '.join(not_ignored)}")
+
+
+def test_nothing_tracked_under_datasets_or_weights(project):
+    repository = git_repository(project)
+    if repository is None:
+        pytest.skip(f"{project.root} is not in a git repository, so nothing is tracked")
+    tracked = [
+        path
+        for folder in UNTRACKED_FOLDERS
+        for path in repository.tracked_under(folder)
+        if not path.endswith("/.gitkeep")
+    ]
+    if tracked:
+        shown = ", ".join(tracked[:5]) + (f" and {len(tracked) - 5} more" if len(tracked) > 5 else "")
+        raise Violation("datasets/, weights/", f"git tracks {shown}")

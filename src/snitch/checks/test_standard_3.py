@@ -1,0 +1,46 @@
+"""Standard 3 — README: links to every resource an engineer needs, well formed, no placeholders."""
+
+import re
+
+from snitch import readme
+from snitch.violation import Violation
+
+README = "README.md"
+
+
+def test_readme_links_every_resource(project, parameters):
+    links = readme.links(project.text(README))
+    missing = [
+        resource
+        for resource, pattern in parameters["readme_links"].items()
+        if not any(
+            re.search(pattern, link.context, re.IGNORECASE) and readme.is_absolute(link.url) for link in links
+        )
+    ]
+    if missing:
+        raise Violation(
+            README,
+            f"no link to: {', '.join(missing)}",
+            detail="each resource needs a line that names it and holds its link, e.g. "
+            "`- Logs: [Datadog](https://app.datadoghq.com/logs?query=service:<model>)`",
+        )
+
+
+def test_readme_links_are_well_formed(project):
+    broken = [
+        f"line {link.line}: {link.url} {reason}"
+        for link in readme.links(project.text(README))
+        if readme.is_absolute(link.url) and (reason := readme.malformed_reason(link.url))
+    ]
+    if broken:
+        raise Violation(README, f"{len(broken)} malformed link(s)", detail="\n".join(broken))
+
+
+def test_readme_has_no_placeholders(project):
+    found = readme.placeholders(project.text(README))
+    if found:
+        raise Violation(
+            README,
+            f"{len(found)} unfilled placeholder(s)",
+            detail="\n".join(f"line {line}: {text}" for line, text in found[:10]),
+        )

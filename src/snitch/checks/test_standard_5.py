@@ -1,0 +1,55 @@
+"""Standard 5 — Pinned dependencies: requirements.txt pins everything exactly, kserve and ddtrace
+included, and the kserve pin has the API serve.py uses."""
+
+from packaging.version import Version
+
+from snitch.violation import Violation
+
+REQUIREMENTS = "requirements.txt"
+MODEL_CLASS_SINCE = Version("0.8")  # kserve renamed KFModel to Model in 0.8.0
+
+
+def listed(lines) -> str:
+    return "\n".join(f"line {line.number}: {line.text}" for line in lines)
+
+
+def test_requirements_are_valid(project):
+    invalid = [line for line in project.requirements() if line.problem]
+    if invalid:
+        raise Violation(
+            REQUIREMENTS,
+            f"{len(invalid)} line(s) are not plain requirements",
+            detail="\n".join(f"line {line.number}: `{line.text}` {line.problem}" for line in invalid),
+        )
+
+
+def test_requirements_are_pinned_exactly(project):
+    loose = [line for line in project.requirements() if line.requirement and not line.pinned]
+    if loose:
+        raise Violation(REQUIREMENTS, f"{len(loose)} requirement(s) are not pinned with ==", detail=listed(loose))
+
+
+def test_kserve_and_ddtrace_are_pinned(project):
+    serving_library = project.serving_pin()
+    uses_kfserving = serving_library is not None and serving_library.name == "kfserving"
+    wanted = ("kfserving" if uses_kfserving else "kserve", "ddtrace")
+    pinned = {line.name for line in project.requirements() if line.pinned}
+    missing = [name for name in wanted if name not in pinned]
+    if missing:
+        raise Violation(REQUIREMENTS, f"{' and '.join(missing)} not pinned with ==")
+
+
+def test_kserve_version_matches_serving_api(project):
+    apis = {cls.api for cls in project.serving().classes}
+    pin = project.serving_pin()
+    if not apis or pin is None or pin.pinned_version is None:
+        raise Violation(
+            REQUIREMENTS,
+            "cannot tell which serving API the pinned version has: "
+            + ("serve.py has no serving class" if not apis else "the serving library is not pinned with =="),
+        )
+    version = pin.pinned_version
+    if "kserve.Model" in apis and version < MODEL_CLASS_SINCE:
+        raise Violation(REQUIREMENTS, f"serve.py uses kserve.Model, which kserve=={version} does not have (added in 0.8)")
+    if "kserve.KFModel" in apis and version >= MODEL_CLASS_SINCE:
+        raise Violation(REQUIREMENTS, f"serve.py uses kserve.KFModel, which kserve=={version} no longer has (renamed Model in 0.8)")

@@ -1,0 +1,81 @@
+"""Standard 7 — API contract: openapi.yaml is valid OpenAPI 3 and describes the inference and
+health endpoints the KServe server really exposes for this model."""
+
+import re
+
+from snitch import openapi, readme
+from snitch.violation import Violation
+
+OPENAPI = "openapi.yaml"
+# KServe's routes; {name} is a path parameter or the literal model name.
+INFERENCE_ROUTES = (r"/v1/models/{name}:predict", r"/v2/models/{name}/infer")
+LIVENESS_ROUTES = (r"/v2/health/live",)
+READINESS_ROUTES = (r"/v2/health/ready", r"/v2/models/{name}/ready")
+
+
+def document(project) -> dict:
+    return project.yaml_mapping(OPENAPI)
+
+
+def operations(project) -> dict[str, set[str]]:
+    paths = document(project).get("paths")
+    if not isinstance(paths, dict):
+        raise Violation(OPENAPI, "has no `paths` mapping")
+    return {
+        str(path): {str(method).lower() for method in (item or {})} if isinstance(item, dict) else set()
+        for path, item in paths.items()
+    }
+
+
+def route_pattern(route: str, model: str) -> re.Pattern:
+    name = rf"(\{{[A-Za-z_][A-Za-z0-9_]*\}}|{re.escape(model)})"
+    return re.compile("^" + re.escape(route).replace(re.escape("{name}"), name) + "$")
+
+
+def served(project, routes, method: str) -> list[str]:
+    patterns = [route_pattern(route, project.model) for route in routes]
+    return [
+        path
+        for path, methods in operations(project).items()
+        if method in methods and any(pattern.match(path) for pattern in patterns)
+    ]
+
+
+def test_openapi_is_valid_openapi3(project):
+    found = openapi.problems(document(project))
+    if found:
+        raise Violation(OPENAPI, f"is not a valid OpenAPI 3 document ({len(found)} problem(s))", detail="\n".join(found[:10]))
+
+
+def test_openapi_info_is_filled(project):
+    info = document(project).get("info")
+    info = info if isinstance(info, dict) else {}
+    unfilled = []
+    for key in ("title", "description"):
+        value = info.get(key)
+        if not isinstance(value, str) or not value.strip():
+            unfilled.append(f"info.{key} is empty")
+        elif readme.placeholders(value):
+            unfilled.append(f"info.{key} holds a placeholder ({readme.placeholders(value)[0][1]})")
+    if unfilled:
+        raise Violation(OPENAPI, "; ".join(unfilled))
+
+
+def test_openapi_describes_inference_endpoints(project):
+    if not served(project, INFERENCE_ROUTES, "post"):
+        other_models = [path for path in operations(project) if "/models/" in path]
+        hint = f" (model paths present: {', '.join(other_models[:4])})" if other_models else ""
+        raise Violation(
+            OPENAPI,
+            f"no POST /v1/models/<name>:predict or /v2/models/<name>/infer for model {project.model!r}{hint}",
+        )
+
+
+def test_openapi_describes_health_endpoints(project):
+    missing = []
+    if not served(project, LIVENESS_ROUTES, "get"):
+        missing.append("GET /v2/health/live")
+    if not served(project, READINESS_ROUTES, "get"):
+        missing.append("GET /v2/health/ready (or /v2/models/<name>/ready)")
+    if missing:
+        raise Violation(OPENAPI, f"no {' and no '.join(missing)}")

@@ -1,0 +1,41 @@
+"""Standard 9 — Shared pipeline: .gitlab-ci.yml includes the Model Promotion Pipeline at a pinned
+tag and does not redefine its protected jobs."""
+
+import re
+
+from snitch import gitlab_ci
+from snitch.violation import Violation
+
+CI = ".gitlab-ci.yml"
+
+
+def shared_include(project, parameters) -> dict:
+    document = project.yaml_mapping(CI)
+    include = gitlab_ci.pipeline_include(document, parameters["pipeline_project"], parameters["pipeline_file"])
+    if include is None:
+        present = [
+            entry.get("project") or entry.get("local") or entry.get("remote") or entry.get("component") or str(entry)
+            if isinstance(entry, dict) else str(entry)
+            for entry in gitlab_ci.includes(document)
+        ]
+        raise Violation(CI, f"does not include the shared pipeline (includes: {', '.join(map(str, present)) or 'none'})")
+    return include
+
+
+def test_gitlab_ci_includes_shared_pipeline(project, parameters):
+    shared_include(project, parameters)
+
+
+def test_shared_pipeline_ref_is_pinned_tag(project, parameters):
+    ref = shared_include(project, parameters).get("ref")
+    if ref is None:
+        raise Violation(CI, "the shared pipeline include has no `ref`, so it follows the default branch")
+    if not re.match(parameters["pipeline_ref_pattern"], str(ref)):
+        raise Violation(CI, f"the shared pipeline is included at ref {ref!r}, which is not a release tag")
+
+
+def test_protected_jobs_not_redefined(project, parameters):
+    jobs = set(gitlab_ci.jobs(project.yaml_mapping(CI)))
+    redefined = [job for job in parameters["protected_jobs"] if job in jobs]
+    if redefined:
+        raise Violation(CI, f"redefines the shared pipeline's job(s): {', '.join(redefined)}")

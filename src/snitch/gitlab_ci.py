@@ -1,0 +1,51 @@
+"""The parts of a project's .gitlab-ci.yml the standards care about."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# Keys at the top of .gitlab-ci.yml that configure the pipeline rather than define a job.
+GLOBAL_KEYWORDS = {
+    "default", "include", "stages", "variables", "workflow", "image", "services", "cache",
+    "before_script", "after_script", "spec", "pages",
+}
+
+
+@dataclass(frozen=True)
+class Setting:
+    value: object
+    where: str  # how the project declared it, for messages
+
+
+def includes(document: dict) -> list:
+    entries = document.get("include", [])
+    return entries if isinstance(entries, list) else [entries]
+
+
+def pipeline_include(document: dict, project: str, file: str) -> dict | None:
+    """The include entry that brings in the shared pipeline, if any."""
+    for entry in includes(document):
+        if isinstance(entry, dict) and entry.get("project") == project:
+            files = entry.get("file")
+            if file in (files if isinstance(files, list) else [files]):
+                return entry
+    return None
+
+
+def setting(document: dict, input_name: str, variable: str) -> Setting | None:
+    """A value given to the shared pipeline as an include input, or as a top-level variable."""
+    for entry in includes(document):
+        inputs = entry.get("inputs") if isinstance(entry, dict) else None
+        if isinstance(inputs, dict) and input_name in inputs:
+            return Setting(inputs[input_name], f"include input `{input_name}`")
+    variables = document.get("variables")
+    if isinstance(variables, dict) and variable in variables:
+        value = variables[variable]
+        if isinstance(value, dict):  # the long form {value: ..., description: ...}
+            value = value.get("value")
+        return Setting(value, f"variable `{variable}`")
+    return None
+
+
+def jobs(document: dict) -> list[str]:
+    return [key for key in document if isinstance(key, str) and key not in GLOBAL_KEYWORDS and not key.startswith(".")]

@@ -1,0 +1,168 @@
+"""The checked project, read once: every file is read and parsed at most once per run and shared
+by all checks. Nothing here imports or executes the project's code."""
+
+from __future__ import annotations
+
+import ast
+import functools
+from pathlib import Path
+
+from snitch import dockerfile, requirements, serving
+from snitch.safe_yaml import YamlProblem, load_documents
+from snitch.violation import FileProblem
+
+# No file a standard looks at is legitimately this large; refuse rather than read 50 MB into memory.
+MAX_FILE_BYTES = 2 * 1024 * 1024
+
+
+def _memoised(method):
+    """Cache a reader's result, or the FileProblem it raised, per project and arguments."""
+
+    @functools.wraps(method)
+    def reader(self, *args):
+        key = (method.__name__, *args)
+        if key not in self._cache:
+            try:
+                self._cache[key] = (True, method(self, *args))
+            except FileProblem as problem:
+                self._cache[key] = (False, problem)
+        ok, value = self._cache[key]
+        if not ok:
+            raise value
+        return value
+
+    return reader
+
+
+class Project:
+    def __init__(self, root: Path, model: str):
+        self.root = root.resolve()
+        self.model = model
+        self._cache: dict = {}
+
+    def locate(self, relative: str) -> Path | None:
+        """The file's path if it exists inside the project, None if it does not exist.
+
+        A symlink that leads outside the project is a FileProblem: following it would let a
+        repository make snitch read (and report) files that are not part of it."""
+        path = self.root / relative
+        if not path.exists() and not path.is_symlink():
+            return None
+        resolved = path.resolve()
+        if not resolved.is_relative_to(self.root):
+            raise FileProblem(
+                relative,
+                f"is a symlink that points outside the project (to {resolved})",
+                "every file a standard looks at lives inside the project",
+                f"replace the symlink with the real file: `cp --remove-destination {resolved} {relative}`",
+            )
+        if not resolved.exists():
+            raise FileProblem(
+                relative, "is a broken symlink", "an existing file", f"restore its target or replace {relative}"
+            )
+        return resolved
+
+    def exists(self, relative: str) -> bool:
+        try:
+            return self.locate(relative) is not None
+        except FileProblem:
+            return True  # it is there; the check that reads it reports the problem
+
+    @_memoised
+    def text(self, relative: str) -> str:
+        path = self.locate(relative)
+        if path is None:
+            raise FileProblem(
+                relative,
+                "does not exist",
+                f"the project has {relative} (standard 2 lists the required files)",
+                f"create {relative}; a freshly rendered model-project-template project has a working one",
+            )
+        if not path.is_file():
+            raise FileProblem(relative, "is not a regular file", "a text file", f"replace {relative} with a file")
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise FileProblem(
+                relative,
+                f"is {size / 1024 / 1024:.1f} MiB, too large to be a source file",
+                f"a text file under {MAX_FILE_BYTES // 1024 // 1024} MiB",
+                f"keep {relative} small; large data belongs in S3, not in the repository",
+            )
+        data = path.read_bytes()
+        if b"\0" in data:
+            raise FileProblem(relative, "is a binary file", "a UTF-8 text file", f"replace {relative} with its text")
+        try:
+            return data.decode("utf-8")
+        except UnicodeDecodeError as error:
+            line = data[: error.start].count(b"\n") + 1
+            raise FileProblem(
+                relative,
+                f"is not valid UTF-8 (byte {error.start}, line {line})",
+                "a UTF-8 text file",
+                f"re-save {relative} as UTF-8, for example `iconv -f latin1 -t utf-8`",
+            ) from None
+
+    @_memoised
+    def python(self, relative: str) -> ast.Module:
+        source = self.text(relative)
+        try:
+            return ast.parse(source, filename=relative)
+        except SyntaxError as error:
+            raise FileProblem(
+                relative,
+                f"has a syntax error at line {error.lineno}: {error.msg}",
+                "valid Python",
+                f"fix the syntax error (`python -m py_compile {relative}` shows it)",
+            ) from None
+        except (ValueError, RecursionError) as error:
+            raise FileProblem(relative, f"cannot be parsed: {error}", "valid Python", "fix the file") from None
+
+    @_memoised
+    def yaml(self, relative: str):
+        """The file's main document: the last one, since GitLab puts a `spec:` header document first."""
+        try:
+            documents = load_documents(self.text(relative))
+        except YamlProblem as problem:
+            raise FileProblem(relative, str(problem), "valid, plain YAML", f"correct {relative}") from None
+        return documents[-1] if documents else None
+
+    def yaml_mapping(self, relative: str) -> dict:
+        document = self.yaml(relative)
+        if not isinstance(document, dict):
+            raise FileProblem(
+                relative,
+                f"holds a YAML {type(document).__name__}, not a mapping",
+                "a YAML mapping at the top level",
+                f"correct {relative}",
+            )
+        return document
+
+    @_memoised
+    def serving(self) -> serving.ServeAnalysis:
+        return serving.analyse(self.python("serve.py"))
+
+    @_memoised
+    def requirements(self) -> list[requirements.Line]:
+        return requirements.parse(self.text("requirements.txt"))
+
+    def serving_pin(self) -> requirements.Line | None:
+        """The requirements line of the serving library serve.py uses (kfserving or kserve)."""
+        uses_kfserving = any(cls.api == "kfserving.KFModel" for cls in self.serving().classes)
+        wanted = "kfserving" if uses_kfserving else "kserve"
+        return next((line for line in self.requirements() if line.name == wanted), None)
+
+    @_memoised
+    def dockerfile(self) -> dockerfile.FinalStage:
+        try:
+            return dockerfile.final_stage(self.text("Dockerfile"))
+        except dockerfile.DockerfileProblem as problem:
+            raise FileProblem(
+                "Dockerfile", str(problem), "a Dockerfile that `buildah build` accepts", "correct the Dockerfile"
+            ) from None
+
+    @_memoised
+    def git(self):
+        """The project's git repository (GitInfo), or None outside one."""
+        from snitch.gitinfo import open_repository
+
+        return open_repository(self.root)

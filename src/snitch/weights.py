@@ -1,0 +1,41 @@
+"""Weights URIs of standard 1: s3://<bucket>/<project>/models/<UTC ISO-8601 timestamp>."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+_URI = re.compile(r"^s3://(?P<bucket>[^/\s]+)/(?P<project>[^/\s]+)/models/(?P<timestamp>[^/\s]+)/?$")
+_TIMESTAMP_FORMATS = ("%Y%m%dT%H%M%SZ", "%Y-%m-%dT%H:%M:%SZ", "%Y%m%dT%H%M%S.%fZ", "%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+@dataclass(frozen=True)
+class WeightsUri:
+    bucket: str
+    project: str
+    timestamp: str
+
+    @property
+    def prefix(self) -> str:
+        """The S3 key prefix that holds the weights, with a trailing slash."""
+        return f"{self.project}/models/{self.timestamp}/"
+
+    def __str__(self) -> str:
+        return f"s3://{self.bucket}/{self.project}/models/{self.timestamp}"
+
+
+def parse_uri(uri: str) -> WeightsUri | None:
+    """The URI's parts, or None when it does not have the standard's shape."""
+    match = _URI.match(uri.strip())
+    return WeightsUri(**match.groupdict()) if match else None
+
+
+def parse_timestamp(timestamp: str) -> datetime | None:
+    """The UTC datetime of a basic or extended ISO-8601 timestamp ending in Z, else None."""
+    for layout in _TIMESTAMP_FORMATS:
+        try:
+            return datetime.strptime(timestamp, layout).replace(tzinfo=timezone.utc)
+        except ValueError:
+            continue
+    return None
