@@ -139,13 +139,13 @@ def _run(model, path, standards, output_format, junitxml, image, selected, onlin
         # These two call gc.collect() several times per session: a fifth of snitch's run time.
         "-p", "no:unraisableexception",
         "-p", "no:threadexception",
-        "-rfEs",  # the summary names every failure, and says why each skipped check was skipped
     ]
     if junitxml:
         args.append(f"--junitxml={Path(junitxml).resolve()}")
     if output_format == "json":
         args += ["-p", "no:terminal"]
     else:
+        args.append("-rfEs")  # the summary names every failure, and says why each skipped check was skipped
         source = f"Model Standards version {standards.version} from {standards.source}"
         if standards.config:
             source += f" with parameters from {standards.config}"

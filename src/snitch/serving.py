@@ -94,9 +94,16 @@ def _serving_classes(tree: ast.Module, aliases: dict[str, str]) -> tuple[list[Se
                     changed = True
                     break
     by_name = {cls.name: cls for cls in definitions}
+    # A base class that another serving class extends is not served itself: check the leaves.
+    extended = {
+        ancestor.name
+        for cls in definitions
+        if cls.name in api_of
+        for ancestor in _in_file_ancestry(cls, by_name, aliases)[1:]
+    }
     serving = []
     for cls in definitions:
-        if cls.name not in api_of:
+        if cls.name not in api_of or cls.name in extended:
             continue
         methods: dict = {}
         for ancestor in _in_file_ancestry(cls, by_name, aliases):

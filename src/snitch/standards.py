@@ -22,7 +22,7 @@ _CHECK_HEADING = re.compile(r"^### (test_\w+)$", re.MULTILINE)
 _VERSION_LINE = re.compile(r"^Standards version: (\S+)$", re.MULTILINE)
 _PARAMETERS_BLOCK = re.compile(r"^## Parameters\n.*?^```yaml\n(.*?)^```", re.MULTILINE | re.DOTALL)
 _RATIONALE = re.compile(r"\*\*Rationale\.\*\*\s+(.*?)(?=^### |\Z)", re.MULTILINE | re.DOTALL)
-_FIELD = re.compile(r"^(Expected|Fix): (.*?)(?=^\w+: |\Z)", re.MULTILINE | re.DOTALL)
+_FIELD = re.compile(r"^(Expected|Fix): (.*?)(?=^(?:Expected|Fix): |\Z)", re.MULTILINE | re.DOTALL)
 
 
 class StandardsError(Exception):

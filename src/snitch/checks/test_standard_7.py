@@ -63,8 +63,8 @@ def test_openapi_info_is_filled(project):
 
 def test_openapi_describes_inference_endpoints(project):
     if not served(project, INFERENCE_ROUTES, "post"):
-        other_models = [path for path in operations(project) if "/models/" in path]
-        hint = f" (model paths present: {', '.join(other_models[:4])})" if other_models else ""
+        elsewhere = [path for path in operations(project) if path.endswith((":predict", "/infer"))]
+        hint = f" (inference paths present: {', '.join(elsewhere[:4])})" if elsewhere else ""
         raise Violation(
             OPENAPI,
             f"no POST /v1/models/<name>:predict or /v2/models/<name>/infer for model {project.model!r}{hint}",

@@ -1,0 +1,5 @@
+import sys
+
+from snitch.pipeline.cli import main
+
+sys.exit(main())

@@ -1,0 +1,174 @@
+"""Daemonless image build (buildah) with the labels of Model Standard 6, and the image check."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+
+from snitch.pipeline import settings
+from snitch.pipeline.errors import CommandFailed, PipelineError
+from snitch.pipeline.manifest import check_digest, check_repository
+
+_CONTINUATION = re.compile(r"[ \t]*\\[ \t]*\n[ \t]*")
+_INSTRUCTION = re.compile(r"^\s*([A-Za-z]+)\b(.*)$", re.DOTALL)
+
+
+def dockerfile_instructions(text: str) -> list[tuple[str, str]]:
+    """(INSTRUCTION, arguments) pairs, continuation lines joined, comments dropped."""
+    lines = [line for line in text.splitlines() if not line.lstrip().startswith("#")]
+    joined = _CONTINUATION.sub(" ", "\n".join(lines) + "\n")
+    result = []
+    for line in joined.splitlines():
+        match = _INSTRUCTION.match(line)
+        if match and line.strip():
+            result.append((match[1].upper(), match[2].strip()))
+    return result
+
+
+def labels_only_dockerfile(text: str) -> str:
+    """A FROM-scratch Dockerfile with the final stage's ARG and LABEL lines of `text`.
+
+    Offline there is no registry to pull the real base image from; this image carries exactly
+    the labels the real one would, so the label check (Model Standard 6) runs on a real build."""
+    instructions = dockerfile_instructions(text)
+    starts = [index for index, (name, _) in enumerate(instructions) if name == "FROM"]
+    if not starts:
+        raise PipelineError("the Dockerfile has no FROM instruction")
+    final = instructions[starts[-1] + 1:]
+    kept = [f"{name} {arguments}" for name, arguments in final if name in ("ARG", "LABEL")]
+    if not any(line.startswith("LABEL") for line in kept):
+        raise PipelineError("the Dockerfile's final stage sets no LABEL (Model Standard 6)")
+    return "FROM scratch\n" + "\n".join(kept) + "\n"
+
+
+def build_metadata(environ=None) -> dict[str, str]:
+    """The build args of Model Standard 6, from CI variables."""
+    env = environ if environ is not None else os.environ
+    return {
+        "VERSION": settings.version_from_ci(env),
+        "BUILD_DATE": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "VCS_REF": settings.get("CI_COMMIT_SHA", required=True, environ=env),
+        "VCS_URL": settings.get("CI_PROJECT_URL", required=True, environ=env),
+    }
+
+
+# Labels the pipeline sets itself from CI facts (they override stale literals in a Dockerfile).
+PIPELINE_LABELS = {
+    "version": "VERSION",
+    "org.label-schema.version": "VERSION",
+    "org.label-schema.build-date": "BUILD_DATE",
+    "org.label-schema.vcs-ref": "VCS_REF",
+    "org.label-schema.vcs-url": "VCS_URL",
+}
+
+
+def _buildah() -> list[str]:
+    found = shutil.which(os.environ.get("BUILDAH", "buildah"))
+    if not found:
+        raise PipelineError("buildah was not found on PATH; the build job needs an image with buildah (the `build_image` input)")
+    command = [found]
+    root = os.environ.get("SNITCH_BUILDAH_ROOT", "").strip()
+    if root:
+        command += ["--root", f"{root}/storage", "--runroot", f"{root}/run"]
+    return command + ["--storage-driver", os.environ.get("STORAGE_DRIVER", "vfs") or "vfs"]
+
+
+def _run(command: list[str], what: str, input_text: str | None = None, echo: bool = True) -> str:
+    print("$ " + " ".join(command), flush=True)
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, input=input_text)
+    except OSError as error:
+        raise CommandFailed(f"{what} could not run: {error}") from None
+    if done.stdout and echo:
+        print(done.stdout, end="" if done.stdout.endswith("\n") else "\n")
+    if done.returncode != 0:
+        raise CommandFailed(f"{what} failed (exit {done.returncode}): {done.stderr.strip()[-2000:]}")
+    return done.stdout
+
+
+def build(context: Path, dockerfile: str, labels_only: bool, push: str | None, output_dir: Path) -> dict[str, str]:
+    """Build, push and describe the image; returns the dotenv facts written to build.env."""
+    repository = check_repository(settings.get("IMAGE_REPOSITORY", required=True))
+    metadata = build_metadata()
+    tag = re.sub(r"[^A-Za-z0-9_.-]", "-", metadata["VERSION"])[:128]
+    reference = f"{repository}:{tag}"
+    dockerfile_path = context / dockerfile
+    if not dockerfile_path.is_file():
+        raise PipelineError(f"{dockerfile_path} does not exist; the build job builds the project's Dockerfile")
+    output_dir.mkdir(parents=True, exist_ok=True)
+    if labels_only:
+        derived = output_dir / "Dockerfile.labels-only"
+        derived.write_text(labels_only_dockerfile(dockerfile_path.read_text(encoding="utf-8")), encoding="utf-8")
+        dockerfile_path = derived
+    command = [*_buildah(), "build", "--isolation", os.environ.get("BUILDAH_ISOLATION", "chroot") or "chroot",
+               "-f", str(dockerfile_path), "-t", reference]
+    for name, value in metadata.items():
+        command += ["--build-arg", f"{name}={value}"]
+    for label, name in PIPELINE_LABELS.items():
+        command += ["--label", f"{label}={metadata[name]}"]
+    _run([*command, str(context)], "buildah build")
+
+    destination = push or settings.get("SNITCH_IMAGE_PUSH") or f"docker://{reference}"
+    if destination.startswith("oci:"):
+        layout = destination[4:].split(":", 1)[0]
+        destination = f"oci:{Path(layout).resolve()}:{tag}"
+        source = destination
+    elif destination.startswith("docker://"):
+        source = None
+        user, password = os.environ.get("CI_REGISTRY_USER", ""), os.environ.get("CI_REGISTRY_PASSWORD", "")
+        registry = os.environ.get("CI_REGISTRY", "")
+        if user and password and registry:
+            _run([*_buildah(), "login", "--username", user, "--password-stdin", registry], "buildah login", password)
+    else:
+        raise PipelineError(f"SNITCH_IMAGE_PUSH {destination!r} must start with docker:// or oci:")
+    digest_file = output_dir / "image.digest"
+    _run([*_buildah(), "push", "--digestfile", str(digest_file), reference, destination], "buildah push")
+    digest = check_digest(digest_file.read_text(encoding="utf-8").strip())
+    inspect = _run([*_buildah(), "inspect", "--type", "image", reference], "buildah inspect", echo=False)
+    (output_dir / "image-inspect.json").write_text(inspect, encoding="utf-8")
+    facts = {
+        "IMAGE_REPOSITORY": repository,
+        "IMAGE_TAG": tag,
+        "IMAGE_VERSION": metadata["VERSION"],
+        "IMAGE_DIGEST": digest,
+        "IMAGE_REF": f"{repository}@{digest}",
+        "IMAGE_SOURCE": source or f"docker://{repository}@{digest}",
+        "IMAGE_BUILD_DATE": metadata["BUILD_DATE"],
+    }
+    (Path("build.env")).write_text("".join(f"{key}={value}\n" for key, value in facts.items()), encoding="utf-8")
+    print(f"built {reference} -> {facts['IMAGE_REF']}")
+    return facts
+
+
+def snitch_command() -> list[str]:
+    found = shutil.which("snitch")
+    return [found] if found else [sys.executable, "-c", "import sys; from snitch.cli import main; sys.exit(main())"]
+
+
+def check_image(model: str, source: str, junitxml: str | None, project: Path) -> int:
+    """Run snitch's standard 6 on the built image; returns snitch's exit status."""
+    if not source:
+        raise PipelineError("no built image to check: IMAGE_SOURCE comes from the build job's build.env")
+    if source.startswith("docker://"):
+        skopeo = shutil.which("skopeo")
+        if not skopeo:
+            raise PipelineError("skopeo is needed to read a registry image's labels; use a `build_image` with skopeo")
+        config = _run([skopeo, "inspect", "--config", source], "skopeo inspect --config")
+        target = Path("image-config.json")
+        target.write_text(config, encoding="utf-8")
+        try:
+            json.loads(config)
+        except ValueError:
+            raise CommandFailed(f"skopeo inspect --config {source} did not print JSON") from None
+        source = str(target)
+    command = [*snitch_command(), "-n", model, "-p", str(project), "--image", source, "-s", "6"]
+    if junitxml:
+        command += ["--junitxml", junitxml]
+    print("$ " + " ".join(command), flush=True)
+    return subprocess.run(command).returncode

@@ -1,0 +1,177 @@
+"""Promotion: render → validate → kubectl apply → promotion record; and rollback."""
+
+from __future__ import annotations
+
+import copy
+import os
+from pathlib import Path
+
+import yaml
+
+from snitch.pipeline import kube, records, settings
+from snitch.pipeline.errors import CheckFailed, PipelineError
+from snitch.pipeline.manifest import (
+    LABEL_PREFIX,
+    Release,
+    check_commit,
+    check_digest,
+    check_environment,
+    check_repository,
+    render,
+)
+from snitch.pipeline.validate import load_schema, validate
+from snitch.pipeline.weights import parse_weights_uri
+
+DEFAULT_METRICS_FILES = ("metrics.json", "evaluation.json", "reports/metrics.json")
+
+
+def _canary(value: str) -> int | None:
+    if not value:
+        return None
+    try:
+        percent = int(value)
+    except ValueError:
+        raise PipelineError(f"canary traffic percent {value!r} is not a whole number from 0 to 100") from None
+    if not 0 <= percent <= 100:
+        raise PipelineError(f"canary traffic percent {percent} is outside 0–100")
+    return percent
+
+
+def release_from_environment(environment: str, environ=None) -> Release:
+    """The Release a deploy job is about, read from its CI/CD variables."""
+    env = environ if environ is not None else os.environ
+
+    def get(name, default=None, required=False):
+        return settings.get(name, default, required=required, environ=env)
+
+    check_environment(environment)
+    model = get("MODEL_NAME", required=True)
+    weights = parse_weights_uri(get("WEIGHTS_URI", required=True), model_name=model)
+    prefix = get("SNITCH_NAMESPACE_PREFIX", "ml-models")
+    namespace = get("KSERVE_NAMESPACE", f"{prefix}-{environment}")
+    return Release(
+        model=model,
+        environment=environment,
+        namespace=namespace,
+        weights=weights,
+        image_repository=check_repository(get("IMAGE_REPOSITORY", required=True)),
+        image_digest=check_digest(get("IMAGE_DIGEST", required=True)),
+        version=get("IMAGE_VERSION") or settings.version_from_ci(env),
+        commit=check_commit(get("CI_COMMIT_SHA", required=True)),
+        deployed_by=get("GITLAB_USER_LOGIN", required=True),
+        pipeline_url=get("CI_PIPELINE_URL"),
+        project_url=get("CI_PROJECT_URL"),
+        model_format=get("MODEL_FORMAT", "custom"),
+        runtime=get("SERVING_RUNTIME"),
+        canary_traffic_percent=_canary(get("CANARY_TRAFFIC_PERCENT")),
+    )
+
+
+def release_facts(release: Release) -> dict:
+    return {
+        "model": release.model,
+        "environment": release.environment,
+        "namespace": release.namespace,
+        "version": release.version,
+        "commit": release.commit,
+        "image": release.image,
+        "image_digest": release.image_digest,
+        "weights_uri": release.weights.uri,
+        "deployed_by": release.deployed_by,
+        "pipeline_url": release.pipeline_url,
+        "job_url": os.environ.get("CI_JOB_URL", ""),
+    }
+
+
+def dump(manifest: dict) -> str:
+    return yaml.safe_dump(manifest, sort_keys=False, default_flow_style=False)
+
+
+def check(manifest: dict, schema_path: str | None = None, use_kserve: bool = True) -> list[str]:
+    """Validate `manifest`; raise CheckFailed listing every problem; return the layers checked."""
+    schema = load_schema(schema_path) if schema_path else None
+    problems, layers = validate(manifest, schema=schema, use_kserve=use_kserve)
+    if problems:
+        raise CheckFailed(
+            f"the InferenceService {manifest.get('metadata', {}).get('name')!r} is invalid "
+            f"(checked: {', '.join(layers)}):",
+            problems,
+        )
+    return layers
+
+
+def find_metrics(explicit: str | None) -> str | None:
+    if explicit:
+        return explicit
+    for candidate in DEFAULT_METRICS_FILES:
+        if Path(candidate).is_file():
+            return candidate
+    return None
+
+
+def deploy(environment: str, output_dir: Path, schema_path: str | None, metrics_path: str | None,
+           dry_run: bool = False, log=print) -> dict:
+    release = release_from_environment(environment)
+    manifest = render(release)
+    layers = check(manifest, schema_path)
+    log(f"InferenceService {release.model} in {release.namespace} is valid (checked: {', '.join(layers)})")
+    record = records.make_record(
+        action="deploy",
+        manifest=manifest,
+        release=release_facts(release),
+        metrics=records.load_metrics(find_metrics(metrics_path)),
+    )
+    paths = records.write(record, output_dir, dump(manifest))
+    if dry_run:
+        log(f"dry run: not applying {paths['manifest']}")
+    else:
+        log(kube.apply(paths["manifest"]))
+    records_dir = os.environ.get("SNITCH_RECORDS_DIR", "").strip()
+    if records_dir and not dry_run:
+        log(f"kept the record in {records.store(record, Path(records_dir))}")
+    log(
+        f"promoted {release.model} {release.version} to {environment}: image {release.image}, "
+        f"weights {release.weights.uri}; record {paths['record']}"
+    )
+    return record
+
+
+def rollback(environment: str, output_dir: Path, schema_path: str | None, to: str | None,
+             records_dir: str | None = None, dry_run: bool = False, log=print) -> dict:
+    check_environment(environment)
+    model = settings.get("MODEL_NAME", required=True)
+    who = settings.get("GITLAB_USER_LOGIN", required=True)
+    history, source = records.history(model, environment, records_dir)
+    log(f"{len(history)} promotion record(s) of {model} in {environment} from {source}")
+    current, target = records.rollback_target(history, to)
+    manifest = copy.deepcopy(target["manifest"])
+    annotations = manifest.setdefault("metadata", {}).setdefault("annotations", {})
+    annotations[f"{LABEL_PREFIX}/rolled-back-by"] = who
+    annotations[f"{LABEL_PREFIX}/rolled-back-from"] = str(current.get("image", ""))
+    layers = check(manifest, schema_path)
+    log(f"re-applying the {target['deployed_at']} promotion ({target.get('version')}, commit {target.get('commit')}); "
+        f"valid (checked: {', '.join(layers)})")
+    facts = {key: target.get(key) for key in (
+        "model", "environment", "namespace", "version", "commit", "image", "image_digest", "weights_uri")}
+    facts.update({"deployed_by": who, "pipeline_url": os.environ.get("CI_PIPELINE_URL", ""),
+                  "job_url": os.environ.get("CI_JOB_URL", "")})
+    record = records.make_record(
+        action="rollback",
+        manifest=manifest,
+        release=facts,
+        metrics=target.get("metrics"),
+        extra={
+            "rolled_back_from": {key: current.get(key) for key in ("version", "commit", "image", "weights_uri", "deployed_at")},
+            "rolled_back_to": target.get("deployed_at"),
+        },
+    )
+    paths = records.write(record, output_dir, dump(manifest))
+    if dry_run:
+        log(f"dry run: not applying {paths['manifest']}")
+    else:
+        log(kube.apply(paths["manifest"]))
+        directory = records_dir or os.environ.get("SNITCH_RECORDS_DIR", "").strip()
+        if directory:
+            log(f"kept the record in {records.store(record, Path(directory))}")
+    log(f"rolled {model} in {environment} back from {current.get('image')} to {target.get('image')}")
+    return record

@@ -1,0 +1,32 @@
+"""Errors the pipeline reports as one clear line and a non-zero exit, never as a traceback."""
+
+from __future__ import annotations
+
+# Exit statuses of `python -m snitch.pipeline`, in line with snitch's own CLI.
+EXIT_OK = 0
+EXIT_FAILED = 1  # the work was done and found a problem (invalid manifest, kubectl failed, ...)
+EXIT_UNUSABLE = 2  # the work could not be done (missing variable, malformed input, ...)
+
+
+class PipelineError(Exception):
+    """A problem the engineer can fix; `str(error)` says what was found and what to do."""
+
+    exit_code = EXIT_UNUSABLE
+
+
+class CheckFailed(PipelineError):
+    """The inputs were usable but the result breaks a rule (e.g. the manifest is invalid)."""
+
+    exit_code = EXIT_FAILED
+
+    def __init__(self, summary: str, problems: list[str] | None = None):
+        self.summary = summary
+        self.problems = list(problems or [])
+        lines = [summary, *(f"  - {problem}" for problem in self.problems)]
+        super().__init__("\n".join(lines))
+
+
+class CommandFailed(PipelineError):
+    """An external tool (kubectl, buildah, skopeo, snitch) failed."""
+
+    exit_code = EXIT_FAILED

@@ -1,0 +1,120 @@
+"""`ci/run-local PROJECT [JOB...] [-- GITLAB-CI-LOCAL-ARGS]`: the shared pipeline on your machine.
+
+Runs a model project's `.gitlab-ci.yml` with gitlab-ci-local (shell executor), with the
+`include: project` of the shared pipeline served from this checkout instead of the GitLab
+server: the file is seeded into gitlab-ci-local's include cache,
+`PROJECT/.gitlab-ci-local/includes/<host>/<project>/<ref>/<file>`, where `<host>` comes from the
+project's `origin` remote.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+from snitch.pipeline.errors import PipelineError
+
+PIPELINE_FILE = "ci/model-promotion-pipeline.yml"
+GITLAB_CI_LOCAL_VERSION = "4.73.0"
+CHECKOUT = Path(__file__).resolve().parents[3]
+
+_REMOTE_PATTERNS = (
+    re.compile(r"^(?:https?)://(?:[^@/]+@)?(?P<host>[^/:]+)(?::\d+)?/"),
+    re.compile(r"^ssh://(?:[^@/]+@)?(?P<host>[^/:]+)(?::\d+)?/"),
+    re.compile(r"^(?:[^@/]+@)?(?P<host>[^/:]+):"),
+)
+
+
+def remote_host(project: Path) -> str:
+    """The host gitlab-ci-local derives from the `origin` remote (gitlab.com without one)."""
+    try:
+        url = subprocess.run(["git", "remote", "get-url", "origin"], cwd=project, capture_output=True,
+                             text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "gitlab.com"
+    for pattern in _REMOTE_PATTERNS:
+        match = pattern.match(url)
+        if match:
+            return match["host"]
+    raise PipelineError(f"cannot tell the GitLab host from the origin remote {url!r}")
+
+
+def pipeline_includes(project: Path) -> list[dict]:
+    """The `include: project` entries of PROJECT/.gitlab-ci.yml that pull in the shared pipeline."""
+    ci_file = project / ".gitlab-ci.yml"
+    if not ci_file.is_file():
+        raise PipelineError(f"{ci_file} does not exist; PROJECT must be a model project folder")
+    try:
+        data = yaml.safe_load(ci_file.read_text(encoding="utf-8"))
+    except (yaml.YAMLError, UnicodeDecodeError) as error:
+        raise PipelineError(f"{ci_file} is not valid YAML: {error}") from None
+    entries = (data or {}).get("include") if isinstance(data, dict) else None
+    entries = entries if isinstance(entries, list) else [entries] if entries else []
+    found = []
+    for entry in entries:
+        if not isinstance(entry, dict) or "project" not in entry:
+            continue
+        files = entry.get("file")
+        files = files if isinstance(files, list) else [files]
+        if any(str(name).lstrip("/") == PIPELINE_FILE for name in files):
+            found.append(entry)
+    if not found:
+        raise PipelineError(
+            f"{ci_file} does not include the shared pipeline ({PIPELINE_FILE} with `include: project`); "
+            "see docs/pipeline.md"
+        )
+    return found
+
+
+def seed_includes(project: Path, checkout: Path = CHECKOUT) -> list[Path]:
+    """Copy this checkout's pipeline file into gitlab-ci-local's include cache of PROJECT."""
+    source = checkout / PIPELINE_FILE
+    if not source.is_file():
+        raise PipelineError(f"{source} is missing: run-local must run from a snitch checkout")
+    host = remote_host(project)
+    seeded = []
+    for entry in pipeline_includes(project):
+        ref = str(entry.get("ref") or "HEAD")
+        target = project / ".gitlab-ci-local" / "includes" / host / str(entry["project"]) / ref / PIPELINE_FILE
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, target)
+        seeded.append(target)
+    return seeded
+
+
+def command(project: Path, jobs: list[str], passthrough: list[str], checkout: Path = CHECKOUT) -> list[str]:
+    executable = shutil.which("gitlab-ci-local")
+    if not executable:
+        raise PipelineError(
+            f"gitlab-ci-local is not installed: npm install -g gitlab-ci-local@{GITLAB_CI_LOCAL_VERSION} "
+            "(4.74 and later need Node 22) and apt-get install rsync"
+        )
+    state = project / ".gitlab-ci-local"
+    defaults = {
+        # the jobs install snitch from this checkout, not from the package index
+        "SNITCH_PIP_SPEC": f"--editable={checkout}",
+        # no pushing to the real registry from a laptop: the image goes to an OCI layout
+        "SNITCH_IMAGE_PUSH": f"oci:{state / 'image-oci'}",
+        # promotion records stay on disk so rollback jobs find the earlier deploys
+        "SNITCH_RECORDS_DIR": str(state / "promotion-records"),
+    }
+    result = [executable, *jobs, "--force-shell-executor"]
+    for key, value in defaults.items():
+        result += ["--variable", f"{key}={value}"]
+    return result + passthrough  # given after ours, the user's --variable values win
+
+
+def run(project_arg: str, jobs: list[str], passthrough: list[str]) -> int:
+    project = Path(project_arg).resolve()
+    if not project.is_dir():
+        raise PipelineError(f"{project_arg} is not a folder; give the path of a model project")
+    for target in seed_includes(project):
+        print(f"run-local: serving {PIPELINE_FILE} from {CHECKOUT} as {target.relative_to(project)}", file=sys.stderr, flush=True)
+    argv = command(project, jobs, passthrough)
+    print("run-local: " + " ".join(argv), file=sys.stderr, flush=True)
+    return subprocess.run(argv, cwd=project).returncode

@@ -1,0 +1,231 @@
+"""Promotion records: what was deployed where, by whom, and how to find the previous one.
+
+A record is a JSON document written by every deploy and rollback job (and kept as the job's
+artifact `promotion/promotion-record.json`); it carries the applied manifest, so rolling back is
+re-applying an earlier record's manifest. Earlier records come from one of two sources:
+
+* a records directory (`SNITCH_RECORDS_DIR`): every `*.json` record below it. Deploys also
+  write their record there when it is set. `ci/run-local` uses this, and so can a runner with
+  a persistent volume.
+* the GitLab API (default in GitLab CI): the environment's successful deployments
+  (`GET /projects/:id/deployments?environment=...&status=success`) and, for each, the artifact
+  `promotion/promotion-record.json` of the job that made it. Needs a token with read_api in
+  `SNITCH_API_TOKEN` (a project access token, masked); `CI_JOB_TOKEN` is tried otherwise.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import urllib.error
+import urllib.parse
+import urllib.request
+from datetime import datetime, timezone
+from pathlib import Path
+
+from snitch.pipeline.errors import PipelineError
+
+RECORD_VERSION = 1
+ARTIFACT_PATH = "promotion/promotion-record.json"
+_DOTENV_SAFE = re.compile(r"^[^\n\r]*$")
+
+
+def now_utc() -> str:
+    """RFC 3339 UTC with microseconds, so records made in the same second still sort."""
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def load_metrics(path: str | Path | None) -> dict | None:
+    """The evaluation metrics the project's evaluate step wrote, or None when there are none."""
+    if not path:
+        return None
+    file = Path(path)
+    if not file.is_file():
+        return None
+    try:
+        data = json.loads(file.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise PipelineError(f"evaluation metrics {file} are not valid JSON ({error}); fix or remove the file") from None
+    if not isinstance(data, dict):
+        raise PipelineError(f"evaluation metrics {file} must be a JSON object of metric: value")
+    return data
+
+
+def make_record(*, action: str, manifest: dict, release: dict, metrics: dict | None, extra: dict | None = None) -> dict:
+    record = {
+        "record_version": RECORD_VERSION,
+        "action": action,
+        **release,
+        "deployed_at": now_utc(),
+        "metrics": metrics,
+        "manifest": manifest,
+    }
+    record.update(extra or {})
+    return record
+
+
+def dotenv(record: dict) -> str:
+    """The record's scalar facts as a GitLab dotenv report (PROMOTION_* variables)."""
+    keys = {
+        "PROMOTION_ACTION": record.get("action"),
+        "PROMOTION_ENVIRONMENT": record.get("environment"),
+        "PROMOTION_MODEL": record.get("model"),
+        "PROMOTION_VERSION": record.get("version"),
+        "PROMOTION_COMMIT": record.get("commit"),
+        "PROMOTION_IMAGE": record.get("image"),
+        "PROMOTION_IMAGE_DIGEST": record.get("image_digest"),
+        "PROMOTION_WEIGHTS_URI": record.get("weights_uri"),
+        "PROMOTION_DEPLOYED_BY": record.get("deployed_by"),
+        "PROMOTION_DEPLOYED_AT": record.get("deployed_at"),
+    }
+    lines = []
+    for key, value in keys.items():
+        text = "" if value is None else str(value)
+        if not _DOTENV_SAFE.match(text):
+            text = text.replace("\n", " ").replace("\r", " ")
+        lines.append(f"{key}={text}")
+    return "\n".join(lines) + "\n"
+
+
+def write(record: dict, output_dir: Path, manifest_text: str) -> dict[str, Path]:
+    output_dir.mkdir(parents=True, exist_ok=True)
+    paths = {
+        "manifest": output_dir / "inferenceservice.yaml",
+        "record": output_dir / "promotion-record.json",
+        "dotenv": output_dir / "promotion.env",
+    }
+    paths["manifest"].write_text(manifest_text, encoding="utf-8")
+    paths["record"].write_text(json.dumps(record, indent=2, sort_keys=False) + "\n", encoding="utf-8")
+    paths["dotenv"].write_text(dotenv(record), encoding="utf-8")
+    return paths
+
+
+def store(record: dict, records_dir: Path) -> Path:
+    """Keep `record` in a records directory, one file per promotion."""
+    stamp = record["deployed_at"].replace("-", "").replace(":", "").replace(".", "")
+    folder = records_dir / record["environment"]
+    folder.mkdir(parents=True, exist_ok=True)
+    base = f"{stamp}-{record['action']}-{str(record.get('commit', ''))[:8]}"
+    path = folder / f"{base}.json"
+    counter = 1
+    while path.exists():
+        counter += 1
+        path = folder / f"{base}-{counter}.json"
+    path.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+    return path
+
+
+def _is_record(data) -> bool:
+    return isinstance(data, dict) and data.get("record_version") == RECORD_VERSION and isinstance(data.get("manifest"), dict)
+
+
+def from_directory(records_dir: Path, model: str, environment: str) -> list[dict]:
+    if not records_dir.is_dir():
+        return []
+    found = []
+    for path in sorted(records_dir.rglob("*.json")):
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if _is_record(data) and data.get("model") == model and data.get("environment") == environment:
+            found.append(data)
+    return found
+
+
+def _api_get(url: str, headers: dict) -> bytes:
+    request = urllib.request.Request(url, headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.read()
+    except urllib.error.HTTPError as error:
+        raise PipelineError(f"GitLab API {url} answered {error.code} {error.reason}") from None
+    except (urllib.error.URLError, OSError) as error:
+        raise PipelineError(f"GitLab API {url} cannot be reached: {error}") from None
+
+
+def from_gitlab(api_url: str, project_id: str, token_header: tuple[str, str], environment: str, model: str,
+                limit: int = 20) -> list[dict]:
+    """Records of the environment's successful deployments, read from their jobs' artifacts."""
+    headers = {token_header[0]: token_header[1]}
+    query = urllib.parse.urlencode(
+        {"environment": environment, "status": "success", "order_by": "id", "sort": "desc", "per_page": limit}
+    )
+    base = f"{api_url.rstrip('/')}/projects/{urllib.parse.quote(str(project_id), safe='')}"
+    try:
+        deployments = json.loads(_api_get(f"{base}/deployments?{query}", headers))
+    except ValueError:
+        raise PipelineError("GitLab API deployments answer is not JSON") from None
+    records = []
+    for deployment in deployments if isinstance(deployments, list) else []:
+        job = (deployment or {}).get("deployable") or {}
+        if not job.get("id"):
+            continue
+        try:
+            raw = _api_get(f"{base}/jobs/{job['id']}/artifacts/{ARTIFACT_PATH}", headers)
+            data = json.loads(raw)
+        except (PipelineError, ValueError):
+            continue  # an old job without a record, or expired artifacts
+        if _is_record(data) and data.get("model") == model and data.get("environment") == environment:
+            records.append(data)
+    return records
+
+
+def history(model: str, environment: str, records_dir: str | None = None, environ=None) -> tuple[list[dict], str]:
+    """(records oldest first, description of the source) for the model's environment."""
+    env = environ if environ is not None else os.environ
+    directory = records_dir or env.get("SNITCH_RECORDS_DIR", "").strip()
+    if directory:
+        found = from_directory(Path(directory), model, environment)
+        source = f"records directory {directory}"
+    else:
+        api_url = env.get("CI_API_V4_URL", "").strip()
+        project_id = env.get("CI_PROJECT_ID", "").strip()
+        token = env.get("SNITCH_API_TOKEN", "").strip()
+        header = ("PRIVATE-TOKEN", token) if token else ("JOB-TOKEN", env.get("CI_JOB_TOKEN", "").strip())
+        if not api_url or not project_id or not header[1]:
+            raise PipelineError(
+                "no source of earlier promotion records: set SNITCH_RECORDS_DIR to a records directory, "
+                "or run in GitLab CI with SNITCH_API_TOKEN (read_api) so the deployments API can be read"
+            )
+        found = from_gitlab(api_url, project_id, header, environment, model)
+        source = f"GitLab deployments of environment {environment} ({api_url})"
+    found.sort(key=lambda record: record.get("deployed_at", ""))
+    return found, source
+
+
+def _content(record: dict) -> tuple:
+    return record.get("image"), record.get("weights_uri")
+
+
+def rollback_target(records: list[dict], to: str | None = None) -> tuple[dict, dict]:
+    """(current record, record to roll back to) from `records` (oldest first).
+
+    Without `to`, the target is the newest deploy before the current one that differs from what
+    is live and was not itself rolled back. `to` selects a record by commit (prefix), version or
+    image digest instead."""
+    if not records:
+        raise PipelineError("no earlier promotion records were found: nothing to roll back to")
+    current = records[-1]
+    if to:
+        wanted = to.strip()
+        for record in reversed(records[:-1]):
+            if record.get("action") != "deploy":
+                continue
+            if wanted in (record.get("version"), record.get("image_digest"), record.get("image")) or (
+                len(wanted) >= 7 and str(record.get("commit", "")).startswith(wanted)
+            ):
+                return current, record
+        raise PipelineError(f"no earlier deploy matches {wanted!r} (give a commit SHA, version or image digest)")
+    rolled_away = {_content(r["rolled_back_from"]) for r in records if isinstance(r.get("rolled_back_from"), dict)}
+    for record in reversed(records[:-1]):
+        if record.get("action") != "deploy":
+            continue
+        if _content(record) == _content(current) or _content(record) in rolled_away:
+            continue
+        return current, record
+    raise PipelineError(
+        f"no earlier promotion differs from what is live ({current.get('image')}, {current.get('weights_uri')}): "
+        "nothing to roll back to"
+    )

@@ -1,0 +1,55 @@
+"""Standard 3 — README."""
+
+from fixtures.checker import assert_only_failure, edit, passed_on_compliant, run_json
+
+README = "README.md"
+
+
+def link_line(project, words):
+    return next(line for line in (project / README).read_text().splitlines() if words in line and "](" in line)
+
+
+def test_readme_links_every_resource(compliant_report, compliant):
+    passed_on_compliant(compliant_report, "test_readme_links_every_resource")
+    edit(compliant / README, link_line(compliant, "staging"), "")
+    edit(compliant / README, link_line(compliant, "Jira"), "")
+    run = run_json(compliant, "-s", "3")
+    assert_only_failure(run, 3, "test_readme_links_every_resource", README,
+                        "no link to: staging deployment, Jira ticket or epic")
+
+
+def test_readme_link_forms(compliant):
+    """Reference-style links and autolinks count; a link inside a code block does not."""
+    line = link_line(compliant, "Jira")
+    url = line.split("](")[1].rstrip(")")
+    edit(compliant / README, line, "- Jira epic: [the epic][jira]")
+    (compliant / README).write_text((compliant / README).read_text() + f"\n[jira]: {url}\n")
+    assert run_json(compliant, "-s", "3").code == 0
+    edit(compliant / README, "- Jira epic: [the epic][jira]", f"- Jira epic: <{url}>")
+    assert run_json(compliant, "-s", "3").code == 0
+    edit(compliant / README, f"- Jira epic: <{url}>", f"```\n- Jira epic: [x]({url})\n```")
+    assert run_json(compliant, "-s", "3").failed() == {"test_readme_links_every_resource"}
+
+
+def test_readme_links_are_well_formed(compliant_report, compliant):
+    passed_on_compliant(compliant_report, "test_readme_links_are_well_formed")
+    (compliant / README).write_text(
+        (compliant / README).read_text()
+        + "\nSee also [the wiki](https://wiki) and [a dashboard](htps://example.org/x) and [docs](docs/usage.md).\n"
+    )
+    run = run_json(compliant, "-s", "3")
+    result = assert_only_failure(run, 3, "test_readme_links_are_well_formed", README, "2 malformed link(s)")
+    assert "https://wiki host 'wiki' is not a full domain name" in result["message"]
+    assert "htps://example.org/x uses the scheme 'htps'" in result["message"]
+    assert "docs/usage.md" not in result["message"]  # relative links are fine
+
+
+def test_readme_has_no_placeholders(compliant_report, compliant):
+    passed_on_compliant(compliant_report, "test_readme_has_no_placeholders")
+    (compliant / README).write_text(
+        (compliant / README).read_text() + "\nOwner: {{ cookiecutter.author_email }}\nOn call: <ONCALL_EMAIL>\nTODO: dashboards\n"
+    )
+    run = run_json(compliant, "-s", "3")
+    result = assert_only_failure(run, 3, "test_readme_has_no_placeholders", README, "unfilled placeholder(s)")
+    for text in ("{{", "}}", "<ONCALL_EMAIL>", "TODO"):
+        assert text in result["message"]

@@ -1,0 +1,97 @@
+"""Standard 4 — Serving class, recognised by AST in every import form."""
+
+import pytest
+
+from fixtures.checker import assert_only_failure, edit, passed_on_compliant, run_json
+
+SERVE = "serve.py"
+
+
+def serving_module(header: str, base: str, *, load: str = "def", predict: str | None = "def") -> str:
+    predict_method = (
+        f"    {predict} predict(self, payload, headers=None, response_headers=None):\n"
+        "        return {'predictions': []}\n"
+        if predict
+        else ""
+    )
+    return (
+        f"import ddtrace\nddtrace.patch(fastapi=True)\n{header}\n\n\n"
+        f"class Iris({base}):\n"
+        f"    {load} load(self):\n        self.ready = True\n        return self.ready\n\n"
+        f"{predict_method}"
+    )
+
+
+@pytest.mark.parametrize(
+    "header, base",
+    [
+        ("import kserve", "kserve.Model"),
+        ("from kserve import Model", "Model"),
+        ("from kserve import Model as Base", "Base"),
+        ("import kserve as ks", "ks.Model"),
+        ("from kserve.model import Model", "Model"),
+        ("import kserve.model", "kserve.model.Model"),
+    ],
+)
+def test_every_import_form_is_recognised(compliant, header, base):
+    (compliant / SERVE).write_text(serving_module(header, base, load="async def", predict="async def"))
+    run = run_json(compliant, "-s", "4")
+    assert run.code == 0, run.stdout
+
+
+@pytest.mark.parametrize(
+    "header, base, pin",
+    [("import kfserving", "kfserving.KFModel", "kfserving==0.6.1"), ("from kserve import KFModel", "KFModel", "kserve==0.7.0")],
+)
+def test_legacy_kfmodel_is_recognised(compliant, header, base, pin):
+    (compliant / SERVE).write_text(serving_module(header, base).replace("fastapi=True", "tornado=True"))
+    requirements = compliant / "requirements.txt"
+    requirements.write_text(requirements.read_text().replace("kserve==0.21.0", pin))
+    run = run_json(compliant, "-s", "4", "-s", "5", "-s", "10")
+    assert run.code == 0, run.stdout
+
+
+def test_subclass_through_an_intermediate_class(compliant):
+    (compliant / SERVE).write_text(
+        "import ddtrace\nddtrace.patch(fastapi=True)\nimport kserve\n\n"
+        "class Base(kserve.Model):\n    def load(self):\n        self.ready = True\n\n"
+        "class Iris(Base):\n    def predict(self, payload, headers=None):\n        return payload\n"
+    )
+    assert run_json(compliant, "-s", "4").code == 0
+
+
+def test_serve_py_defines_model_subclass(compliant_report, compliant):
+    passed_on_compliant(compliant_report, "test_serve_py_defines_model_subclass")
+    edit(compliant / SERVE, "class Classifier(kserve.Model):", "class Classifier(object):")
+    run = run_json(compliant, "-s", "4")
+    assert run.code == 1
+    result = run.check("test_serve_py_defines_model_subclass")
+    assert "no class subclasses kserve.Model (classes found: Classifier(object))" in result["message"]
+    # the method checks depend on the class, so they report it too rather than pass vacuously
+    assert run.failed() == {
+        "test_serve_py_defines_model_subclass", "test_model_subclass_implements_load",
+        "test_model_subclass_implements_predict", "test_load_marks_model_ready",
+    }
+
+
+def test_model_subclass_implements_load(compliant_report, compliant):
+    passed_on_compliant(compliant_report, "test_model_subclass_implements_load")
+    edit(compliant / SERVE, "def load(self)", "def load_weights(self)")
+    run = run_json(compliant, "-s", "4")
+    assert run.failed() == {"test_model_subclass_implements_load", "test_load_marks_model_ready"}
+    assert "class Classifier (line" in run.check("test_model_subclass_implements_load")["message"]
+    assert "does not implement load()" in run.check("test_model_subclass_implements_load")["message"]
+
+
+def test_model_subclass_implements_predict(compliant_report, compliant):
+    passed_on_compliant(compliant_report, "test_model_subclass_implements_predict")
+    edit(compliant / SERVE, "def predict(self", "def infer(self")
+    run = run_json(compliant, "-s", "4")
+    assert_only_failure(run, 4, "test_model_subclass_implements_predict", SERVE, "does not implement predict()")
+
+
+def test_load_marks_model_ready(compliant_report, compliant):
+    passed_on_compliant(compliant_report, "test_load_marks_model_ready")
+    edit(compliant / SERVE, "        self.ready = True\n", "")
+    run = run_json(compliant, "-s", "4")
+    assert_only_failure(run, 4, "test_load_marks_model_ready", SERVE, "never sets self.ready = True")

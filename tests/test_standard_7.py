@@ -1,0 +1,82 @@
+"""Standard 7 — API contract."""
+
+import yaml
+
+from fixtures.checker import MODEL, assert_only_failure, edit, passed_on_compliant, run_json
+
+OPENAPI = "openapi.yaml"
+
+
+def rewrite(project, change):
+    path = project / OPENAPI
+    document = yaml.safe_load(path.read_text())
+    change(document)
+    path.write_text(yaml.safe_dump(document, sort_keys=False))
+
+
+def test_openapi_is_valid_openapi3(compliant_report, compliant):
+    passed_on_compliant(compliant_report, "test_openapi_is_valid_openapi3")
+
+    def break_it(document):
+        document["paths"]["/v2/health/live"]["get"]["responses"] = {"200": {"summary": "no description"}}
+        document["components"] = {**document.get("components", {}), "bogus": 1}
+
+    rewrite(compliant, break_it)
+    run = run_json(compliant, "-s", "7")
+    result = assert_only_failure(run, 7, "test_openapi_is_valid_openapi3", OPENAPI, "is not a valid OpenAPI 3 document")
+    assert "paths//v2/health/live/get/responses/200" in result["message"]
+
+
+def test_openapi_version_must_be_3(compliant):
+    rewrite(compliant, lambda document: document.update(openapi="2.0"))
+    run = run_json(compliant, "-s", "7")
+    assert "`openapi: 2.0` is not an OpenAPI 3.0.x or 3.1.x version" in run.check("test_openapi_is_valid_openapi3")["message"]
+
+
+def test_openapi_dangling_ref(compliant):
+    def break_it(document):
+        document["paths"]["/v2/health/live"]["get"]["responses"]["200"] = {"$ref": "#/components/responses/Nope"}
+
+    rewrite(compliant, break_it)
+    message = run_json(compliant, "-s", "7").check("test_openapi_is_valid_openapi3")["message"]
+    assert "$ref #/components/responses/Nope points at nothing" in message
+
+
+def test_openapi_info_is_filled(compliant_report, compliant):
+    passed_on_compliant(compliant_report, "test_openapi_info_is_filled")
+    rewrite(compliant, lambda document: document["info"].update(description="TODO", title=""))
+    run = run_json(compliant, "-s", "7")
+    assert_only_failure(run, 7, "test_openapi_info_is_filled", OPENAPI,
+                        "info.title is empty; info.description holds a placeholder (TODO)")
+
+
+def test_openapi_describes_inference_endpoints(compliant_report, compliant):
+    passed_on_compliant(compliant_report, "test_openapi_describes_inference_endpoints")
+
+    def drop_inference(document):
+        del document["paths"]["/v1/models/{model_name}:predict"]
+        del document["paths"]["/v2/models/{model_name}/infer"]
+        document["paths"]["/v1/models/other-model:predict"] = {"post": {"responses": {"200": {"description": "ok"}}}}
+
+    rewrite(compliant, drop_inference)
+    run = run_json(compliant, "-s", "7")
+    assert_only_failure(run, 7, "test_openapi_describes_inference_endpoints", OPENAPI,
+                        f"for model '{MODEL}'", "/v1/models/other-model:predict")
+
+
+def test_openapi_literal_model_name(compliant):
+    def literal(document):
+        paths = document["paths"]
+        paths[f"/v2/models/{MODEL}/infer"] = paths.pop("/v2/models/{model_name}/infer")
+        del paths["/v1/models/{model_name}:predict"]
+
+    rewrite(compliant, literal)
+    run = run_json(compliant, "-s", "7")
+    assert run.check("test_openapi_describes_inference_endpoints")["outcome"] == "passed", run.stdout
+
+
+def test_openapi_describes_health_endpoints(compliant_report, compliant):
+    passed_on_compliant(compliant_report, "test_openapi_describes_health_endpoints")
+    rewrite(compliant, lambda document: document["paths"].pop("/v2/health/live"))
+    run = run_json(compliant, "-s", "7")
+    assert_only_failure(run, 7, "test_openapi_describes_health_endpoints", OPENAPI, "no GET /v2/health/live")
