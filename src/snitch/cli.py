@@ -52,7 +52,13 @@ class _Group(click.Group):
 
 
 @click.group(cls=_Group, invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("-n", "--name", "model", metavar="NAME", help="The model's name (a DNS label, e.g. iris-classifier).")
+@click.option(
+    "-n",
+    "--name",
+    "model",
+    metavar="NAME",
+    help="The model's name, a DNS label (default: the model_name input in .gitlab-ci.yml).",
+)
 @click.option(
     "-p",
     "--path",
@@ -93,8 +99,7 @@ def main(ctx, model, path, output_format, junitxml, config, image, selected, onl
     """
     if ctx.invoked_subcommand:
         return
-    if not model:
-        raise click.UsageError("give the model's name with -n NAME (for example: snitch -n iris-classifier)")
+    model = model or _declared_model_name(path)
     if not _DNS_LABEL.match(model):
         raise click.BadParameter(
             f"{model!r} is not a valid model name: use lower-case letters, digits and '-', "
@@ -109,6 +114,25 @@ def main(ctx, model, path, output_format, junitxml, config, image, selected, onl
             param_hint="-s/--standard",
         )
     sys.exit(_run(model, path, standards, output_format, junitxml, image, selected, online))
+
+
+def _declared_model_name(path: Path) -> str:
+    """Without -n, the model name the project gives the shared pipeline (so a bare `snitch` works
+    in a compliant repository, e.g. from `pre-commit try-repo`)."""
+    from snitch import gitlab_ci
+    from snitch.project import Project
+    from snitch.violation import FileProblem
+
+    try:
+        declared = gitlab_ci.setting(Project(path, "").yaml_mapping(".gitlab-ci.yml"), "model_name", "MODEL_NAME")
+    except FileProblem:
+        declared = None
+    if declared is None or not isinstance(declared.value, str):
+        raise click.UsageError(
+            "give the model's name with -n NAME (for example: snitch -n iris-classifier); "
+            f"{path}/.gitlab-ci.yml declares no model_name input to fall back on"
+        )
+    return declared.value
 
 
 def _numbers(standards: Standards) -> str:
