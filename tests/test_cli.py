@@ -1,0 +1,194 @@
+"""The front door: the pytest-style session, exit statuses, JSON and JUnit output, `list` and
+`explain`, and organisation parameters."""
+
+import json
+import re
+import subprocess
+import sys
+import xml.etree.ElementTree as ElementTree
+
+import pytest
+
+from fixtures.checker import MODEL, STANDARDS, edit, run_json, run_snitch
+
+
+def snitch(*args, cwd=None, env=None):
+    import os
+
+    return subprocess.run([sys.executable, "-m", "snitch", *args], capture_output=True, text=True, timeout=120,
+                          cwd=cwd, env={**os.environ, **(env or {})})
+
+
+def test_help():
+    result = snitch("--help")
+    assert result.returncode == 0
+    for words in ("-n, --name", "-p, --path", "--format", "--junitxml", "--config", "--image", "list", "explain"):
+        assert words in result.stdout
+
+
+def test_text_session_on_compliant_project(compliant):
+    run = run_snitch(compliant)
+    assert run.code == 0, run.stdout
+    lines = run.stdout.splitlines()
+    assert lines[0] == (
+        f"Running snitch on the {MODEL} model at {compliant}, "
+        f"using Model Standards version 1 from {STANDARDS.source}"
+    )
+    assert "test session starts" in run.stdout
+    progress = [line.split()[0] for line in lines if line.startswith("checks/test_standard_")]
+    assert progress == [f"checks/test_standard_{n}.py" for n in range(1, 11)]  # numeric order, one line each
+    assert re.search(r"=+ \d+ passed, \d+ skipped in [\d.]+s =+$", run.stdout)
+    assert STANDARDS.parameters["docs_url"] in run.stdout
+    assert "SKIPPED" in run.stdout and "--online" in run.stdout  # skips say why
+
+
+def test_path_defaults_to_current_directory(compliant):
+    run = run_snitch(compliant, cwd=compliant)
+    run_here = run_snitch(".", cwd=compliant)
+    assert run.code == run_here.code == 0
+    assert f"model at {compliant}," in run_here.stdout
+
+
+def test_model_name_defaults_to_ci_declaration(compliant):
+    result = snitch("-p", str(compliant), "--format", "json")
+    assert result.returncode == 0 and json.loads(result.stdout)["model"] == MODEL
+
+
+def test_deleting_predict_fails_standard_4(compliant):
+    edit(compliant / "serve.py", "def predict(self", "def guess(self")
+    run = run_snitch(compliant)
+    assert run.code == 1
+    assert "checks/test_standard_4.py ..F." in run.stdout
+    assert "serve.py: class Classifier (line" in run.stdout and "does not implement predict()" in run.stdout
+    assert "FAILED checks/test_standard_4.py::test_model_subclass_implements_predict" in run.stdout
+    assert re.search(r"=+ 1 failed, \d+ passed, \d+ skipped in", run.stdout)
+    assert "Traceback" not in run.stdout + run.stderr
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["-n", "Iris_Classifier"], "is not a valid model name"),
+        (["-n", "x" * 64], "is not a valid model name"),
+        (["-n", MODEL, "-p", "/no/such/folder"], "does not exist"),
+        (["-n", MODEL, "-p", "/etc/hostname"], "is a file"),
+        (["-n", MODEL, "-s", "11"], "no standard 11"),
+        (["-n", MODEL, "--format", "xml"], "'xml' is not one of"),
+        (["-n", MODEL, "--config", "/no/such.yaml"], "config file /no/such.yaml does not exist"),
+        (["explain", "42"], "no standard 42"),
+        (["--bogus"], "No such option"),
+    ],
+)
+def test_unusable_runs_exit_2(compliant, args, message):
+    result = snitch(*args, cwd=compliant)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_internal_error_is_never_success(compliant):
+    """A crash inside a check is a bug in snitch: exit 2 and say so, never 0 or 1."""
+    code = (
+        "import sys, snitch.serving\n"
+        "def broken(tree): raise RuntimeError('boom')\n"
+        "snitch.serving.analyse = broken\n"
+        "from snitch.cli import main\n"
+        f"sys.argv = ['snitch', '-n', '{MODEL}', '-p', r'{compliant}']\n"
+        "main()\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2
+    assert "internal error in snitch: RuntimeError: boom" in result.stderr
+
+
+def test_json_report_schema(compliant):
+    edit(compliant / "Dockerfile", 'model="iris-classifier"', 'model="iris"')
+    run = run_json(compliant)
+    assert run.code == 1
+    report = run.report
+    assert set(report) == {"model", "path", "standards_version", "snitch_version", "summary", "checks"}
+    assert (report["model"], report["path"], report["standards_version"]) == (MODEL, str(compliant), "1")
+    summary = report["summary"]
+    assert summary["total"] == len(report["checks"]) == sum(len(s.checks) for s in STANDARDS.standards.values())
+    assert summary["failed"] == 1 and summary["error"] == 0
+    assert summary["passed"] + summary["failed"] + summary["skipped"] == summary["total"]
+    for check in report["checks"]:
+        assert set(check) == {"standard", "check", "outcome", "message", "url"}
+        assert check["check"] in STANDARDS[check["standard"]].checks
+        assert check["outcome"] in {"passed", "failed", "skipped"}
+    assert [c["standard"] for c in report["checks"]] == sorted(c["standard"] for c in report["checks"])
+
+
+def test_junitxml(compliant, tmp_path):
+    edit(compliant / "serve.py", "def predict(self", "def guess(self")
+    report = tmp_path / "reports" / "snitch.xml"
+    report.parent.mkdir()
+    run = run_snitch(compliant, "--junitxml", str(report))
+    assert run.code == 1
+    suite = ElementTree.parse(report).getroot().find("testsuite")
+    assert suite.get("name") == "snitch"
+    assert int(suite.get("tests")) == sum(len(s.checks) for s in STANDARDS.standards.values())
+    assert int(suite.get("failures")) == 1
+    failure = next(case for case in suite.iter("testcase") if case.find("failure") is not None)
+    assert failure.get("name") == "test_model_subclass_implements_predict"
+    assert "does not implement predict()" in failure.find("failure").text
+
+
+def test_list_reads_the_standards_document():
+    result = snitch("list")
+    assert result.returncode == 0
+    for number, standard in STANDARDS.standards.items():
+        assert f"{number:>3}. {standard.title} ({len(standard.checks)} checks)" in result.stdout
+
+
+def test_explain_reads_the_standards_document():
+    result = snitch("explain", "4")
+    assert result.returncode == 0
+    flat = " ".join(result.stdout.split())
+    standard = STANDARDS[4]
+    assert f"Standard 4: {standard.title}" in result.stdout
+    assert " ".join(standard.rationale.split()) in flat
+    for name in standard.checks:
+        doc = STANDARDS.check_doc(4, name)
+        assert name in result.stdout and doc.expected in flat and doc.fix in flat
+    assert STANDARDS.url(4) in result.stdout
+
+
+def test_config_overrides_parameters(compliant, tmp_path):
+    config = tmp_path / "org.yaml"
+    config.write_text("bucket: acme-models\ncoverage_floor: 90\ndocs_url: https://wiki.acme.io/standards\n")
+    run = run_json(compliant, "--config", str(config))
+    assert run.failed() == {"test_weights_uri_uses_bucket_and_project", "test_ci_sets_coverage_floor"}
+    message = run.check("test_weights_uri_uses_bucket_and_project")["message"]
+    assert "instead of 'acme-models'" in message and "s3://acme-models/<model>/models/" in message
+    assert run.check("test_ci_sets_coverage_floor")["url"] == "https://wiki.acme.io/standards#8-tests"
+    via_env = run_json(compliant, env={"SNITCH_CONFIG": str(config)})
+    assert via_env.failed() == run.failed()
+    explained = snitch("explain", "1", "--config", str(config))
+    assert "s3://acme-models/" in explained.stdout
+
+
+def test_config_can_change_the_label_list(compliant, tmp_path):
+    config = tmp_path / "oci.yaml"
+    config.write_text("image_labels: [org.opencontainers.image.source, model]\n")
+    run = run_json(compliant, "-s", "6", "--config", str(config))
+    message = run.check("test_dockerfile_final_stage_sets_required_labels")["message"]
+    assert "does not set: org.opencontainers.image.source" in message
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("bucket: [1, 2]\n", "bucket must be a str"),
+        ("bukket: x\n", "unknown parameter 'bukket'"),
+        ("pipeline_ref_pattern: '(['\n", "not a valid regular expression"),
+        ("readme_links: {logs: '(('}\n", "not a valid regular expression"),
+        ("- a\n- b\n", "must be a YAML mapping"),
+        ("a: [\n", "is not valid YAML"),
+    ],
+)
+def test_bad_config_exits_2(compliant, tmp_path, text, message):
+    config = tmp_path / "bad.yaml"
+    config.write_text(text)
+    result = snitch("-n", MODEL, "-p", str(compliant), "--config", str(config))
+    assert result.returncode == 2 and message in result.stderr, result.stderr

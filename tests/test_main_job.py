@@ -1,0 +1,20 @@
+"""The README's main-job command really renders, trains, evaluates and checks a project."""
+
+import subprocess
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_main_job(tmp_path):
+    result = subprocess.run(
+        [str(REPO_ROOT / "scripts" / "main-job"), str(tmp_path), "Fraud Detector"],
+        capture_output=True, text=True, timeout=1200,
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    project = tmp_path / "fraud-detector"
+    weights = [folder for folder in (project / "weights").iterdir() if folder.is_dir()]
+    assert len(weights) == 1 and (weights[0] / "model_hash.txt").is_file()
+    assert "Running snitch on the fraud-detector model" in output
+    assert " failed" not in output.splitlines()[-1] and " passed" in output.splitlines()[-1]
