@@ -142,6 +142,7 @@ def _numbers(standards: Standards) -> str:
 def _run(model, path, standards, output_format, junitxml, image, selected, online) -> int:
     import pytest  # deferred so that `snitch list` and `--help` start instantly
 
+    from snitch import plugin as fixtures
     from snitch.plugin import SnitchPlugin, checks_dir
     from snitch.project import Project
 
@@ -180,7 +181,7 @@ def _run(model, path, standards, output_format, junitxml, image, selected, onlin
     here = os.getcwd()
     os.chdir(checks.parent)
     try:
-        code = pytest.main(args, plugins=[plugin])
+        code = pytest.main(args, plugins=[plugin, fixtures])
     finally:
         os.chdir(here)
     if output_format == "json":

@@ -18,6 +18,7 @@ from snitch.standards import Standards
 from snitch.violation import FileProblem, Violation
 
 _MODULE = re.compile(r"^test_standard_(\d+)$")
+PLUGIN = pytest.StashKey["SnitchPlugin"]()
 
 
 @dataclass
@@ -42,26 +43,8 @@ class SnitchPlugin:
         self.results: list[CheckResult] = []
         self.internal_errors: list[str] = []
 
-    # Fixtures the check modules ask for.
-
-    @pytest.fixture(scope="session")
-    def project(self) -> Project:
-        return self.target
-
-    @pytest.fixture(scope="session")
-    def parameters(self) -> dict:
-        return self.standards.parameters
-
-    @pytest.fixture(scope="session")
-    def online(self) -> bool:
-        return self.online_mode
-
-    @pytest.fixture(scope="session")
-    def built_image(self) -> image.BuiltImage:
-        """The built image; the checks that need one are skipped without --image."""
-        if not self.image_source:
-            pytest.skip("no built image given (pass --image to check a built image's labels)")
-        return image.BuiltImage(self.image_source)
+    def pytest_configure(self, config):
+        config.stash[PLUGIN] = self
 
     # Hooks.
 
@@ -127,6 +110,37 @@ class SnitchPlugin:
 def _standard_of(item) -> int:
     match = _MODULE.match(Path(str(item.path)).stem)
     return int(match.group(1)) if match else 0
+
+
+# Fixtures the check modules ask for (module level: pytest deprecates fixtures on plugin instances).
+
+
+def _plugin(request) -> SnitchPlugin:
+    return request.config.stash[PLUGIN]
+
+
+@pytest.fixture(scope="session")
+def project(request) -> Project:
+    return _plugin(request).target
+
+
+@pytest.fixture(scope="session")
+def parameters(request) -> dict:
+    return _plugin(request).standards.parameters
+
+
+@pytest.fixture(scope="session")
+def online(request) -> bool:
+    return _plugin(request).online_mode
+
+
+@pytest.fixture(scope="session")
+def built_image(request) -> image.BuiltImage:
+    """The built image; the checks that need one are skipped without --image."""
+    source = _plugin(request).image_source
+    if not source:
+        pytest.skip("no built image given (pass --image to check a built image's labels)")
+    return image.BuiltImage(source)
 
 
 def checks_dir() -> Path:
