@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 _URI = re.compile(r"^s3://(?P<bucket>[^/\s]+)/(?P<project>[^/\s]+)/models/(?P<timestamp>[^/\s]+)/?$")
+# Clocks of CI runners and laptops drift a little: a timestamp this far ahead still counts as now.
+CLOCK_SKEW = timedelta(minutes=5)
 _TIMESTAMP_FORMATS = ("%Y%m%dT%H%M%SZ", "%Y-%m-%dT%H:%M:%SZ", "%Y%m%dT%H%M%S.%fZ", "%Y-%m-%dT%H:%M:%S.%fZ")
 
 

@@ -8,15 +8,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 from snitch.pipeline.errors import PipelineError
-from snitch.weights import parse_timestamp, parse_uri  # snitch's own parser (standard 1)
+from snitch.weights import CLOCK_SKEW, parse_timestamp, parse_uri  # snitch's own parser (standard 1)
 
 _BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 EXAMPLE = "s3://ml-platform-bucket/<model name>/models/20261122T093000Z"
-# Clocks of CI runners and laptops drift a little; a timestamp this far ahead is still "now".
-_CLOCK_SKEW = timedelta(minutes=5)
 
 
 @dataclass(frozen=True)
@@ -58,7 +56,7 @@ def parse_weights_uri(uri: str, model_name: str | None = None, now: datetime | N
             "use the basic form like 20261122T093000Z (or 2026-11-22T09:30:00Z)"
         )
     current = now or datetime.now(timezone.utc)
-    if timestamp > current + _CLOCK_SKEW:
+    if timestamp > current + CLOCK_SKEW:
         raise PipelineError(
             f"weights URI {text!r}: the training timestamp {stamp} is in the future; "
             "it must be the UTC time the weights were trained"
