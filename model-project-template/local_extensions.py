@@ -1,0 +1,120 @@
+"""Jinja filters that derive the model name and validate the answers.
+
+Validation runs while cookiecutter renders the private ``__answers`` variable, i.e.
+right after the questions and before any file or folder exists. It is not a
+pre_gen_project hook on purpose: cookiecutter deletes the folder when such a hook
+fails but also logs a Python traceback, which buries the one line that matters.
+``InvalidAnswers`` subclasses the exception cookiecutter's CLI turns into a plain
+message and exit status 1.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import datetime, timezone
+from urllib.parse import urlsplit
+
+from cookiecutter.exceptions import FailedHookException
+from jinja2.ext import Extension
+
+# RFC 1123 label, the form Kubernetes requires for object names.
+DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+DNS_LABEL_MAX = 63
+EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
+HOSTNAME = re.compile(r"^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$")
+S3_BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+REGISTRY = re.compile(r"^[A-Za-z0-9.-]+(:[0-9]+)?(/[a-z0-9]+([._-][a-z0-9]+)*)*$")
+RELEASE_TAG = re.compile(r"^v\d+\.\d+\.\d+$")
+TIMESTAMP = re.compile(r"^\d{8}T\d{6}Z$")
+
+
+class InvalidAnswers(FailedHookException):
+    """One or more answers cannot produce a working project."""
+
+
+def model_name(project_name: str) -> str:
+    """'Iris Classifier' -> 'iris-classifier' (lower case, ASCII, dashes)."""
+    ascii_name = unicodedata.normalize("NFKD", str(project_name)).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")
+
+
+def _https_url_problem(value: str) -> str | None:
+    parts = urlsplit(value)
+    if parts.scheme != "https" or not HOSTNAME.match(parts.hostname or "") or " " in value:
+        return "must be a full https:// URL, like https://host.example.com/path"
+    return None
+
+
+def _number_problem(value: str, low: float, high: float) -> str | None:
+    try:
+        number = float(value)
+    except ValueError:
+        return f"must be a number between {low:g} and {high:g}"
+    if not low <= number <= high:
+        return f"must be between {low:g} and {high:g}"
+    return None
+
+
+def answer_problems(answers: dict) -> list[str]:
+    """Every problem with the answers, phrased as 'question: what is wrong and how to fix it'."""
+    problems = []
+
+    def complain(key: str, message: str) -> None:
+        problems.append(f"{key}={answers.get(key)!r} {message}")
+
+    name = model_name(answers["project_name"])
+    if not name:
+        complain("project_name", "contains no letters or digits, so no model name can be derived from it; use words like 'Iris Classifier'")
+    elif len(name) > DNS_LABEL_MAX:
+        complain("project_name", f"gives the model name '{name}' ({len(name)} characters), but Kubernetes names are at most {DNS_LABEL_MAX}; use a shorter name")
+    elif not DNS_LABEL.match(name):  # pragma: no cover - model_name() only emits [a-z0-9-]
+        complain("project_name", f"gives '{name}', which is not a Kubernetes DNS label")
+    if not str(answers["project_description"]).strip():
+        complain("project_description", "is empty; describe the model in one sentence")
+    for key in ("confluence_url", "jira_url", "gitlab_url", "datadog_url"):
+        problem = _https_url_problem(str(answers[key]))
+        if problem:
+            complain(key, problem)
+    if not EMAIL.match(str(answers["author_email"])):
+        complain("author_email", "is not an email address; use the form name@example.com")
+    if not str(answers["organization"]).strip():
+        complain("organization", "is empty; name the team or company that owns the model")
+    if not RELEASE_TAG.match(str(answers["snitch_version"])):
+        complain("snitch_version", "must be a release tag like v1.0.0 (never a branch)")
+    bucket = str(answers["s3_bucket"])
+    if not S3_BUCKET.match(bucket) or ".." in bucket:
+        complain("s3_bucket", "is not a valid S3 bucket name; use 3-63 lower-case letters, digits, dots or dashes")
+    if not REGISTRY.match(str(answers["container_registry"])):
+        complain("container_registry", "must look like registry.example.com/team (host[:port]/path, no https://)")
+    if not HOSTNAME.match(str(answers["serving_domain"])) or "." not in str(answers["serving_domain"]):
+        complain("serving_domain", "must be a DNS domain such as models.example.com")
+    problem = _number_problem(str(answers["coverage_floor"]), 80, 100)
+    if problem:
+        complain("coverage_floor", problem + " (the organisation's minimum is 80)")
+    problem = _number_problem(str(answers["accuracy_threshold"]), 0, 1)
+    if problem:
+        complain("accuracy_threshold", problem + ", e.g. 0.9")
+    stamp = str(answers["weights_timestamp"])
+    if not TIMESTAMP.match(stamp):
+        complain("weights_timestamp", "must be a UTC timestamp in ISO 8601 basic form like 20261122T093000Z")
+    elif stamp > datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ"):
+        complain("weights_timestamp", "is in the future; weights can only come from a training run that happened")
+    return problems
+
+
+def check_answers(answers: dict) -> str:
+    problems = answer_problems(answers)
+    if problems:
+        raise InvalidAnswers(
+            "Cannot create the project, please fix these answers and run again:\n  - "
+            + "\n  - ".join(problems)
+        )
+    return "ok"
+
+
+class AnswersExtension(Extension):
+    def __init__(self, environment):
+        super().__init__(environment)
+        environment.filters["model_name"] = model_name
+        environment.filters["check_answers"] = check_answers

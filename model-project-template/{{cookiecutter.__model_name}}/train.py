@@ -1,0 +1,41 @@
+"""Train the model and write weights/<UTC timestamp>/ (model.joblib + model_hash.txt).
+
+    python train.py                          # iris data shipped with scikit-learn
+    python train.py --train_csv datasets/train.csv
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import model
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--train_csv", type=Path, help=f"CSV with columns {', '.join(model.FEATURES + [model.TARGET])} (default: built-in iris training split)")
+    parser.add_argument("--weights_root", type=Path, default=model.WEIGHTS_ROOT, help="where timestamped weight folders go (default: %(default)s)")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    try:
+        features, labels = model.load_dataset(args.train_csv, split="train")
+        estimator = model.build_model().fit(features, labels)
+        folder = model.save_weights(estimator, args.weights_root)
+    except model.ModelError as err:
+        print(f"train.py: error: {err}", file=sys.stderr)
+        return 2
+    except FileExistsError as err:
+        print(f"train.py: error: {err.filename} already exists; wait a second and train again", file=sys.stderr)
+        return 2
+    print(f"trained on {len(labels)} rows; weights written to {folder}")
+    print(f"publish them with: python publish.py --model_dir {folder}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
