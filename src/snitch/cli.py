@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import sys
 import textwrap
 from pathlib import Path
@@ -16,10 +15,10 @@ import click
 
 from snitch import __version__
 from snitch.config import CONFIG_ENV, load_standards
+from snitch.names import is_dns_label
 from snitch.standards import Standards, StandardsError
 
 EXIT_PASSED, EXIT_FAILED, EXIT_UNUSABLE = 0, 1, 2
-_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 
 _config_option = click.option(
     "--config",
@@ -99,8 +98,11 @@ def main(ctx, model, path, output_format, junitxml, config, image, selected, onl
     """
     if ctx.invoked_subcommand:
         return
-    model = model or _declared_model_name(path)
-    if not _DNS_LABEL.match(model):
+    from snitch.project import Project
+
+    project = Project(path, model or "")  # one reader for the whole run: .gitlab-ci.yml is parsed once
+    model = project.model = model or _declared_model_name(project)
+    if not is_dns_label(model):
         raise click.BadParameter(
             f"{model!r} is not a valid model name: use lower-case letters, digits and '-', "
             "at most 63 characters, starting and ending with a letter or digit (a Kubernetes DNS label)",
@@ -113,24 +115,23 @@ def main(ctx, model, path, output_format, junitxml, config, image, selected, onl
             f"no standard {', '.join(map(str, unknown))}; the standards are {_numbers(standards)}",
             param_hint="-s/--standard",
         )
-    sys.exit(_run(model, path, standards, output_format, junitxml, image, selected, online))
+    sys.exit(_run(project, standards, output_format, junitxml, image, selected, online))
 
 
-def _declared_model_name(path: Path) -> str:
+def _declared_model_name(project) -> str:
     """Without -n, the model name the project gives the shared pipeline (so a bare `snitch` works
     in a compliant repository, e.g. from `pre-commit try-repo`)."""
     from snitch import gitlab_ci
-    from snitch.project import Project
     from snitch.violation import FileProblem
 
     try:
-        declared = gitlab_ci.setting(Project(path, "").yaml_mapping(".gitlab-ci.yml"), "model_name", "MODEL_NAME")
+        declared = gitlab_ci.setting(project.yaml_mapping(".gitlab-ci.yml"), "model_name", "MODEL_NAME")
     except FileProblem:
         declared = None
     if declared is None or not isinstance(declared.value, str):
         raise click.UsageError(
             "give the model's name with -n NAME (for example: snitch -n iris-classifier); "
-            f"{path}/.gitlab-ci.yml declares no model_name input to fall back on"
+            f"{project.root}/.gitlab-ci.yml declares no model_name input to fall back on"
         )
     return declared.value
 
@@ -139,12 +140,11 @@ def _numbers(standards: Standards) -> str:
     return ", ".join(str(number) for number in sorted(standards.standards))
 
 
-def _run(model, path, standards, output_format, junitxml, image, selected, online) -> int:
+def _run(project, standards, output_format, junitxml, image, selected, online) -> int:
     import pytest  # deferred so that `snitch list` and `--help` start instantly
 
     from snitch import plugin as fixtures
     from snitch.plugin import SnitchPlugin, checks_dir
-    from snitch.project import Project
 
     # The checked project must not change how snitch runs: no plugins from the environment,
     # no options from PYTEST_ADDOPTS, no ini file or conftest.py from the project.
@@ -174,9 +174,9 @@ def _run(model, path, standards, output_format, junitxml, image, selected, onlin
         source = f"Model Standards version {standards.version} from {standards.source}"
         if standards.config:
             source += f" with parameters from {standards.config}"
-        click.echo(f"Running snitch on the {model} model at {path}, using {source}")
+        click.echo(f"Running snitch on the {project.model} model at {project.root}, using {source}")
         sys.stdout.flush()
-    plugin = SnitchPlugin(Project(path, model), standards, tuple(selected), image, online)
+    plugin = SnitchPlugin(project, standards, tuple(selected), image, online)
     # Run from snitch's own folder so the session lists checks/test_standard_N.py, not long relative paths.
     here = os.getcwd()
     os.chdir(checks.parent)
@@ -185,7 +185,7 @@ def _run(model, path, standards, output_format, junitxml, image, selected, onlin
     finally:
         os.chdir(here)
     if output_format == "json":
-        click.echo(json.dumps(_report(model, path, standards, plugin), indent=2))
+        click.echo(json.dumps(_report(project, standards, plugin), indent=2))
     if plugin.internal_errors or code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
         for error in plugin.internal_errors:
             click.echo(f"snitch: {error}", err=True)
@@ -195,13 +195,13 @@ def _run(model, path, standards, output_format, junitxml, image, selected, onlin
     return EXIT_FAILED if any(result.outcome == "failed" for result in plugin.results) else EXIT_PASSED
 
 
-def _report(model: str, path: Path, standards: Standards, plugin) -> dict:
+def _report(project, standards: Standards, plugin) -> dict:
     counts = {outcome: 0 for outcome in ("passed", "failed", "skipped", "error")}
     for result in plugin.results:
         counts[result.outcome] += 1
     return {
-        "model": model,
-        "path": str(path),
+        "model": project.model,
+        "path": str(project.root),
         "standards_version": standards.version,
         "snitch_version": __version__,
         "summary": {"total": len(plugin.results), **counts},

@@ -46,10 +46,9 @@ def _validate(overrides: dict, defaults: dict, path: Path) -> None:
         items = value.values() if isinstance(value, dict) else value if isinstance(value, list) else []
         if any(not isinstance(item, str) or not item for item in items):
             raise StandardsError(f"config file {path}: every entry of {key} must be a non-empty string")
-    for key in (*_REGEX_PARAMETERS, *overrides.get("readme_links", {}).keys()):
-        pattern = overrides.get(key) if key in _REGEX_PARAMETERS else overrides["readme_links"][key]
-        if pattern is None:
-            continue
+    patterns = {key: overrides[key] for key in _REGEX_PARAMETERS if key in overrides}
+    patterns.update(overrides.get("readme_links", {}))
+    for key, pattern in patterns.items():
         try:
             re.compile(pattern)
         except re.error as error:

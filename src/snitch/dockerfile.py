@@ -43,7 +43,7 @@ class FinalStage:
         return _VARIABLE.sub(lambda m: known[m.group(1) or m.group(2)], label.value)
 
 
-def _instructions(text: str):
+def instructions(text: str):
     """(line number, keyword, arguments) per instruction, continuations joined."""
     lines = text.splitlines()
     escape = "\\"
@@ -57,7 +57,7 @@ def _instructions(text: str):
         if not current:
             start = number
         if stripped.endswith(escape):
-            current += stripped[:-1] + " "
+            current += stripped[:-1].rstrip() + " "  # one space where the lines join
             continue
         current += stripped
         keyword, _, arguments = current.strip().partition(" ")
@@ -93,7 +93,7 @@ def _pairs(arguments: str, line: int, keyword: str) -> dict[str, str]:
 
 def final_stage(text: str) -> FinalStage:
     stage = None
-    for line, keyword, arguments in _instructions(text):
+    for line, keyword, arguments in instructions(text):
         if keyword == "FROM":
             words = _split(arguments, line)
             images = [word for word in words if not word.startswith("--")]

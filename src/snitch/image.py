@@ -52,8 +52,6 @@ def labels(source: str) -> dict[str, str]:
             node = node.get(key) if isinstance(node, dict) else None
         if isinstance(node, dict):
             return {str(k): "" if v is None else str(v) for k, v in node.items()}
-        if node is None and keys == _LABEL_PATHS[-1]:
-            break
     raise ImageProblem(f"{source} holds no image labels (no Labels object where inspect tools put it)")
 
 

@@ -11,37 +11,22 @@ import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
+from snitch import dockerfile
 from snitch.pipeline import settings
 from snitch.pipeline.errors import CommandFailed, PipelineError
 from snitch.pipeline.manifest import check_digest, check_repository
-
-_CONTINUATION = re.compile(r"[ \t]*\\[ \t]*\n[ \t]*")
-_INSTRUCTION = re.compile(r"^\s*([A-Za-z]+)\b(.*)$", re.DOTALL)
-
-
-def dockerfile_instructions(text: str) -> list[tuple[str, str]]:
-    """(INSTRUCTION, arguments) pairs, continuation lines joined, comments dropped."""
-    lines = [line for line in text.splitlines() if not line.lstrip().startswith("#")]
-    joined = _CONTINUATION.sub(" ", "\n".join(lines) + "\n")
-    result = []
-    for line in joined.splitlines():
-        match = _INSTRUCTION.match(line)
-        if match and line.strip():
-            result.append((match[1].upper(), match[2].strip()))
-    return result
-
 
 def labels_only_dockerfile(text: str) -> str:
     """A FROM-scratch Dockerfile with the final stage's ARG and LABEL lines of `text`.
 
     Offline there is no registry to pull the real base image from; this image carries exactly
     the labels the real one would, so the label check (Model Standard 6) runs on a real build."""
-    instructions = dockerfile_instructions(text)
-    starts = [index for index, (name, _) in enumerate(instructions) if name == "FROM"]
+    steps = list(dockerfile.instructions(text))  # snitch's own reader, as standard 6 uses it
+    starts = [index for index, (_, keyword, _) in enumerate(steps) if keyword == "FROM"]
     if not starts:
         raise PipelineError("the Dockerfile has no FROM instruction")
-    final = instructions[starts[-1] + 1:]
-    kept = [f"{name} {arguments}" for name, arguments in final if name in ("ARG", "LABEL")]
+    final = steps[starts[-1] + 1:]
+    kept = [f"{keyword} {arguments}" for _, keyword, arguments in final if keyword in ("ARG", "LABEL")]
     if not any(line.startswith("LABEL") for line in kept):
         raise PipelineError("the Dockerfile's final stage sets no LABEL (Model Standard 6)")
     return "FROM scratch\n" + "\n".join(kept) + "\n"

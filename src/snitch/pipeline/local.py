@@ -15,9 +15,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-import yaml
 
+from snitch import gitlab_ci
 from snitch.pipeline.errors import PipelineError
+from snitch.safe_yaml import YamlProblem, load_documents
 
 PIPELINE_FILE = "ci/model-promotion-pipeline.yml"
 GITLAB_CI_LOCAL_VERSION = "4.73.0"
@@ -50,13 +51,14 @@ def pipeline_includes(project: Path) -> list[dict]:
     if not ci_file.is_file():
         raise PipelineError(f"{ci_file} does not exist; PROJECT must be a model project folder")
     try:
-        data = yaml.safe_load(ci_file.read_text(encoding="utf-8"))
-    except (yaml.YAMLError, UnicodeDecodeError) as error:
-        raise PipelineError(f"{ci_file} is not valid YAML: {error}") from None
-    entries = (data or {}).get("include") if isinstance(data, dict) else None
-    entries = entries if isinstance(entries, list) else [entries] if entries else []
+        documents = load_documents(ci_file.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as error:
+        raise PipelineError(f"{ci_file} is not UTF-8 text: {error}") from None
+    except YamlProblem as problem:  # the same safe reader snitch uses: !reference works, tags never run
+        raise PipelineError(f"{ci_file} {problem}") from None
+    data = documents[-1] if documents else None
     found = []
-    for entry in entries:
+    for entry in gitlab_ci.includes(data) if isinstance(data, dict) else []:
         if not isinstance(entry, dict) or "project" not in entry:
             continue
         files = entry.get("file")

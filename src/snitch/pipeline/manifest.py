@@ -14,7 +14,6 @@ LABEL_PREFIX = "ml-platform"
 ENVIRONMENTS = {"dev": "development", "staging": "staging", "production": "production"}
 
 DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
-DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 # An image repository without tag or digest: [registry[:port]/]path/components
 _REPOSITORY = re.compile(
     r"^(?:[a-zA-Z0-9.-]+(?::[0-9]+)?/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"

@@ -18,7 +18,8 @@ import re
 from pathlib import Path
 
 from snitch.pipeline.errors import PipelineError
-from snitch.pipeline.manifest import API_VERSION, DNS_LABEL, KIND, LABEL_PREFIX
+from snitch.names import is_dns_label
+from snitch.pipeline.manifest import API_VERSION, KIND, LABEL_PREFIX
 from snitch.pipeline.weights import parse_weights_uri
 
 _PINNED_IMAGE = re.compile(r"^[^@\s]+@sha256:[0-9a-f]{64}$")
@@ -47,13 +48,13 @@ def rule_problems(manifest: dict) -> list[str]:
         problems.append(f"kind is {manifest.get('kind')!r}, expected {KIND!r}")
     metadata = manifest.get("metadata") if isinstance(manifest.get("metadata"), dict) else {}
     name = metadata.get("name")
-    if not isinstance(name, str) or len(name) > 63 or not DNS_LABEL.match(name):
+    if not is_dns_label(name):
         problems.append(
             f"metadata.name {name!r} is not a Kubernetes DNS label "
             "(lowercase letters, digits and '-', starting and ending alphanumeric, at most 63 characters)"
         )
     namespace = metadata.get("namespace")
-    if namespace is not None and (not isinstance(namespace, str) or len(namespace) > 63 or not DNS_LABEL.match(namespace)):
+    if namespace is not None and not is_dns_label(namespace):
         problems.append(f"metadata.namespace {namespace!r} is not a Kubernetes DNS label")
     labels = metadata.get("labels") or {}
     if not isinstance(labels, dict):
