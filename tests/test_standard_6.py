@@ -126,4 +126,6 @@ def test_unreadable_image_fails_clearly(compliant, tmp_path):
     assert "does not exist" in result["message"] and "how to fix:" in result["message"]
     (tmp_path / "broken.json").write_text("{not json")
     run = run_json(compliant, "-s", "6", "--image", str(tmp_path / "broken.json"))
-    assert "is not readable JSON" in run.check("test_built_image_label_values")["message"]
+    assert "is not readable JSON" in run.check("test_built_image_has_required_labels")["message"]
+    values = run.check("test_built_image_label_values")
+    assert values["outcome"] == "skipped" and "requires 6.test_built_image_has_required_labels" in values["message"]

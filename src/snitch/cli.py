@@ -171,6 +171,7 @@ def _run(project, standards, output_format, junitxml, image, selected, online) -
         args += ["-p", "no:terminal"]
     else:
         args.append("-rfEs")  # the summary names every failure, and says why each skipped check was skipped
+        args.append("--tb=native")  # only snitch's own crashes get a traceback: keep formatting it cheap
         source = f"Model Standards version {standards.version} from {standards.source}"
         if standards.config:
             source += f" with parameters from {standards.config}"

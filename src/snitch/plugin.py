@@ -1,36 +1,26 @@
 """The pytest plugin that runs the standards' check modules against one project.
 
-It provides the fixtures the checks use, orders checks by standard number, turns a Violation
-into a message that says what was found, what was expected, how to fix it and where to read
-more (from the standards document), and records every outcome for JSON output."""
+It provides the fixtures the checks use, orders checks by standard number, and hands every
+outcome to a `Ledger` (snitch.results), which decides it: a Violation becomes a message that says
+what was found, what was expected, how to fix it and where to read more, and a check whose
+prerequisite failed is skipped with a reason naming it."""
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from snitch import image
 from snitch.project import Project
+from snitch.results import ERROR, PASSED, SKIPPED, CheckResult, Ledger
 from snitch.standards import Standards
-from snitch.violation import FileProblem, Violation
+from snitch.violation import Violation
 
 _MODULE = re.compile(r"^test_standard_(\d+)$")
 PLUGIN = pytest.StashKey["SnitchPlugin"]()
-
-
-@dataclass
-class CheckResult:
-    standard: int
-    check: str
-    outcome: str  # passed, failed, skipped or error
-    message: str
-    url: str
-
-    def as_dict(self) -> dict:
-        return self.__dict__.copy()
+_CAUSE = pytest.StashKey[str]()  # why a check was skipped for its prerequisite, passed on to its dependents
 
 
 class SnitchPlugin:
@@ -40,8 +30,12 @@ class SnitchPlugin:
         self.selected = tuple(selected)
         self.image_source = image_source
         self.online_mode = online
-        self.results: list[CheckResult] = []
+        self.ledger = Ledger(standards)
         self.internal_errors: list[str] = []
+
+    @property
+    def results(self) -> list[CheckResult]:
+        return self.ledger.results
 
     def pytest_configure(self, config):
         config.stash[PLUGIN] = self
@@ -58,29 +52,39 @@ class SnitchPlugin:
         keep.sort(key=lambda item: (_standard_of(item), item.reportinfo()[1] or 0))
         items[:] = keep
 
-    @pytest.hookimpl(hookwrapper=True)
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_setup(self, item):
+        blocked = self.ledger.blocked(_standard_of(item), item.name, item.function)
+        if blocked:
+            item.stash[_CAUSE] = blocked[1]
+            raise pytest.skip.Exception(blocked[0], _use_item_location=True)
+
+    @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_makereport(self, item, call):
-        outcome = yield
-        report = outcome.get_result()
-        raised = call.excinfo.value if call.excinfo is not None else None
         number = _standard_of(item)
+        raised = call.excinfo.value if call.excinfo is not None else None
         if isinstance(raised, Violation):
-            report.outcome = "failed"
-            report.longrepr = self._message(number, item.name, raised)
-        if report.passed and report.when != "call":
-            return  # setup and teardown that went fine say nothing about the check
+            # Built here rather than by pytest, which would format (and discard) a full traceback.
+            result = self.ledger.violated(number, item.name, raised)
+            outcome = "skipped" if result.outcome == SKIPPED else "failed"
+            longrepr = (str(item.path), item.location[1] + 1, result.message) if outcome == "skipped" else result.message
+            return pytest.TestReport(
+                item.nodeid, item.location, {keyword: 1 for keyword in item.keywords}, outcome, longrepr,
+                call.when, (), call.duration, call.start, call.stop, user_properties=item.user_properties,
+            )
+        report = pytest.TestReport.from_item_and_call(item, call)
         if report.skipped:
             reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
-            result, message = "skipped", reason.removeprefix("Skipped: ")
-        elif isinstance(raised, Violation):
-            result, message = "failed", report.longrepr
+            reason = reason.removeprefix("Skipped: ")
+            self.ledger.record(self._result(number, item.name, SKIPPED, reason), item.stash.get(_CAUSE, None))
         elif report.failed:
             # A check crashed: that is a bug in snitch, never a verdict on the project.
-            result, message = "error", f"internal error in snitch: {call.excinfo.typename}: {raised}"
+            message = f"internal error in snitch: {call.excinfo.typename}: {raised}"
             self.internal_errors.append(f"{item.nodeid}: {message}")
-        else:
-            result, message = "passed", ""
-        self.results.append(CheckResult(number, item.name, result, message, self.standards.url(number)))
+            self.ledger.record(self._result(number, item.name, ERROR, message))
+        elif call.when == "call":
+            self.ledger.record(self._result(number, item.name, PASSED, ""))
+        return report
 
     def pytest_terminal_summary(self, terminalreporter):
         terminalreporter.write_line(
@@ -88,23 +92,8 @@ class SnitchPlugin:
         )
         terminalreporter.write_line(f"  {self.standards.parameters['docs_url']}")
 
-    def _message(self, number: int, check: str, violation: Violation) -> str:
-        title = self.standards[number].title
-        if isinstance(violation, FileProblem):
-            expected, fix = violation.expected, violation.fix
-        else:
-            doc = self.standards.check_doc(number, check)
-            expected, fix = doc.expected, doc.fix
-        lines = [
-            f"{violation.file}: {violation.found}",
-            f"  standard:   {number}. {title}",
-            f"  expected:   {expected}",
-            f"  how to fix: {fix}",
-        ]
-        if violation.detail:
-            lines += [f"              {line}" for line in violation.detail.splitlines()]
-        lines.append(f"  see:        {self.standards.url(number)}")
-        return "\n".join(lines)
+    def _result(self, number: int, check: str, outcome: str, message: str) -> CheckResult:
+        return CheckResult(number, check, outcome, message, self.standards.url(number))
 
 
 def _standard_of(item) -> int:

@@ -28,7 +28,7 @@ def _memoised(method):
                 self._cache[key] = (False, problem)
         ok, value = self._cache[key]
         if not ok:
-            raise value
+            raise value.with_traceback(None)  # else every re-raise lengthens the same traceback
         return value
 
     return reader

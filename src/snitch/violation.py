@@ -1,4 +1,4 @@
-"""What a check raises when a project breaks a standard."""
+"""What a check raises when a project breaks a standard, and how a check names its prerequisites."""
 
 from __future__ import annotations
 
@@ -8,13 +8,19 @@ class Violation(Exception):
 
     `found` says what snitch saw in `file`; what was expected and how to fix it come from the
     check's entry in the standards document. `detail` adds specifics the document cannot know
-    (the offending lines, the values to use)."""
+    (the offending lines, the values to use). `accounts_for` names other files this failure
+    already explains (a missing file, say), so later checks that need them are skipped rather
+    than failed a second time for the same cause."""
 
-    def __init__(self, file: str, found: str, detail: str | None = None):
+    def __init__(
+        self, file: str, found: str, detail: str | None = None, *, line: int | None = None, accounts_for=()
+    ):
         super().__init__(f"{file}: {found}")
         self.file = file
         self.found = found
         self.detail = detail
+        self.line = line
+        self.accounts_for = tuple(accounts_for)
 
 
 class FileProblem(Violation):
@@ -23,7 +29,20 @@ class FileProblem(Violation):
     Unlike a plain Violation it carries its own expectation and fix, because the problem is the
     file itself, whichever standard needed it."""
 
-    def __init__(self, file: str, found: str, expected: str, fix: str):
-        super().__init__(file, found)
+    def __init__(self, file: str, found: str, expected: str, fix: str, *, line: int | None = None):
+        super().__init__(file, found, line=line)
         self.expected = expected
         self.fix = fix
+
+
+def requires(*checks: str):
+    """Run the decorated check only if these checks passed; otherwise skip it, naming them.
+
+    A name is a check of the same standard (`test_x`) or of another one (`4.test_x`), the way
+    repo-review's `requires` keeps one cause to one failure."""
+
+    def mark(function):
+        function.snitch_requires = checks
+        return function
+
+    return mark

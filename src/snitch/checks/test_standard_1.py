@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 import pytest
 
 from snitch import gitlab_ci, weights
-from snitch.violation import Violation
+from snitch.violation import Violation, requires
 
 CI = ".gitlab-ci.yml"
 
@@ -40,6 +40,7 @@ def test_gitlab_ci_declares_weights_uri(project):
     declared_uri(project)
 
 
+@requires("test_gitlab_ci_declares_weights_uri")
 def test_weights_uri_uses_bucket_and_project(project, parameters):
     parsed = parsed_uri(project)
     wrong = []
@@ -51,10 +52,12 @@ def test_weights_uri_uses_bucket_and_project(project, parameters):
         raise Violation(CI, f"the weights URI {parsed} uses " + " and ".join(wrong))
 
 
+@requires("test_gitlab_ci_declares_weights_uri")
 def test_weights_timestamp_is_utc_iso8601(project):
     training_time(project)
 
 
+@requires("test_weights_timestamp_is_utc_iso8601")
 def test_weights_timestamp_is_not_in_future(project):
     moment = training_time(project)
     now = datetime.now(timezone.utc)
@@ -62,6 +65,7 @@ def test_weights_timestamp_is_not_in_future(project):
         raise Violation(CI, f"the weights timestamp {moment:%Y-%m-%dT%H:%M:%SZ} is later than now ({now:%Y-%m-%dT%H:%M:%SZ})")
 
 
+@requires("test_weights_uri_uses_bucket_and_project")
 def test_weights_prefix_holds_model_hash(project, online):
     if not online:
         pytest.skip("offline (pass --online to check that the weights exist in S3)")

@@ -25,7 +25,7 @@ def test_required_files_exist(project):
     if not (project.root / "tests").is_dir():
         missing.append("tests/")
     if missing:
-        raise Violation(".", f"missing: {', '.join(missing)}")
+        raise Violation(".", f"missing: {', '.join(missing)}", accounts_for=missing)
 
 
 def test_datasets_and_weights_are_gitignored(project):

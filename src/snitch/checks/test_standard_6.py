@@ -3,7 +3,7 @@ image (with --image) really carries them with sensible values."""
 
 import re
 
-from snitch.violation import Violation
+from snitch.violation import Violation, requires
 
 DOCKERFILE = "Dockerfile"
 COMMIT_SHA = re.compile(r"^[0-9a-f]{7,40}$|^[0-9a-f]{64}$")
@@ -55,6 +55,7 @@ def test_built_image_has_required_labels(built_image, parameters):
         raise Violation(built_image.source, f"the image has no value for: {', '.join(missing)}")
 
 
+@requires("test_built_image_has_required_labels")
 def test_built_image_label_values(built_image, project, parameters):
     labels = built_image.labels()
     wrong = []

@@ -4,7 +4,7 @@ tag and does not redefine its protected jobs."""
 import re
 
 from snitch import gitlab_ci
-from snitch.violation import Violation
+from snitch.violation import Violation, requires
 
 CI = ".gitlab-ci.yml"
 
@@ -26,6 +26,7 @@ def test_gitlab_ci_includes_shared_pipeline(project, parameters):
     shared_include(project, parameters)
 
 
+@requires("test_gitlab_ci_includes_shared_pipeline")
 def test_shared_pipeline_ref_is_pinned_tag(project, parameters):
     ref = shared_include(project, parameters).get("ref")
     if ref is None:

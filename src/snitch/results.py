@@ -1,0 +1,110 @@
+"""What one run of the checks found, and the rules that keep one cause to one failure.
+
+Both ways of running checks use this: the pytest plugin (`snitch -n ...`) and the in-process API
+(`snitch.testing`). A check's outcome is decided here, so both report the same thing:
+
+* a check whose prerequisite check (`@requires(...)`) did not pass is skipped, naming it;
+* a file that cannot be used (missing, unreadable, unparsable) fails the first check that needs it;
+  every later check that needs it is skipped with a reason naming that first failure;
+* every failure message says what was found, what was expected and how to fix it (from the
+  standards document), and where to read more."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from snitch.standards import Standards
+from snitch.violation import FileProblem, Violation
+
+PASSED, FAILED, SKIPPED, ERROR = "passed", "failed", "skipped", "error"
+
+
+@dataclass
+class CheckResult:
+    standard: int
+    check: str
+    outcome: str  # passed, failed, skipped or error
+    message: str
+    url: str
+    file: str | None = None  # the file a failure is about, when there is one
+    line: int | None = None  # the line in that file, when snitch knows it
+
+    @property
+    def id(self) -> str:
+        return f"{self.standard}.{self.check}"
+
+    def as_dict(self) -> dict:
+        return self.__dict__.copy()
+
+
+class Ledger:
+    def __init__(self, standards: Standards):
+        self.standards = standards
+        self.results: list[CheckResult] = []
+        self._by_id: dict[str, CheckResult] = {}
+        self._unusable: dict[str, CheckResult] = {}  # file -> the failure that reported it first
+        self._causes: dict[str, str] = {}  # check id -> the root cause of its not passing, for skip reasons
+
+    def result(self, standard: int, check: str) -> CheckResult | None:
+        return self._by_id.get(f"{standard}.{check}")
+
+    def blocked(self, standard: int, check: str, function) -> tuple[str, str] | None:
+        """(skip reason, root cause) when a check that `check` requires ran and did not pass."""
+        for required in getattr(function, "snitch_requires", ()):
+            number, _, name = required.rpartition(".")
+            prerequisite = self.result(int(number) if number else standard, name)
+            if prerequisite is not None and prerequisite.outcome != PASSED:
+                cause = self._causes[prerequisite.id]
+                if prerequisite.outcome == FAILED:
+                    return f"requires {prerequisite.id}, which failed ({_first_line(prerequisite)})", cause
+                return f"requires {prerequisite.id}, which did not pass because {cause}", cause
+        return None
+
+    def violated(self, standard: int, check: str, violation: Violation) -> CheckResult:
+        """Record the outcome of a check that raised `violation`: failed, or skipped when an earlier
+        failure already reported the file it is about."""
+        if isinstance(violation, FileProblem) and violation.file in self._unusable:
+            first = self._unusable[violation.file]
+            reason = f"{violation.file} cannot be used, reported by {first.id} ({_first_line(first)})"
+            return self.record(
+                CheckResult(standard, check, SKIPPED, reason, self.standards.url(standard), violation.file), reason
+            )
+        result = CheckResult(
+            standard, check, FAILED, self.describe(standard, check, violation), self.standards.url(standard),
+            violation.file, getattr(violation, "line", None),
+        )
+        for file in (violation.file, *violation.accounts_for):
+            if isinstance(violation, FileProblem) or file != violation.file:
+                self._unusable.setdefault(file, result)
+        return self.record(result)
+
+    def record(self, result: CheckResult, cause: str | None = None) -> CheckResult:
+        """Keep `result`; `cause` is the root cause a skip inherited from a prerequisite."""
+        self.results.append(result)
+        self._by_id[result.id] = result
+        if result.outcome != PASSED:
+            self._causes[result.id] = cause or f"{result.id} {result.outcome} ({_first_line(result)})"
+        return result
+
+    def describe(self, standard: int, check: str, violation: Violation) -> str:
+        """The failure message: what was found, expected, how to fix it, where to read more."""
+        if isinstance(violation, FileProblem):
+            expected, fix = violation.expected, violation.fix
+        else:
+            doc = self.standards.check_doc(standard, check)
+            expected, fix = doc.expected, doc.fix
+        lines = [
+            f"{violation.file}: {violation.found}",
+            f"  standard:   {standard}. {self.standards[standard].title}",
+            f"  expected:   {expected}",
+            f"  how to fix: {fix}",
+        ]
+        if violation.detail:
+            lines += [f"              {line}" for line in violation.detail.splitlines()]
+        lines.append(f"  see:        {self.standards.url(standard)}")
+        return "\n".join(lines)
+
+
+def _first_line(result: CheckResult, limit: int = 120) -> str:
+    first = result.message.splitlines()[0] if result.message else ""
+    return first if len(first) <= limit else first[: limit - 1] + "…"
