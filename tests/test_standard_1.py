@@ -5,7 +5,7 @@ import threading
 
 import pytest
 
-from fixtures.checker import assert_only_failure, edit, passed_on_compliant, run_json
+from fixtures.checker import assert_only_failure, edit, passed_on_compliant, run_checks, run_json
 
 CI = ".gitlab-ci.yml"
 
@@ -17,7 +17,7 @@ def weights_line(project):
 def test_gitlab_ci_declares_weights_uri(compliant_report, compliant):
     passed_on_compliant(compliant_report, "test_gitlab_ci_declares_weights_uri")
     edit(compliant / CI, weights_line(compliant), "")
-    run = run_json(compliant, "-s", "1")
+    run = run_checks(compliant, 1)
     # Every other weights check depends on the declaration, so they fail with it.
     assert run.code == 1
     result = run.check("test_gitlab_ci_declares_weights_uri")
@@ -29,13 +29,13 @@ def test_gitlab_ci_declares_weights_uri_as_variable(compliant):
     edit(compliant / CI, line, "")
     uri = line.split("weights_uri:")[1].strip()
     (compliant / CI).write_text((compliant / CI).read_text() + f"variables:\n  WEIGHTS_URI: {uri}\n")
-    assert run_json(compliant, "-s", "1").code == 0
+    assert run_checks(compliant, 1).code == 0
 
 
 def test_weights_uri_uses_bucket_and_project(compliant_report, compliant):
     passed_on_compliant(compliant_report, "test_weights_uri_uses_bucket_and_project")
     edit(compliant / CI, "s3://ml-platform-bucket/iris-classifier/", "s3://my-own-bucket/iris/")
-    run = run_json(compliant, "-s", "1")
+    run = run_checks(compliant, 1)
     assert_only_failure(
         run, 1, "test_weights_uri_uses_bucket_and_project", CI,
         "bucket 'my-own-bucket' instead of 'ml-platform-bucket'", "project 'iris' instead of the model name",
@@ -46,14 +46,14 @@ def test_weights_timestamp_is_utc_iso8601(compliant_report, compliant):
     passed_on_compliant(compliant_report, "test_weights_timestamp_is_utc_iso8601")
     line = weights_line(compliant)
     edit(compliant / CI, line, line.rsplit("/", 1)[0] + "/2021-12-15 09:30")
-    run = run_json(compliant, "-s", "1")
+    run = run_checks(compliant, 1)
     assert run.code == 1
     assert run.failed() == {
         "test_weights_uri_uses_bucket_and_project",  # a space cannot be part of the URI either
         "test_weights_timestamp_is_utc_iso8601",
     }
     edit(compliant / CI, "/2021-12-15 09:30", "/20211315T093000Z")  # month 13
-    run = run_json(compliant, "-s", "1")
+    run = run_checks(compliant, 1)
     assert run.failed() == {"test_weights_timestamp_is_utc_iso8601"}
     later = run.check("test_weights_timestamp_is_not_in_future")  # one cause, one failure
     assert later["outcome"] == "skipped"
@@ -65,14 +65,14 @@ def test_weights_timestamp_is_utc_iso8601(compliant_report, compliant):
 def test_weights_timestamp_forms_accepted(compliant, timestamp):
     line = weights_line(compliant)
     edit(compliant / CI, line, line.rsplit("/", 1)[0] + "/" + timestamp)
-    assert run_json(compliant, "-s", "1").code == 0
+    assert run_checks(compliant, 1).code == 0
 
 
 def test_weights_timestamp_is_not_in_future(compliant_report, compliant):
     passed_on_compliant(compliant_report, "test_weights_timestamp_is_not_in_future")
     line = weights_line(compliant)
     edit(compliant / CI, line, line.rsplit("/", 1)[0] + "/20991231T000000Z")
-    run = run_json(compliant, "-s", "1")
+    run = run_checks(compliant, 1)
     assert_only_failure(run, 1, "test_weights_timestamp_is_not_in_future", CI, "2099-12-31T00:00:00Z is later than now")
 
 

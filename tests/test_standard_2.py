@@ -2,7 +2,7 @@
 
 import pytest
 
-from fixtures.checker import assert_only_failure, passed_on_compliant, run_json
+from fixtures.checker import assert_only_failure, passed_on_compliant, run_checks
 from fixtures.template import git, git_commit_all
 
 
@@ -10,7 +10,7 @@ from fixtures.template import git, git_commit_all
 def test_required_files_exist(compliant_report, compliant, missing):
     passed_on_compliant(compliant_report, "test_required_files_exist")
     (compliant / missing).unlink()
-    run = run_json(compliant, "-s", "2")
+    run = run_checks(compliant, 2)
     assert_only_failure(run, 2, "test_required_files_exist", ".", f"missing: {missing}")
 
 
@@ -18,7 +18,7 @@ def test_required_tests_folder(compliant):
     import shutil
 
     shutil.rmtree(compliant / "tests")
-    run = run_json(compliant, "-s", "2")
+    run = run_checks(compliant, 2)
     assert_only_failure(run, 2, "test_required_files_exist", ".", "missing: tests/")
 
 
@@ -27,24 +27,24 @@ def test_datasets_and_weights_are_gitignored(compliant_report, compliant):
     gitignore = compliant / ".gitignore"
     gitignore.write_text(gitignore.read_text().replace("weights/\n", ""))
     # Outside git, snitch reads .gitignore itself...
-    run = run_json(compliant, "-s", "2")
+    run = run_checks(compliant, 2)
     assert_only_failure(run, 2, "test_datasets_and_weights_are_gitignored", ".gitignore", "git does not ignore weights/")
     # ...inside a repository it asks git.
     git_commit_all(compliant)
-    run = run_json(compliant, "-s", "2")
+    run = run_checks(compliant, 2)
     assert_only_failure(run, 2, "test_datasets_and_weights_are_gitignored", ".gitignore", "git does not ignore weights/")
 
 
 def test_nothing_tracked_under_datasets_or_weights(compliant_report, compliant):
     passed_on_compliant(compliant_report, "test_nothing_tracked_under_datasets_or_weights")
-    skipped = run_json(compliant, "-s", "2").check("test_nothing_tracked_under_datasets_or_weights")
+    skipped = run_checks(compliant, 2).check("test_nothing_tracked_under_datasets_or_weights")
     assert skipped["outcome"] == "skipped" and "is not in a git repository" in skipped["message"]
 
     git_commit_all(compliant)
     (compliant / "datasets" / "train.csv").write_text("5.1,3.5,1.4,0.2,setosa\n")
     git("add", "-f", "datasets/train.csv", cwd=compliant)
     git("commit", "-q", "-m", "oops", cwd=compliant)
-    run = run_json(compliant, "-s", "2")
+    run = run_checks(compliant, 2)
     assert_only_failure(run, 2, "test_nothing_tracked_under_datasets_or_weights", "datasets/, weights/",
                         "git tracks datasets/train.csv")
 
@@ -52,4 +52,4 @@ def test_nothing_tracked_under_datasets_or_weights(compliant_report, compliant):
 def test_project_inside_a_larger_repository(compliant):
     """A monorepo: the project is a sub-folder of the git repository."""
     git_commit_all(compliant.parent)
-    assert run_json(compliant, "-s", "2").code == 0
+    assert run_checks(compliant, 2).code == 0

@@ -1,6 +1,6 @@
 """Standard 3 — README."""
 
-from fixtures.checker import assert_only_failure, edit, passed_on_compliant, run_json
+from fixtures.checker import assert_only_failure, edit, passed_on_compliant, run_checks
 
 README = "README.md"
 
@@ -13,7 +13,7 @@ def test_readme_links_every_resource(compliant_report, compliant):
     passed_on_compliant(compliant_report, "test_readme_links_every_resource")
     edit(compliant / README, link_line(compliant, "staging"), "")
     edit(compliant / README, link_line(compliant, "Jira"), "")
-    run = run_json(compliant, "-s", "3")
+    run = run_checks(compliant, 3)
     assert_only_failure(run, 3, "test_readme_links_every_resource", README,
                         "no link to: staging deployment, Jira ticket or epic")
 
@@ -24,11 +24,11 @@ def test_readme_link_forms(compliant):
     url = line.split("](")[1].rstrip(")")
     edit(compliant / README, line, "- Jira epic: [the epic][jira]")
     (compliant / README).write_text((compliant / README).read_text() + f"\n[jira]: {url}\n")
-    assert run_json(compliant, "-s", "3").code == 0
+    assert run_checks(compliant, 3).code == 0
     edit(compliant / README, "- Jira epic: [the epic][jira]", f"- Jira epic: <{url}>")
-    assert run_json(compliant, "-s", "3").code == 0
+    assert run_checks(compliant, 3).code == 0
     edit(compliant / README, f"- Jira epic: <{url}>", f"```\n- Jira epic: [x]({url})\n```")
-    assert run_json(compliant, "-s", "3").failed() == {"test_readme_links_every_resource"}
+    assert run_checks(compliant, 3).failed() == {"test_readme_links_every_resource"}
 
 
 def test_readme_links_are_well_formed(compliant_report, compliant):
@@ -37,7 +37,7 @@ def test_readme_links_are_well_formed(compliant_report, compliant):
         (compliant / README).read_text()
         + "\nSee also [the wiki](https://wiki) and [a dashboard](htps://example.org/x) and [docs](docs/usage.md).\n"
     )
-    run = run_json(compliant, "-s", "3")
+    run = run_checks(compliant, 3)
     result = assert_only_failure(run, 3, "test_readme_links_are_well_formed", README, "2 malformed link(s)")
     assert "https://wiki host 'wiki' is not a full domain name" in result["message"]
     assert "htps://example.org/x uses the scheme 'htps'" in result["message"]
@@ -49,7 +49,7 @@ def test_readme_has_no_placeholders(compliant_report, compliant):
     (compliant / README).write_text(
         (compliant / README).read_text() + "\nOwner: {{ cookiecutter.author_email }}\nOn call: <ONCALL_EMAIL>\nTODO: dashboards\n"
     )
-    run = run_json(compliant, "-s", "3")
+    run = run_checks(compliant, 3)
     result = assert_only_failure(run, 3, "test_readme_has_no_placeholders", README, "unfilled placeholder(s)")
     for text in ("{{", "}}", "<ONCALL_EMAIL>", "TODO"):
         assert text in result["message"]

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from fixtures.checker import MODEL, assert_only_failure, edit, passed_on_compliant, run_json
+from fixtures.checker import MODEL, assert_only_failure, edit, passed_on_compliant, run_checks
 
 DOCKERFILE = "Dockerfile"
 GOOD_LABELS = {
@@ -46,7 +46,7 @@ def oci_layout(folder, labels, tag="latest"):
 def test_dockerfile_final_stage_sets_required_labels(compliant_report, compliant):
     passed_on_compliant(compliant_report, "test_dockerfile_final_stage_sets_required_labels")
     edit(compliant / DOCKERFILE, 'org.label-schema.vendor="ML Platform"', 'description="iris"')
-    run = run_json(compliant, "-s", "6")
+    run = run_checks(compliant, 6)
     assert_only_failure(run, 6, "test_dockerfile_final_stage_sets_required_labels", DOCKERFILE,
                         "does not set: org.label-schema.vendor")
 
@@ -54,7 +54,7 @@ def test_dockerfile_final_stage_sets_required_labels(compliant_report, compliant
 def test_labels_of_an_earlier_stage_do_not_count(compliant):
     text = (compliant / DOCKERFILE).read_text()
     (compliant / DOCKERFILE).write_text(text + "\nFROM gcr.io/distroless/python3 AS final\nCOPY --from=0 /app /app\n")
-    run = run_json(compliant, "-s", "6")
+    run = run_checks(compliant, 6)
     assert run.failed() >= {"test_dockerfile_final_stage_sets_required_labels", "test_model_label_is_model_name"}
     assert "FROM gcr.io/distroless/python3" in run.check("test_dockerfile_final_stage_sets_required_labels")["message"]
 
@@ -63,7 +63,7 @@ def test_label_values_are_not_empty(compliant_report, compliant):
     passed_on_compliant(compliant_report, "test_label_values_are_not_empty")
     edit(compliant / DOCKERFILE, "ARG VCS_REF\n", "")
     edit(compliant / DOCKERFILE, 'org.label-schema.vendor="ML Platform"', 'org.label-schema.vendor=""')
-    run = run_json(compliant, "-s", "6")
+    run = run_checks(compliant, 6)
     result = assert_only_failure(run, 6, "test_label_values_are_not_empty", DOCKERFILE, "2 label(s) would be empty")
     assert "org.label-schema.vcs-ref" in result["message"] and "${VCS_REF}, which no ARG or ENV" in result["message"]
     assert "org.label-schema.vendor" in result["message"] and "is empty" in result["message"]
@@ -72,7 +72,7 @@ def test_label_values_are_not_empty(compliant_report, compliant):
 def test_model_label_is_model_name(compliant_report, compliant):
     passed_on_compliant(compliant_report, "test_model_label_is_model_name")
     edit(compliant / DOCKERFILE, f'model="{MODEL}"', 'model="iris"')
-    run = run_json(compliant, "-s", "6")
+    run = run_checks(compliant, 6)
     assert_only_failure(run, 6, "test_model_label_is_model_name", DOCKERFILE,
                         f"the model label is 'iris', not the model name '{MODEL}'")
 
@@ -80,18 +80,18 @@ def test_model_label_is_model_name(compliant_report, compliant):
 def test_model_label_from_build_arg_default(compliant):
     edit(compliant / DOCKERFILE, f'model="{MODEL}"', 'model="${MODEL_NAME}"')
     edit(compliant / DOCKERFILE, "ARG VCS_URL\n", f"ARG VCS_URL\nARG MODEL_NAME={MODEL}\n")
-    assert run_json(compliant, "-s", "6").code == 0
+    assert run_checks(compliant, 6).code == 0
 
 
 def test_built_image_has_required_labels(compliant_report, compliant, tmp_path):
     skipped = compliant_report.check("test_built_image_has_required_labels")
     assert skipped["outcome"] == "skipped" and "--image" in skipped["message"]
     good = oci_layout(tmp_path / "good", GOOD_LABELS)
-    assert run_json(compliant, "-s", "6", "--image", f"oci:{good}:latest").code == 0
+    assert run_checks(compliant, 6, image=f"oci:{good}:latest").code == 0
     labels = {**GOOD_LABELS, "org.label-schema.vcs-url": ""}
     del labels["author"]
     bad = oci_layout(tmp_path / "bad", labels)
-    run = run_json(compliant, "-s", "6", "--image", f"oci:{bad}")
+    run = run_checks(compliant, 6, image=f"oci:{bad}")
     assert_only_failure(run, 6, "test_built_image_has_required_labels", f"oci:{bad}",
                         "the image has no value for: author, org.label-schema.vcs-url")
 
@@ -100,7 +100,7 @@ def test_built_image_label_values(compliant, tmp_path):
     labels = {**GOOD_LABELS, "model": "iris", "org.label-schema.vcs-ref": "main",
               "org.label-schema.build-date": "22/11/2026"}
     bad = oci_layout(tmp_path / "bad", labels)
-    run = run_json(compliant, "-s", "6", "--image", str(bad))
+    run = run_checks(compliant, 6, image=str(bad))
     result = assert_only_failure(run, 6, "test_built_image_label_values", str(bad), "3 label value(s) are wrong")
     assert "'main' is not a git commit SHA" in result["message"]
     assert "'22/11/2026' is not an RFC 3339 date-time" in result["message"]
@@ -116,16 +116,16 @@ def test_built_image_from_inspect_json(compliant, tmp_path, shape):
     }[shape]
     path = tmp_path / "inspect.json"
     path.write_text(json.dumps(document))
-    assert run_json(compliant, "-s", "6", "--image", str(path)).code == 0
+    assert run_checks(compliant, 6, image=str(path)).code == 0
 
 
 def test_unreadable_image_fails_clearly(compliant, tmp_path):
-    run = run_json(compliant, "-s", "6", "--image", str(tmp_path / "nope"))
+    run = run_checks(compliant, 6, image=str(tmp_path / "nope"))
     assert run.code == 1
     result = run.check("test_built_image_has_required_labels")
     assert "does not exist" in result["message"] and "how to fix:" in result["message"]
     (tmp_path / "broken.json").write_text("{not json")
-    run = run_json(compliant, "-s", "6", "--image", str(tmp_path / "broken.json"))
+    run = run_checks(compliant, 6, image=str(tmp_path / "broken.json"))
     assert "is not readable JSON" in run.check("test_built_image_has_required_labels")["message"]
     values = run.check("test_built_image_label_values")
     assert values["outcome"] == "skipped" and "requires 6.test_built_image_has_required_labels" in values["message"]

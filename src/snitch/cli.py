@@ -101,7 +101,7 @@ def main(ctx, model, path, output_format, junitxml, config, image, selected, onl
     from snitch.project import Project
 
     project = Project(path, model or "")  # one reader for the whole run: .gitlab-ci.yml is parsed once
-    model = project.model = model or _declared_model_name(project)
+    model = project.model = model or declared_model_name(project)
     if not is_dns_label(model):
         raise click.BadParameter(
             f"{model!r} is not a valid model name: use lower-case letters, digits and '-', "
@@ -118,7 +118,7 @@ def main(ctx, model, path, output_format, junitxml, config, image, selected, onl
     sys.exit(_run(project, standards, output_format, junitxml, image, selected, online))
 
 
-def _declared_model_name(project) -> str:
+def declared_model_name(project) -> str:
     """Without -n, the model name the project gives the shared pipeline (so a bare `snitch` works
     in a compliant repository, e.g. from `pre-commit try-repo`)."""
     from snitch import gitlab_ci

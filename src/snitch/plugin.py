@@ -7,6 +7,7 @@ prerequisite failed is skipped with a reason naming it."""
 
 from __future__ import annotations
 
+import functools
 import re
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from snitch.violation import Violation
 
 _MODULE = re.compile(r"^test_standard_(\d+)$")
 PLUGIN = pytest.StashKey["SnitchPlugin"]()
+FIXTURES = ("project", "parameters", "online", "built_image")
 _CAUSE = pytest.StashKey[str]()  # why a check was skipped for its prerequisite, passed on to its dependents
 
 
@@ -92,6 +94,24 @@ class SnitchPlugin:
         )
         terminalreporter.write_line(f"  {self.standards.parameters['docs_url']}")
 
+    def fixture(self, name: str):
+        """The value a check asks for by argument name (for pytest's fixtures and snitch.testing)."""
+        if name == "project":
+            return self.target
+        if name == "parameters":
+            return self.standards.parameters
+        if name == "online":
+            return self.online_mode
+        if name == "built_image":
+            if not self.image_source:
+                pytest.skip("no built image given (pass --image to check a built image's labels)")
+            return self._built_image
+        raise LookupError(f"no check argument called {name!r}; checks may ask for {', '.join(FIXTURES)}")
+
+    @functools.cached_property
+    def _built_image(self) -> image.BuiltImage:
+        return image.BuiltImage(self.image_source)
+
     def _result(self, number: int, check: str, outcome: str, message: str) -> CheckResult:
         return CheckResult(number, check, outcome, message, self.standards.url(number))
 
@@ -104,32 +124,29 @@ def _standard_of(item) -> int:
 # Fixtures the check modules ask for (module level: pytest deprecates fixtures on plugin instances).
 
 
-def _plugin(request) -> SnitchPlugin:
-    return request.config.stash[PLUGIN]
+def _fixture(request, name: str):
+    return request.config.stash[PLUGIN].fixture(name)
 
 
 @pytest.fixture(scope="session")
 def project(request) -> Project:
-    return _plugin(request).target
+    return _fixture(request, "project")
 
 
 @pytest.fixture(scope="session")
 def parameters(request) -> dict:
-    return _plugin(request).standards.parameters
+    return _fixture(request, "parameters")
 
 
 @pytest.fixture(scope="session")
 def online(request) -> bool:
-    return _plugin(request).online_mode
+    return _fixture(request, "online")
 
 
 @pytest.fixture(scope="session")
 def built_image(request) -> image.BuiltImage:
     """The built image; the checks that need one are skipped without --image."""
-    source = _plugin(request).image_source
-    if not source:
-        pytest.skip("no built image given (pass --image to check a built image's labels)")
-    return image.BuiltImage(source)
+    return _fixture(request, "built_image")
 
 
 def checks_dir() -> Path:

@@ -1,0 +1,133 @@
+"""Run snitch's checks in-process: for snitch's own tests, a model project's tests, and an
+organisation's own standards.
+
+    from snitch.testing import run, run_check
+
+    report = run("path/to/project", standards=[4, 10])     # every check of standards 4 and 10
+    assert report.failed() == set()
+    result = run_check("path/to/project", "4.test_model_subclass_implements_predict")
+    assert result.outcome == "passed", result.message
+
+Outcomes and messages are exactly those of `snitch -n NAME` (the same Ledger decides them): a
+check whose prerequisite did not pass is skipped naming it, and a failure says what was found,
+what was expected and how to fix it. Unlike the command, a crash inside a check is raised, so a
+test shows its traceback. Nothing here imports or runs the checked project's code."""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from snitch.config import load_standards
+from snitch.plugin import SnitchPlugin, checks_dir
+from snitch.project import Project
+from snitch.results import FAILED, PASSED, SKIPPED, CheckResult
+from snitch.violation import Violation
+
+
+@dataclass
+class Report:
+    model: str
+    path: Path
+    results: list[CheckResult]
+
+    @property
+    def code(self) -> int:
+        """What `snitch` would exit with: 1 when a check failed, else 0."""
+        return 1 if self.failed() else 0
+
+    def failed(self) -> set[str]:
+        return {result.check for result in self.results if result.outcome == FAILED}
+
+    def check(self, name: str) -> CheckResult:
+        """The result of one check, by its name (`test_x`) or id (`4.test_x`)."""
+        found = [result for result in self.results if name in (result.check, result.id)]
+        if len(found) != 1:
+            raise LookupError(f"{name} was {'not run' if not found else 'run more than once'} in this report")
+        return found[0]
+
+
+def checks(number: int) -> list:
+    """The check functions of standard `number`, in the order they are defined."""
+    module = importlib.import_module(f"snitch.checks.test_standard_{number}")
+    functions = [
+        value for name, value in vars(module).items()
+        if name.startswith("test_") and inspect.isfunction(value) and value.__module__ == module.__name__
+    ]
+    return sorted(functions, key=lambda function: function.__code__.co_firstlineno)
+
+
+def standard_numbers() -> list[int]:
+    return sorted(int(path.stem.rsplit("_", 1)[1]) for path in checks_dir().glob("test_standard_*.py"))
+
+
+def run(
+    path: str | os.PathLike,
+    model: str = "",
+    *,
+    standards=None,
+    only=None,
+    config: str | os.PathLike | None = None,
+    image: str | None = None,
+    online: bool = False,
+) -> Report:
+    """Run the checks of `standards` (numbers; default all), or only the checks named in `only`
+    (ids like "4.test_x") together with the checks they require, on the project at `path`."""
+    project = Project(Path(path), model)
+    if not project.model:
+        from snitch.cli import declared_model_name
+
+        project.model = declared_model_name(project)
+    plugin = SnitchPlugin(project, load_standards(config), (), image, online)
+    wanted = _closure(only) if only is not None else None
+    for number in standards if standards is not None else standard_numbers():
+        for function in checks(number):
+            if wanted is None or f"{number}.{function.__name__}" in wanted:
+                _run_one(plugin, number, function)
+    return Report(project.model, project.root, plugin.results)
+
+
+def run_check(path: str | os.PathLike, check: str, model: str = "", **options) -> CheckResult:
+    """One check (`N.test_x`) on the project at `path`, after the checks it requires."""
+    needed = _closure([check])
+    numbers = sorted({int(id_.split(".", 1)[0]) for id_ in needed})
+    return run(path, model, standards=numbers, only=needed, **options).check(check)
+
+
+def _requirements(check: str) -> list[str]:
+    number, name = check.split(".", 1)
+    function = next((f for f in checks(int(number)) if f.__name__ == name), None)
+    if function is None:
+        raise LookupError(f"standard {number} has no check {name}")
+    return [required if "." in required else f"{number}.{required}" for required in getattr(function, "snitch_requires", ())]
+
+
+def _closure(only) -> set[str]:
+    wanted, pending = set(), list(only)
+    while pending:
+        check = pending.pop()
+        if check not in wanted:
+            wanted.add(check)
+            pending.extend(_requirements(check))
+    return wanted
+
+
+def _run_one(plugin: SnitchPlugin, number: int, function) -> None:
+    ledger, name = plugin.ledger, function.__name__
+    blocked = ledger.blocked(number, name, function)
+    if blocked:
+        ledger.record(CheckResult(number, name, SKIPPED, blocked[0], plugin.standards.url(number)), blocked[1])
+        return
+    try:
+        function(**{argument: plugin.fixture(argument) for argument in inspect.signature(function).parameters})
+    except Violation as violation:
+        ledger.violated(number, name, violation)
+    except pytest.skip.Exception as skipped:
+        ledger.record(CheckResult(number, name, SKIPPED, skipped.msg, plugin.standards.url(number)))
+    else:
+        ledger.record(CheckResult(number, name, PASSED, "", plugin.standards.url(number)))
