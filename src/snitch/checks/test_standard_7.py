@@ -42,9 +42,14 @@ def served(project, routes, method: str) -> list[str]:
 
 
 def test_openapi_is_valid_openapi3(project):
-    found = openapi.problems(document(project))
+    found = openapi.problems(document(project), project.text(OPENAPI))
     if found:
-        raise Violation(OPENAPI, f"is not a valid OpenAPI 3 document ({len(found)} problem(s))", detail="\n".join(found[:10]))
+        raise Violation(
+            OPENAPI,
+            f"is not a valid OpenAPI 3 document ({len(found)} problem(s))",
+            detail="\n".join(map(str, found[:10])) + (f"\n... and {len(found) - 10} more" if len(found) > 10 else ""),
+            line=found[0].line,
+        )
 
 
 def test_openapi_info_is_filled(project):
