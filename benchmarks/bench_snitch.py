@@ -1,12 +1,18 @@
 #!/usr/bin/env python3
-"""Measure snitch's wall time and peak memory on a freshly rendered, compliant project, beside a
-bare pytest run and the interpreter floor. Method and results: docs/performance.md.
+"""snitch's wall time and peak memory on every kind of tree it meets, beside a peer checker
+(repo-review with sp-repo-review) on the same trees. Method and results: docs/performance.md.
 
-    python benchmarks/bench_snitch.py [--runs 20] [--markdown]
+    python benchmarks/bench_snitch.py [--runs 15] [--markdown]
 
-Each command runs --runs times in a fresh process after one warm-up run (so the OS file cache is
-warm, as on a developer's machine between commits); wall time is measured around the process,
-peak memory is the child's maximum resident set size from wait4()."""
+Trees: a freshly rendered compliant project in git; an empty folder; a folder holding only
+serve.py; a project without .gitlab-ci.yml; one whose files are broken (syntax error, invalid
+YAML, binary, non-UTF-8); one with a 1.9 MB serve.py; one with large git-ignored datasets/ and
+weights/ folders; one with 2,000 commits of history.
+
+Every command runs once to warm the OS file cache, then --runs times. Runs are interleaved
+(round-robin over all commands) so that load from elsewhere on the machine falls on every
+command alike. Wall time is measured around the process; peak memory is the child's maximum
+resident set size from wait4()."""
 
 from __future__ import annotations
 
@@ -22,21 +28,20 @@ import time
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+MODEL = "iris-classifier"
+GIT_ENV = {"GIT_AUTHOR_NAME": "bench", "GIT_AUTHOR_EMAIL": "bench@example.com",
+           "GIT_COMMITTER_NAME": "bench", "GIT_COMMITTER_EMAIL": "bench@example.com"}
 
 
-def measure(command: list[str], cwd: Path, runs: int) -> tuple[list[float], list[int]]:
-    times, peaks = [], []
-    for attempt in range(runs + 1):
-        start = time.perf_counter()
-        process = subprocess.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        _, status, usage = os.wait4(process.pid, 0)
-        elapsed = time.perf_counter() - start
-        if os.waitstatus_to_exitcode(status) not in (0, 1):
-            sys.exit(f"benchmark: {' '.join(command)} exited with {os.waitstatus_to_exitcode(status)}")
-        if attempt:  # the first run only warms caches
-            times.append(elapsed)
-            peaks.append(usage.ru_maxrss)  # KiB on Linux
-    return times, peaks
+def git(folder: Path, *args: str, stdin: bytes | None = None) -> None:
+    subprocess.run(["git", *args], cwd=folder, input=stdin, check=True, capture_output=True, env={**os.environ, **GIT_ENV})
+
+
+def commit_all(folder: Path) -> Path:
+    git(folder, "init", "-q", "-b", "main")
+    git(folder, "add", "-A")
+    git(folder, "commit", "-q", "-m", "Initial commit")
+    return folder
 
 
 def render(into: Path) -> Path:
@@ -45,37 +50,127 @@ def render(into: Path) -> Path:
     return Path(cookiecutter(str(REPO_ROOT / "model-project-template"), no_input=True, output_dir=str(into)))
 
 
+def build_trees(workdir: Path) -> dict[str, Path]:
+    pristine = render(workdir / "rendered")
+
+    def copy(name: str) -> Path:
+        return Path(shutil.copytree(pristine, workdir / name / MODEL))
+
+    trees = {"compliant project (in git)": commit_all(copy("compliant"))}
+
+    empty = workdir / "empty"
+    empty.mkdir()
+    trees["empty folder"] = empty
+
+    lonely = workdir / "only-serve"
+    lonely.mkdir()
+    shutil.copy(pristine / "serve.py", lonely / "serve.py")
+    trees["only serve.py"] = lonely
+
+    no_ci = copy("no-ci")
+    (no_ci / ".gitlab-ci.yml").unlink()
+    trees["no .gitlab-ci.yml"] = commit_all(no_ci)
+
+    broken = copy("broken")
+    (broken / "serve.py").write_text("import kserve\n\nclass Iris(kserve.Model)\n    pass\n")
+    (broken / "openapi.yaml").write_text("openapi: 3.0.3\ninfo: {title: x\npaths:\n")
+    (broken / "Dockerfile").write_bytes(b"\x7fELF\x02\x01\x01\0" * 64)
+    (broken / "requirements.txt").write_bytes("kserve==0.21.0  # modèle\n".encode("latin-1"))
+    trees["broken files"] = commit_all(broken)
+
+    large = copy("large-source")
+    source = (large / "serve.py").read_text()
+    line = "CONSTANT_{} = {}  # a generated table, as some teams keep in serve.py\n"
+    lines = (1_900_000 - len(source)) // len(line.format(10_000, 10_000))
+    (large / "serve.py").write_text(source + "".join(line.format(n, n) for n in range(10_000, 10_000 + lines)))
+    trees["1.9 MB serve.py"] = commit_all(large)
+
+    data = copy("ignored-data")
+    for folder in ("datasets", "weights"):
+        for n in range(2_500):
+            part = data / folder / f"part-{n // 100}" / f"shard-{n}.bin"
+            part.parent.mkdir(parents=True, exist_ok=True)
+            part.write_bytes(b"\0" * 512)
+    with open(data / "weights" / "model.bin", "wb") as handle:
+        handle.truncate(1024**3)  # a 1 GiB sparse file: large on paper, as real weights are
+    trees["5,000 ignored data files + 1 GiB weights"] = commit_all(data)
+
+    history = commit_all(copy("history"))
+    stream = "".join(
+        f"commit refs/heads/main\ncommitter bench <bench@example.com> {1_700_000_000 + n} +0000\n"
+        f"data {len(f'change {n}')}\nchange {n}\n"
+        + ("from refs/heads/main^0\n" if n == 0 else "")
+        + f"M 100644 inline notes.txt\ndata {len(str(n)) + 1}\n{n}\n\n"
+        for n in range(2_000)
+    )
+    git(history, "fast-import", "--quiet", stdin=stream.encode())
+    git(history, "reset", "-q", "--hard", "main")
+    trees["2,000 commits of history"] = history
+    return trees
+
+
+def run_once(command: list[str], cwd: Path) -> tuple[float, int]:
+    start = time.perf_counter()
+    process = subprocess.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, status, usage = os.wait4(process.pid, 0)
+    elapsed = time.perf_counter() - start
+    code = os.waitstatus_to_exitcode(status)
+    if code < 0 or code == 2 and "snitch" in command[0]:
+        sys.exit(f"benchmark: {' '.join(command)} exited with {code}")
+    return elapsed, usage.ru_maxrss  # KiB on Linux
+
+
+def measure(commands: dict[str, list[str]], cwd: Path, runs: int) -> dict[str, tuple[list[float], list[int]]]:
+    results = {name: ([], []) for name in commands}
+    for attempt in range(runs + 1):
+        for name, command in commands.items():
+            elapsed, peak = run_once(command, cwd)
+            if attempt:  # the first round only warms caches
+                results[name][0].append(elapsed)
+                results[name][1].append(peak)
+    return results
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--runs", type=int, default=20)
-    parser.add_argument("--markdown", action="store_true", help="print a Markdown table for docs/performance.md")
+    parser.add_argument("--runs", type=int, default=15)
+    parser.add_argument("--markdown", action="store_true", help="print Markdown tables for docs/performance.md")
     args = parser.parse_args()
 
-    snitch = shutil.which("snitch", path=os.path.dirname(sys.executable)) or shutil.which("snitch")
+    bin_dir = os.path.dirname(sys.executable)
+    snitch = shutil.which("snitch", path=bin_dir) or shutil.which("snitch")
+    repo_review = shutil.which("repo-review", path=bin_dir) or shutil.which("repo-review")
+    if not repo_review:
+        sys.exit("benchmark: repo-review is not installed: pip install 'repo-review[cli]' sp-repo-review")
     with tempfile.TemporaryDirectory() as folder:
         workdir = Path(folder)
-        project = render(workdir)
-        (workdir / "test_trivial.py").write_text("def test_trivial():\n    assert True\n")
-        commands = {
-            "floor: python -c 'import yaml, ast'": [sys.executable, "-c", "import yaml, ast"],
-            "bare pytest (one trivial test)": [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_trivial.py"],
-            f"snitch -n {project.name} (text)": [snitch, "-n", project.name, "-p", str(project)],
-            f"snitch -n {project.name} --format json": [snitch, "-n", project.name, "-p", str(project), "--format", "json"],
-        }
-        rows = []
-        for name, command in commands.items():
-            times, peaks = measure(command, workdir, args.runs)
-            rows.append((name, statistics.median(times), max(times), statistics.median(peaks) / 1024))
+        trees = build_trees(workdir)
+        commands = {"floor: python -c 'import yaml, ast'": [sys.executable, "-c", "import yaml, ast"]}
+        for name, tree in trees.items():
+            commands[f"snitch: {name}"] = [snitch, "-n", MODEL, "-p", str(tree)]
+            commands[f"repo-review: {name}"] = [repo_review, str(tree)]
+        results = measure(commands, workdir, args.runs)
 
+    def row(name):
+        times, peaks = results[name]
+        return statistics.median(times), max(times), statistics.median(peaks) / 1024
+
+    baseline = row("snitch: compliant project (in git)")[0]
     print(f"{platform.python_implementation()} {platform.python_version()} on {platform.machine()}, "
-          f"{os.cpu_count()} cores; {args.runs} runs each after one warm-up")
+          f"{os.cpu_count()} cores; {args.runs} interleaved runs each after one warm-up round")
+    floor = row("floor: python -c 'import yaml, ast'")
     if args.markdown:
-        print("\n| command | median wall (s) | slowest (s) | peak RSS (MiB) |\n|---|---|---|---|")
-        for name, median, slowest, peak in rows:
-            print(f"| `{name}` | {median:.3f} | {slowest:.3f} | {peak:.0f} |")
-    else:
-        for name, median, slowest, peak in rows:
-            print(f"{name:<48} median {median:.3f}s  slowest {slowest:.3f}s  peak {peak:.0f} MiB")
+        print(f"\nFloor (`python -c 'import yaml, ast'`): {floor[0]:.3f} s, {floor[2]:.0f} MiB.\n")
+        print("| tree | snitch median (s) | slowest (s) | × compliant | peak RSS (MiB) | repo-review median (s) | snitch ÷ repo-review |")
+        print("|---|---|---|---|---|---|---|")
+    for name in trees:
+        median, slowest, peak = row(f"snitch: {name}")
+        peer = row(f"repo-review: {name}")[0]
+        if args.markdown:
+            print(f"| {name} | {median:.3f} | {slowest:.3f} | {median / baseline:.2f} | {peak:.0f} | {peer:.3f} | {median / peer:.2f} |")
+        else:
+            print(f"{name:<44} snitch {median:.3f}s (max {slowest:.3f}s, {median / baseline:.2f}x, {peak:.0f} MiB)"
+                  f"   repo-review {peer:.3f}s")
 
 
 if __name__ == "__main__":

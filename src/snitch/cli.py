@@ -140,6 +140,13 @@ def _numbers(standards: Standards) -> str:
     return ", ".join(str(number) for number in sorted(standards.standards))
 
 
+# pytest's own plugins that a run of snitch's checks never uses.
+_UNUSED_PYTEST_PLUGINS = (
+    "cacheprovider", "doctest", "logging", "pastebin", "stepwise", "legacypath", "faulthandler",
+    "setuponly", "setupplan", "debugging", "monkeypatch", "recwarn", "tmpdir", "python_path", "warnings",
+)
+
+
 def _run(project, standards, output_format, junitxml, image, selected, online) -> int:
     import pytest  # deferred so that `snitch list` and `--help` start instantly
 
@@ -159,14 +166,17 @@ def _run(project, standards, output_format, junitxml, image, selected, online) -
         "--noconftest",
         "--import-mode=importlib",
         "--assert=plain",
-        "-p", "no:cacheprovider",
-        "-p", "no:doctest",
+        "--capture=no",  # checks print nothing; capturing only costs time
         # These two call gc.collect() several times per session: a fifth of snitch's run time.
         "-p", "no:unraisableexception",
         "-p", "no:threadexception",
     ]
+    for unused in _UNUSED_PYTEST_PLUGINS:  # each costs setup time on every run
+        args += ["-p", f"no:{unused}"]
     if junitxml:
         args.append(f"--junitxml={Path(junitxml).resolve()}")
+    else:
+        args += ["-p", "no:junitxml"]
     if output_format == "json":
         args += ["-p", "no:terminal"]
     else:
