@@ -4,6 +4,10 @@ import re
 import subprocess
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.slow  # renders, installs and runs whole projects
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 

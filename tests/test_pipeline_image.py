@@ -17,7 +17,7 @@ import pytest
 
 from fixtures.pipeline import tool_missing
 
-pytestmark = pytest.mark.skipif(bool(tool_missing("buildah")), reason=str(tool_missing("buildah")))
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(bool(tool_missing("buildah")), reason=str(tool_missing("buildah")))]
 
 REQUIRED = ("author", "version", "model", "org.label-schema.version", "org.label-schema.name",
             "org.label-schema.build-date", "org.label-schema.vcs-ref", "org.label-schema.vcs-url",

@@ -10,6 +10,8 @@ import pytest
 from fixtures.checker import edit
 from fixtures.template import git_commit_all
 
+pytestmark = pytest.mark.slow  # renders, installs and runs whole projects
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 

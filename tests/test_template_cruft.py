@@ -9,9 +9,10 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from fixtures.template import GIT_ENV, TEMPLATE_DIR, git, git_commit_all
 
-pytest.importorskip("cruft")
+pytestmark = pytest.mark.slow  # renders, installs and runs whole projects
 
 
 def cruft(*args: str, cwd: Path) -> subprocess.CompletedProcess:
