@@ -4,4 +4,5 @@ pytest_plugins = [
     "fixtures.checker",
     "fixtures.template",
     "fixtures.pipeline",
+    "fixtures.s3",
 ]
