@@ -17,6 +17,7 @@ import pytest
 import yaml
 
 from fixtures.pipeline import KSERVE_SCHEMA, PIPELINE_FILE, REPO_ROOT
+from fixtures.s3 import AWS_TEST_ENV, s3_client
 from snitch.pipeline import records
 from snitch.pipeline.build import labels_only_dockerfile
 from snitch.pipeline.cli import main
@@ -180,7 +181,7 @@ def test_pipeline_installs_snitch_at_its_own_version():
 
     version = snitch.__version__
     assert installed_version("model-snitch") == version
-    assert body["variables"]["SNITCH_PIP_SPEC"] == f"model-snitch=={version}"
+    assert body["variables"]["SNITCH_PIP_SPEC"] == f"model-snitch[pipeline]=={version}"
     assert f"ref: v{version}" in (REPO_ROOT / "docs" / "pipeline.md").read_text()
 
 
@@ -216,6 +217,38 @@ def test_strict_schema_catches_misspelled_and_mistyped_fields():
     misplaced = copy.deepcopy(manifest)
     misplaced["spec"]["predicter"] = misplaced["spec"].pop("predictor")
     assert any("predictor" in problem for problem in schema_problems(misplaced, schema))
+
+
+@needs_schema
+@pytest.mark.parametrize("environment, replicas", [("dev", (0, 1)), ("staging", (2, 6)), ("production", (2, 6))])
+def test_inference_service_carries_how_the_model_runs(environment, replicas):
+    manifest = render(release(environment=environment))
+    predictor = manifest["spec"]["predictor"]
+    assert (predictor["minReplicas"], predictor["maxReplicas"]) == replicas  # dev scales to zero, the others never
+    assert (predictor["scaleMetric"], predictor["scaleTarget"]) == ("concurrency", 8)
+    assert predictor["timeout"] == 3  # 10 x the 250 ms objective, in whole seconds
+    amounts = {"cpu": "500m", "memory": "1Gi"}
+    assert predictor["model"]["resources"] == {"requests": amounts, "limits": amounts}
+    selectors = {"ml-platform/team": "fraud-detection", "ml-platform/latency-slo-ms": "250"}
+    for where in (manifest["metadata"]["labels"], manifest["metadata"]["annotations"], predictor["labels"]):
+        assert selectors.items() <= where.items()
+    assert rule_problems(manifest) == []
+    assert schema_problems(manifest, load_schema(KSERVE_SCHEMA)) == []
+
+
+def test_rules_keep_production_scaled_above_zero_and_ranges_sane():
+    production = render(release(environment="production"))
+    production["spec"]["predictor"]["minReplicas"] = 0
+    assert "spec.predictor.minReplicas is 0 in production; production never scales to zero" in rule_problems(production)
+    upside_down = render(release(environment="dev"))
+    upside_down["spec"]["predictor"].update(minReplicas=5, maxReplicas=2)
+    assert "spec.predictor.minReplicas (5) is above maxReplicas (2)" in rule_problems(upside_down)
+
+
+def test_request_timeout_follows_the_latency_objective():
+    from snitch.service import timeout_seconds
+
+    assert [timeout_seconds(ms) for ms in (1, 50, 100, 101, 250, 1000, 30000)] == [1, 1, 1, 2, 3, 10, 300]
 
 
 def test_our_rules_catch_what_the_crd_schema_allows():
@@ -281,6 +314,11 @@ def run_cli(*args, cwd: Path, **env_changes) -> subprocess.CompletedProcess:
         ({"IMAGE_REPOSITORY": "registry.example.com/x:latest@sha256:00"}, "bad image repository"),
         ({"CANARY_TRAFFIC_PERCENT": "150"}, "outside 0–100"),
         ({"CI_COMMIT_SHA": "HEAD"}, "bad commit SHA"),
+        ({"SERVICE_TEAM": None}, "the service metadata cannot be deployed: team is not set"),
+        ({"MIN_REPLICAS": "0"}, "staging and production would scale to zero"),
+        ({"MIN_REPLICAS": "4", "MAX_REPLICAS": "3"}, "min_replicas (4) is above max_replicas (3)"),
+        ({"SERVICE_MEMORY": "2GB"}, "memory is '2GB', not a Kubernetes quantity"),
+        ({"LATENCY_SLO_MS": "fast"}, "latency_slo_ms is 'fast', not a whole number"),
     ],
 )
 def test_deploy_rejects_bad_input_with_a_clear_message(tmp_path, changes, message):
@@ -313,12 +351,55 @@ def test_deploy_dry_run_writes_the_manifest_and_the_promotion_record(tmp_path):
     assert record["deployed_by"] == "alice" and record["commit"] == COMMIT and record["version"] == "1.2.0"
     assert record["image_digest"] == DIGEST and record["weights_uri"] == WEIGHTS
     assert record["metrics"] == {"accuracy": 0.97, "f1": 0.96}
+    assert record["service"] == SERVICE.facts("staging") and record["service"]["min_replicas"] == 2
+    assert record["content_sha256"] == records.content_digest(record["manifest"], record["service"])
     assert datetime.strptime(record["deployed_at"], "%Y-%m-%dT%H:%M:%S.%fZ")
     manifest = yaml.safe_load((tmp_path / "promotion" / "inferenceservice.yaml").read_text())
     assert manifest == record["manifest"] and manifest["metadata"]["namespace"] == "ml-models-staging"
     dotenv = dict(line.split("=", 1) for line in (tmp_path / "promotion" / "promotion.env").read_text().splitlines())
     assert dotenv["PROMOTION_IMAGE_DIGEST"] == DIGEST and dotenv["PROMOTION_ENVIRONMENT"] == "staging"
     assert dotenv["PROMOTION_DEPLOYED_BY"] == "alice"
+
+
+def test_deploy_record_carries_the_metrics_published_with_the_weights(tmp_path, s3_endpoint):
+    """The experiment job publishes metrics.json beside the weights; a later deploy finds it there."""
+    s3 = s3_client(s3_endpoint)
+    s3.create_bucket(Bucket="ml-platform-bucket")
+    aws = {**AWS_TEST_ENV, "AWS_ENDPOINT_URL": s3_endpoint}
+    done = run_cli("deploy", "--environment", "dev", "--dry-run", cwd=tmp_path, **aws)
+    assert done.returncode == 0, done.stderr
+    assert "carries no metrics: s3://ml-platform-bucket/iris-classifier/models/20240102T030405Z/metrics.json does not exist" in done.stdout
+    assert json.loads((tmp_path / "promotion" / "promotion-record.json").read_text())["metrics"] is None
+
+    metrics = {"accuracy": 0.97, "f1_macro": 0.96, "threshold": 0.9, "passed": True}
+    s3.put_object(Bucket="ml-platform-bucket", Key="iris-classifier/models/20240102T030405Z/metrics.json",
+                  Body=json.dumps(metrics).encode())
+    done = run_cli("deploy", "--environment", "dev", "--dry-run", cwd=tmp_path, **aws)
+    assert done.returncode == 0, done.stderr
+    assert json.loads((tmp_path / "promotion" / "promotion-record.json").read_text())["metrics"] == metrics
+    s3.put_object(Bucket="ml-platform-bucket", Key="iris-classifier/models/20240102T030405Z/metrics.json", Body=b"[1, 2")
+    done = run_cli("deploy", "--environment", "dev", "--dry-run", cwd=tmp_path, **aws)
+    assert done.returncode == 0 and "metrics.json is not valid JSON" in done.stdout  # reported, never blocks a deploy
+    done = run_cli("deploy", "--environment", "dev", "--dry-run", cwd=tmp_path)
+    assert done.returncode == 0 and "no AWS credentials in this job" in done.stdout
+
+
+def test_a_deploy_that_only_resizes_is_recorded_and_rolled_back(tmp_path, kubectl_recorder):
+    env = dict(PATH=f"{kubectl_recorder}{os.pathsep}{os.environ['PATH']}", KUBECTL_RECORD_DIR=str(tmp_path / "kube"),
+               SNITCH_RECORDS_DIR=str(tmp_path / "records"))
+    for max_replicas in ("1", "4"):  # same commit, image and weights: only dev's scaling changes
+        done = run_cli("deploy", "--environment", "dev", cwd=tmp_path, DEV_MAX_REPLICAS=max_replicas, **env)
+        assert done.returncode == 0, done.stderr
+    done = run_cli("rollback", "--environment", "dev", cwd=tmp_path, **env)
+    assert done.returncode == 0, done.stderr
+    applied = [yaml.safe_load(path.read_text()) for path in sorted((tmp_path / "kube").glob("*-manifest.yaml"))]
+    assert [manifest["spec"]["predictor"]["maxReplicas"] for manifest in applied] == [1, 4, 1]
+    back = json.loads((tmp_path / "promotion" / "promotion-record.json").read_text())
+    assert back["action"] == "rollback" and back["service"]["max_replicas"] == 1
+    assert back["rolled_back_from"]["service"]["max_replicas"] == 4
+    # and rolling back again does not bounce to the resized deploy
+    done = run_cli("rollback", "--environment", "dev", cwd=tmp_path, **env)
+    assert done.returncode == 2 and "nothing to roll back to" in done.stderr
 
 
 def test_invalid_manifest_fails_validation_with_every_problem_listed(tmp_path):
