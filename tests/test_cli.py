@@ -72,7 +72,7 @@ def test_deleting_predict_fails_standard_4(compliant):
         (["-n", "x" * 64], "is not a valid model name"),
         (["-n", MODEL, "-p", "/no/such/folder"], "does not exist"),
         (["-n", MODEL, "-p", "/etc/hostname"], "is a file"),
-        (["-n", MODEL, "-s", "11"], "no standard 11"),
+        (["-n", MODEL, "-s", "99"], "no standard 99"),
         (["-n", MODEL, "--format", "xml"], "'xml' is not one of"),
         (["-n", MODEL, "--config", "/no/such.yaml"], "config file /no/such.yaml does not exist"),
         (["explain", "42"], "no standard 42"),
