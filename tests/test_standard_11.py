@@ -150,3 +150,11 @@ def test_explain_11_reads_the_standards_document():
         assert name in result.stdout and doc.expected in flat and doc.fix in flat
     assert "at most 20" in flat and "at most 32Gi" in flat  # parameters filled in
     assert STANDARDS.url(11).endswith("#11-service-metadata")
+
+
+def test_messages_stay_short_whatever_is_declared():
+    for parse in (service.parse_team, lambda value: service.parse_whole(value, "min_replicas"), service.parse_quantity):
+        for value in ("x" * 100_000, {"nested": ["x" * 100_000]}):
+            with pytest.raises(service.ServiceProblem) as error:
+                parse(value)
+            assert len(str(error.value)) < 300
