@@ -9,7 +9,7 @@ from pathlib import Path
 import yaml
 
 from snitch import service
-from snitch.pipeline import kube, records, s3, settings
+from snitch.pipeline import experiment, kube, records, s3, settings
 from snitch.pipeline.errors import CheckFailed, PipelineError
 from snitch.pipeline.manifest import (
     LABEL_PREFIX,
@@ -24,8 +24,6 @@ from snitch.pipeline.validate import load_schema, validate
 from snitch.pipeline.weights import WeightsUri, parse_weights_uri
 
 DEFAULT_METRICS_FILES = ("metrics.json", "evaluation.json", "reports/metrics.json")
-# The experiment job publishes the evaluation beside the weights under this name.
-WEIGHTS_METRICS_FILE = "metrics.json"
 # Any of these means the job has AWS credentials, so S3 may be asked for the weights' metrics.
 _AWS_CREDENTIAL_VARIABLES = ("AWS_ACCESS_KEY_ID", "AWS_PROFILE", "AWS_WEB_IDENTITY_TOKEN_FILE",
                              "AWS_CONTAINER_CREDENTIALS_FULL_URI", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI")
@@ -138,13 +136,13 @@ def weights_metrics(weights: WeightsUri, log=print) -> dict | None:
     if not any(os.environ.get(name, "").strip() for name in _AWS_CREDENTIAL_VARIABLES):
         log("no AWS credentials in this job: the promotion record carries no metrics from S3")
         return None
-    key = f"{weights.uri[len(f's3://{weights.bucket}/'):]}/{WEIGHTS_METRICS_FILE}"
+    uri = f"{weights.uri}/{experiment.METRICS_FILE}"
     try:
-        metrics = s3.read_json(weights.bucket, key)
+        metrics = s3.read_json(*s3.split_uri(uri))
     except PipelineError as error:  # old weights have no metrics; S3 trouble must not block a deploy
         log(f"the promotion record carries no metrics: {error}")
         return None
-    log(f"metrics of the weights read from s3://{weights.bucket}/{key}")
+    log(f"metrics of the weights read from {uri}")
     return metrics
 
 

@@ -17,7 +17,6 @@ import difflib
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -34,21 +33,16 @@ METRICS_FILE = "metrics.json"  # evaluate.py writes it into the weights folder; 
 CI_FILE = ".gitlab-ci.yml"
 PATCH_FILE = "weights_uri.patch"
 SCRIPT_TIMEOUT_S = 6 * 3600
-_S3_PREFIX = re.compile(r"^s3://(?P<bucket>[a-z0-9][a-z0-9.-]{1,61}[a-z0-9])/(?P<prefix>[^\s]+?)/?$")
 _TIMESTAMPED = re.compile(r"^\d{8}T\d{6}Z$")
 
 
 def datasets_location(model: str, weights: WeightsUri, override: str = "") -> tuple[str, str]:
-    """(bucket, key prefix ending in /) of the model's datasets: beside its weights unless overridden."""
-    uri = override or f"s3://{weights.bucket}/{model}/datasets"
-    match = _S3_PREFIX.match(uri)
-    if not match:
-        raise PipelineError(f"EXPERIMENT_DATASETS_URI {uri!r} is not an s3://bucket/prefix URI")
-    return match["bucket"], match["prefix"].rstrip("/") + "/"
-
-
-def _key_prefix(weights: WeightsUri) -> str:
-    return weights.uri[len(f"s3://{weights.bucket}/"):] + "/"
+    """(bucket, key prefix ending in /) of the model's datasets: beside its weights unless
+    EXPERIMENT_DATASETS_URI overrides it."""
+    bucket, prefix = s3.split_uri(override or f"s3://{weights.bucket}/{model}/datasets")
+    if not prefix.strip("/"):
+        raise PipelineError(f"EXPERIMENT_DATASETS_URI {override!r} names a whole bucket; give the datasets' prefix")
+    return bucket, prefix.rstrip("/") + "/"
 
 
 def run_script(project: Path, script: str, *args: str, log=print) -> int:
@@ -103,7 +97,7 @@ def publish(project: Path, weights: Path, current: WeightsUri, log=print) -> str
         raise CommandFailed(f"publish.py failed (exit {status}); its output is above")
     uri = f"s3://{current.bucket}/{current.model}/models/{weights.name}"
     published = parse_weights_uri(uri, model_name=current.model)
-    s3.read_json(published.bucket, _key_prefix(published) + METRICS_FILE)  # raises if the metrics did not arrive
+    s3.read_json(*s3.split_uri(f"{published.uri}/{METRICS_FILE}"))  # raises if the metrics did not arrive
     return published.uri
 
 
@@ -129,8 +123,7 @@ def run(project: Path, output_dir: Path, fine_tune: bool, log=print) -> dict:
     current = parse_weights_uri(settings.get("WEIGHTS_URI", required=True), model_name=model)
     bucket, prefix = datasets_location(model, current, settings.get("EXPERIMENT_DATASETS_URI"))
 
-    datasets = project / DATASETS_DIR
-    shutil.rmtree(datasets, ignore_errors=True)
+    datasets = project / DATASETS_DIR  # files of the same name are overwritten, others left alone
     copied = s3.download_prefix(bucket, prefix, datasets)
     log(f"copied {len(copied)} dataset file(s) from s3://{bucket}/{prefix} to {DATASETS_DIR}/")
     missing = [name for name in (TRAIN_CSV, EVAL_CSV) if not (datasets / name).is_file()]
@@ -141,8 +134,7 @@ def run(project: Path, output_dir: Path, fine_tune: bool, log=print) -> dict:
     init_weights = None
     if fine_tune:
         init_weights = project / WEIGHTS_DIR / current.basic_timestamp
-        shutil.rmtree(init_weights, ignore_errors=True)
-        s3.download_prefix(current.bucket, _key_prefix(current), init_weights)
+        s3.download_prefix(*s3.split_uri(current.uri + "/"), init_weights)
         log(f"fine-tuning from the declared weights {current.uri}")
 
     weights = train(project, init_weights, log)

@@ -10,6 +10,7 @@ would land outside the destination folder is refused, and counts and sizes are b
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path, PurePosixPath
 
 from snitch.pipeline.errors import PipelineError
@@ -17,10 +18,19 @@ from snitch.pipeline.errors import PipelineError
 MAX_OBJECTS = 10_000
 MAX_TOTAL_BYTES = 20 * 1024**3  # datasets larger than this belong in a streaming job, not a CI copy
 MAX_JSON_BYTES = 1024 * 1024
+_URI = re.compile(r"^s3://(?P<bucket>[a-z0-9][a-z0-9.-]{1,61}[a-z0-9])/(?P<key>\S*)$")
 
 
 class Missing(PipelineError):
     """The object or prefix does not exist."""
+
+
+def split_uri(uri: str) -> tuple[str, str]:
+    """(bucket, key) of s3://bucket/key; the key may be a prefix."""
+    match = _URI.match(uri)
+    if not match:
+        raise PipelineError(f"{uri!r} is not an s3://bucket/prefix URI")
+    return match["bucket"], match["key"]
 
 
 def client():
