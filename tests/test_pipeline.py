@@ -390,6 +390,9 @@ def test_a_deploy_that_only_resizes_is_recorded_and_rolled_back(tmp_path, kubect
     for max_replicas in ("1", "4"):  # same commit, image and weights: only dev's scaling changes
         done = run_cli("deploy", "--environment", "dev", cwd=tmp_path, DEV_MAX_REPLICAS=max_replicas, **env)
         assert done.returncode == 0, done.stderr
+    listed = run_cli("history", "--environment", "dev", cwd=tmp_path, **env)
+    shown = [json.loads(line) for line in listed.stdout.splitlines()[1:]]
+    assert [entry["service"]["max_replicas"] for entry in shown] == [1, 4]  # history tells the two apart
     done = run_cli("rollback", "--environment", "dev", cwd=tmp_path, **env)
     assert done.returncode == 0, done.stderr
     applied = [yaml.safe_load(path.read_text()) for path in sorted((tmp_path / "kube").glob("*-manifest.yaml"))]

@@ -135,7 +135,8 @@ def dispatch(args, passthrough: list[str]) -> int:
         found, source = records.history(settings.get("MODEL_NAME", required=True), _need_environment(args), args.records_dir)
         print(f"# {len(found)} record(s) from {source}")
         for record in found:
-            print(json.dumps({k: record.get(k) for k in ("deployed_at", "action", "version", "commit", "image", "weights_uri", "deployed_by")}))
+            print(json.dumps({k: record.get(k) for k in (
+                "deployed_at", "action", "version", "commit", "image", "weights_uri", "service", "deployed_by")}))
         return 0
     if args.command == "experiment":
         from snitch.pipeline import experiment
