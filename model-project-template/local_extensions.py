@@ -27,6 +27,10 @@ S3_BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 REGISTRY = re.compile(r"^[A-Za-z0-9.-]+(:[0-9]+)?(/[a-z0-9]+([._-][a-z0-9]+)*)*$")
 RELEASE_TAG = re.compile(r"^v\d+\.\d+\.\d+$")
 TIMESTAMP = re.compile(r"^\d{8}T\d{6}Z$")
+WHOLE_NUMBER = re.compile(r"^[0-9]{1,9}$")
+# A Kubernetes quantity (KServe's CRD pattern, unsigned). snitch.service parses them fully; the
+# template cannot import snitch, which the person rendering it may not have installed.
+QUANTITY = re.compile(r"^([0-9]+(\.[0-9]*)?|\.[0-9]+)([KMGTPE]i|[numkMGTPE]|[eE][+-]?[0-9]+)?$")
 
 
 class InvalidAnswers(FailedHookException):
@@ -100,7 +104,30 @@ def answer_problems(answers: dict) -> list[str]:
         complain("weights_timestamp", "must be a UTC timestamp in ISO 8601 basic form like 20261122T093000Z")
     elif stamp > datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ"):
         complain("weights_timestamp", "is in the future; weights can only come from a training run that happened")
+    _service_problems(answers, complain)
     return problems
+
+
+def _service_problems(answers: dict, complain) -> None:
+    """How the model runs (Model Standard 11): team, latency objective, replicas, CPU, memory."""
+    team = str(answers["team"])
+    if not DNS_LABEL.match(team) or len(team) > DNS_LABEL_MAX:
+        complain("team", "must be the team's short name in lower case with dashes, like fraud-detection")
+    numbers = {}
+    for key in ("latency_slo_ms", "min_replicas", "max_replicas", "target_concurrency"):
+        value = str(answers[key]).strip()
+        if WHOLE_NUMBER.match(value) and int(value) >= 1:
+            numbers[key] = int(value)
+        else:
+            complain(key, "must be a whole number of at least 1 (production never scales to zero)"
+                     if key == "min_replicas" else "must be a whole number of at least 1")
+    if numbers.get("min_replicas", 0) > numbers.get("max_replicas", float("inf")):
+        complain("max_replicas", f"is below min_replicas={numbers['min_replicas']}; raise it or lower min_replicas")
+    cpu, memory = str(answers["cpu"]).strip(), str(answers["memory"]).strip()
+    if not QUANTITY.match(cpu) or float(re.match(r"[0-9.]*", cpu)[0] or 0) == 0:
+        complain("cpu", "must be a Kubernetes CPU quantity above zero, like 500m (half a core) or 2")
+    if not QUANTITY.match(memory) or memory.endswith(("m", "u", "n")) or float(re.match(r"[0-9.]*", memory)[0] or 0) == 0:
+        complain("memory", "must be a Kubernetes memory quantity above zero, like 512Mi or 2Gi")
 
 
 def check_answers(answers: dict) -> str:

@@ -9,6 +9,7 @@ pytest_plugins = [
     "fixtures.checker",
     "fixtures.template",
     "fixtures.pipeline",
+    "fixtures.s3",
 ]
 
 

@@ -17,6 +17,7 @@ import pytest
 import yaml
 
 from fixtures.pipeline import KSERVE_SCHEMA, PIPELINE_FILE, REPO_ROOT
+from fixtures.s3 import AWS_TEST_ENV, s3_client
 from snitch.pipeline import records
 from snitch.pipeline.build import labels_only_dockerfile
 from snitch.pipeline.cli import main
@@ -24,10 +25,15 @@ from snitch.pipeline.errors import PipelineError
 from snitch.pipeline.manifest import Release, render
 from snitch.pipeline.validate import load_schema, rule_problems, schema_problems
 from snitch.pipeline.weights import parse_weights_uri
+from snitch.service import FIELDS, ServiceSpec
 
 PROTECTED_JOBS = ["snitch", "test", "build", "image-labels", "deploy-dev", "deploy-staging", "deploy-production",
-                  "rollback-dev", "rollback-staging", "rollback-production"]
+                  "rollback-dev", "rollback-staging", "rollback-production", "experiment"]
 DEPLOY_JOBS = [job for job in PROTECTED_JOBS if job.startswith(("deploy-", "rollback-"))]
+SERVICE_VALUES = {"team": "fraud-detection", "latency_slo_ms": "250", "min_replicas": "2", "max_replicas": "6",
+                  "dev_min_replicas": "0", "dev_max_replicas": "1", "target_concurrency": "8", "cpu": "500m",
+                  "memory": "1Gi"}
+SERVICE = ServiceSpec.from_values(SERVICE_VALUES)
 TIERS = {"dev": "development", "staging": "staging", "production": "production"}
 DIGEST = "sha256:" + "ab" * 32
 COMMIT = "0123456789abcdef0123456789abcdef01234567"
@@ -46,7 +52,7 @@ def release(**changes) -> Release:
         model="iris-classifier", environment="staging", namespace="ml-models-staging",
         weights=parse_weights_uri(WEIGHTS, "iris-classifier"),
         image_repository="registry.example.com/ml-platform/iris-classifier", image_digest=DIGEST,
-        version="1.2.0", commit=COMMIT, deployed_by="alice", pipeline_url="https://gitlab.example.com/p/1",
+        version="1.2.0", commit=COMMIT, service=SERVICE, deployed_by="alice", pipeline_url="https://gitlab.example.com/p/1",
     )
     values.update(changes)
     return Release(**values)
@@ -73,6 +79,62 @@ def test_pipeline_file_is_a_spec_inputs_header_then_the_pipeline():
     assert not re.match(inputs["weights_uri"]["regex"], "s3://bucket/iris-classifier/weights/x")
     assert re.match(inputs["model_name"]["regex"], "iris-classifier")
     assert not re.match(inputs["model_name"]["regex"], "Iris_Classifier")
+
+
+def test_service_inputs_are_typed_and_reach_the_jobs():
+    header, body = pipeline_documents()
+    inputs = header["spec"]["inputs"]
+    for field in FIELDS:  # one name for each value: input, variable, snitch.service field
+        assert body["variables"][field.variable] == f"$[[ inputs.{field.name} ]]"
+        declared = inputs[field.name]
+        if field.kind in ("whole", "positive"):
+            assert declared["type"] == "number"
+            minimum = 0 if field.kind == "whole" else 1
+            assert ServiceSpec.from_values({**SERVICE_VALUES, field.name: declared["default"]}) and declared["default"] >= minimum
+        else:
+            assert "regex" in declared, field.name
+    assert "default" not in inputs["team"]  # who owns a model is never a default
+    assert inputs["dev_min_replicas"]["default"] == 0 and inputs["min_replicas"]["default"] >= 1
+    # GitLab refuses what snitch.service refuses, before any job runs
+    for name, good, bad in (("cpu", ["500m", "2", "1.5", "2e3"], ["half", "500 m", "-1", "1K"]),
+                            ("memory", ["512Mi", "2Gi", "1G", "129e6"], ["2GB", "lots", "1 Gi"]),
+                            ("team", ["fraud-detection", "ml"], ["ML Team", "-x", "a_b"])):
+        for value in good:
+            assert re.match(inputs[name]["regex"], value), (name, value)
+        for value in bad:
+            assert not re.match(inputs[name]["regex"], value), (name, value)
+
+
+def test_pipeline_file_is_valid_for_gitlabs_own_ci_schema(tmp_path):
+    """check-jsonschema's copy of GitLab's CI schema, on each YAML document of the file."""
+    for index, document in enumerate(pipeline_documents()):
+        path = tmp_path / f"document-{index}.json"
+        path.write_text(json.dumps(document))
+        done = subprocess.run([sys.executable, "-m", "check_jsonschema", "--builtin-schema", "vendor.gitlab-ci", str(path)],
+                              capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stdout + done.stderr
+    header, body = pipeline_documents()
+    broken = copy.deepcopy(body)
+    broken["experiment"]["rules"][0]["when"] = "sometimes"
+    (tmp_path / "broken.json").write_text(json.dumps(broken))
+    done = subprocess.run([sys.executable, "-m", "check_jsonschema", "--builtin-schema", "vendor.gitlab-ci",
+                           str(tmp_path / "broken.json")], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1  # the schema really is checked
+
+
+def test_experiment_runs_only_when_a_person_or_a_schedule_starts_it():
+    _, body = pipeline_documents()
+    job = body["experiment"]
+    assert job["needs"] == [] and job["artifacts"]["reports"]["dotenv"] == "experiment/experiment.env"
+    assert job["rules"] == [
+        {"if": "$CI_COMMIT_TAG", "when": "never"},
+        {"if": '$CI_PIPELINE_SOURCE == "schedule"'},
+        {"if": '$CI_PIPELINE_SOURCE == "web"', "when": "manual", "allow_failure": True},
+    ]
+    # a schedule runs the experiment and nothing else
+    for name in ("snitch", "test", "build", "image-labels", "deploy-dev", "deploy-staging", "rollback-dev", "rollback-staging"):
+        rules = body[name].get("rules") or body[body[name]["extends"][0]]["rules"]
+        assert rules[0] == {"if": '$CI_PIPELINE_SOURCE == "schedule"', "when": "never"}, name
 
 
 def test_pipeline_defines_the_protected_jobs_with_environments_and_resource_groups():
@@ -119,7 +181,7 @@ def test_pipeline_installs_snitch_at_its_own_version():
 
     version = snitch.__version__
     assert installed_version("model-snitch") == version
-    assert body["variables"]["SNITCH_PIP_SPEC"] == f"model-snitch=={version}"
+    assert body["variables"]["SNITCH_PIP_SPEC"] == f"model-snitch[pipeline]=={version}"
     assert f"ref: v{version}" in (REPO_ROOT / "docs" / "pipeline.md").read_text()
 
 
@@ -155,6 +217,38 @@ def test_strict_schema_catches_misspelled_and_mistyped_fields():
     misplaced = copy.deepcopy(manifest)
     misplaced["spec"]["predicter"] = misplaced["spec"].pop("predictor")
     assert any("predictor" in problem for problem in schema_problems(misplaced, schema))
+
+
+@needs_schema
+@pytest.mark.parametrize("environment, replicas", [("dev", (0, 1)), ("staging", (2, 6)), ("production", (2, 6))])
+def test_inference_service_carries_how_the_model_runs(environment, replicas):
+    manifest = render(release(environment=environment))
+    predictor = manifest["spec"]["predictor"]
+    assert (predictor["minReplicas"], predictor["maxReplicas"]) == replicas  # dev scales to zero, the others never
+    assert (predictor["scaleMetric"], predictor["scaleTarget"]) == ("concurrency", 8)
+    assert predictor["timeout"] == 3  # 10 x the 250 ms objective, in whole seconds
+    amounts = {"cpu": "500m", "memory": "1Gi"}
+    assert predictor["model"]["resources"] == {"requests": amounts, "limits": amounts}
+    selectors = {"ml-platform/team": "fraud-detection", "ml-platform/latency-slo-ms": "250"}
+    for where in (manifest["metadata"]["labels"], manifest["metadata"]["annotations"], predictor["labels"]):
+        assert selectors.items() <= where.items()
+    assert rule_problems(manifest) == []
+    assert schema_problems(manifest, load_schema(KSERVE_SCHEMA)) == []
+
+
+def test_rules_keep_production_scaled_above_zero_and_ranges_sane():
+    production = render(release(environment="production"))
+    production["spec"]["predictor"]["minReplicas"] = 0
+    assert "spec.predictor.minReplicas is 0 in production; production never scales to zero" in rule_problems(production)
+    upside_down = render(release(environment="dev"))
+    upside_down["spec"]["predictor"].update(minReplicas=5, maxReplicas=2)
+    assert "spec.predictor.minReplicas (5) is above maxReplicas (2)" in rule_problems(upside_down)
+
+
+def test_request_timeout_follows_the_latency_objective():
+    from snitch.service import timeout_seconds
+
+    assert [timeout_seconds(ms) for ms in (1, 50, 100, 101, 250, 1000, 30000)] == [1, 1, 1, 2, 3, 10, 300]
 
 
 def test_our_rules_catch_what_the_crd_schema_allows():
@@ -197,7 +291,9 @@ def ci_environment(**changes) -> dict:
         MODEL_NAME="iris-classifier", WEIGHTS_URI=WEIGHTS, IMAGE_REPOSITORY="registry.example.com/ml/iris-classifier",
         IMAGE_DIGEST=DIGEST, CI_COMMIT_SHA=COMMIT, CI_COMMIT_SHORT_SHA=COMMIT[:8], GITLAB_USER_LOGIN="alice",
         CI_PIPELINE_URL="https://gitlab.example.com/ml/iris-classifier/-/pipelines/7",
+        **{field.variable: SERVICE_VALUES[field.name] for field in FIELDS},
     )
+    env = {key: value for key, value in env.items() if not key.startswith("AWS_")}
     env.update(changes)
     return {key: value for key, value in env.items() if value is not None}
 
@@ -218,6 +314,11 @@ def run_cli(*args, cwd: Path, **env_changes) -> subprocess.CompletedProcess:
         ({"IMAGE_REPOSITORY": "registry.example.com/x:latest@sha256:00"}, "bad image repository"),
         ({"CANARY_TRAFFIC_PERCENT": "150"}, "outside 0–100"),
         ({"CI_COMMIT_SHA": "HEAD"}, "bad commit SHA"),
+        ({"SERVICE_TEAM": None}, "the service metadata cannot be deployed: team is not set"),
+        ({"MIN_REPLICAS": "0"}, "staging and production would scale to zero"),
+        ({"MIN_REPLICAS": "4", "MAX_REPLICAS": "3"}, "min_replicas (4) is above max_replicas (3)"),
+        ({"SERVICE_MEMORY": "2GB"}, "memory is '2GB', not a Kubernetes quantity"),
+        ({"LATENCY_SLO_MS": "fast"}, "latency_slo_ms is 'fast', not a whole number"),
     ],
 )
 def test_deploy_rejects_bad_input_with_a_clear_message(tmp_path, changes, message):
@@ -250,12 +351,58 @@ def test_deploy_dry_run_writes_the_manifest_and_the_promotion_record(tmp_path):
     assert record["deployed_by"] == "alice" and record["commit"] == COMMIT and record["version"] == "1.2.0"
     assert record["image_digest"] == DIGEST and record["weights_uri"] == WEIGHTS
     assert record["metrics"] == {"accuracy": 0.97, "f1": 0.96}
+    assert record["service"] == SERVICE.facts("staging") and record["service"]["min_replicas"] == 2
+    assert record["content_sha256"] == records.content_digest(record["manifest"], record["service"])
     assert datetime.strptime(record["deployed_at"], "%Y-%m-%dT%H:%M:%S.%fZ")
     manifest = yaml.safe_load((tmp_path / "promotion" / "inferenceservice.yaml").read_text())
     assert manifest == record["manifest"] and manifest["metadata"]["namespace"] == "ml-models-staging"
     dotenv = dict(line.split("=", 1) for line in (tmp_path / "promotion" / "promotion.env").read_text().splitlines())
     assert dotenv["PROMOTION_IMAGE_DIGEST"] == DIGEST and dotenv["PROMOTION_ENVIRONMENT"] == "staging"
     assert dotenv["PROMOTION_DEPLOYED_BY"] == "alice"
+
+
+def test_deploy_record_carries_the_metrics_published_with_the_weights(tmp_path, s3_endpoint):
+    """The experiment job publishes metrics.json beside the weights; a later deploy finds it there."""
+    s3 = s3_client(s3_endpoint)
+    s3.create_bucket(Bucket="ml-platform-bucket")
+    aws = {**AWS_TEST_ENV, "AWS_ENDPOINT_URL": s3_endpoint}
+    done = run_cli("deploy", "--environment", "dev", "--dry-run", cwd=tmp_path, **aws)
+    assert done.returncode == 0, done.stderr
+    assert "carries no metrics: s3://ml-platform-bucket/iris-classifier/models/20240102T030405Z/metrics.json does not exist" in done.stdout
+    assert json.loads((tmp_path / "promotion" / "promotion-record.json").read_text())["metrics"] is None
+
+    metrics = {"accuracy": 0.97, "f1_macro": 0.96, "threshold": 0.9, "passed": True}
+    s3.put_object(Bucket="ml-platform-bucket", Key="iris-classifier/models/20240102T030405Z/metrics.json",
+                  Body=json.dumps(metrics).encode())
+    done = run_cli("deploy", "--environment", "dev", "--dry-run", cwd=tmp_path, **aws)
+    assert done.returncode == 0, done.stderr
+    assert json.loads((tmp_path / "promotion" / "promotion-record.json").read_text())["metrics"] == metrics
+    s3.put_object(Bucket="ml-platform-bucket", Key="iris-classifier/models/20240102T030405Z/metrics.json", Body=b"[1, 2")
+    done = run_cli("deploy", "--environment", "dev", "--dry-run", cwd=tmp_path, **aws)
+    assert done.returncode == 0 and "metrics.json is not valid JSON" in done.stdout  # reported, never blocks a deploy
+    done = run_cli("deploy", "--environment", "dev", "--dry-run", cwd=tmp_path)
+    assert done.returncode == 0 and "no AWS credentials in this job" in done.stdout
+
+
+def test_a_deploy_that_only_resizes_is_recorded_and_rolled_back(tmp_path, kubectl_recorder):
+    env = dict(PATH=f"{kubectl_recorder}{os.pathsep}{os.environ['PATH']}", KUBECTL_RECORD_DIR=str(tmp_path / "kube"),
+               SNITCH_RECORDS_DIR=str(tmp_path / "records"))
+    for max_replicas in ("1", "4"):  # same commit, image and weights: only dev's scaling changes
+        done = run_cli("deploy", "--environment", "dev", cwd=tmp_path, DEV_MAX_REPLICAS=max_replicas, **env)
+        assert done.returncode == 0, done.stderr
+    listed = run_cli("history", "--environment", "dev", cwd=tmp_path, **env)
+    shown = [json.loads(line) for line in listed.stdout.splitlines()[1:]]
+    assert [entry["service"]["max_replicas"] for entry in shown] == [1, 4]  # history tells the two apart
+    done = run_cli("rollback", "--environment", "dev", cwd=tmp_path, **env)
+    assert done.returncode == 0, done.stderr
+    applied = [yaml.safe_load(path.read_text()) for path in sorted((tmp_path / "kube").glob("*-manifest.yaml"))]
+    assert [manifest["spec"]["predictor"]["maxReplicas"] for manifest in applied] == [1, 4, 1]
+    back = json.loads((tmp_path / "promotion" / "promotion-record.json").read_text())
+    assert back["action"] == "rollback" and back["service"]["max_replicas"] == 1
+    assert back["rolled_back_from"]["service"]["max_replicas"] == 4
+    # and rolling back again does not bounce to the resized deploy
+    done = run_cli("rollback", "--environment", "dev", cwd=tmp_path, **env)
+    assert done.returncode == 2 and "nothing to roll back to" in done.stderr
 
 
 def test_invalid_manifest_fails_validation_with_every_problem_listed(tmp_path):
@@ -288,12 +435,17 @@ def test_kserve_models_reject_unknown_fields(ci_python, tmp_path):
 
 # --- promotion records and rollback ---------------------------------------------------------------
 
-def record(n: int, action: str = "deploy", **extra) -> dict:
+def record(n: int, action: str = "deploy", content: int | None = None, service: ServiceSpec = SERVICE, **extra) -> dict:
+    """Promotion record number `n`; its image and weights are those of `content` (default `n`)."""
+    content = n if content is None else content
+    weights = f"s3://ml-platform-bucket/iris-classifier/models/2024010{content}T000000Z"
+    manifest = render(release(version=f"1.{n}.0", environment="dev", image_repository="registry.example.com/x",
+                              image_digest=f"sha256:{content:064x}", weights=parse_weights_uri(weights), service=service))
     data = {
         "record_version": 1, "action": action, "model": "iris-classifier", "environment": "dev",
-        "version": f"1.{n}.0", "commit": str(n) * 40, "image": f"registry/x@sha256:{n:064x}",
-        "image_digest": f"sha256:{n:064x}", "weights_uri": f"s3://b/iris-classifier/models/2024010{n}T000000Z",
-        "deployed_at": f"2026-01-0{n}T00:00:00.000000Z", "manifest": render(release(version=f"1.{n}.0", environment="dev")),
+        "version": f"1.{n}.0", "commit": str(n) * 40, "image": f"registry.example.com/x@sha256:{content:064x}",
+        "image_digest": f"sha256:{content:064x}", "weights_uri": weights, "service": service.facts("dev"),
+        "deployed_at": f"2026-01-0{n}T00:00:00.000000Z", "manifest": manifest,
     }
     data.update(extra)
     return data
@@ -303,18 +455,31 @@ def test_rollback_goes_to_the_previous_different_deploy_and_not_back_again():
     first, second = record(1), record(2)
     assert records.rollback_target([first, second]) == (second, first)
     # after rolling back to `first`, another rollback has nowhere sensible to go
-    back = record(3, action="rollback", image=first["image"], weights_uri=first["weights_uri"],
-                  rolled_back_from={"image": second["image"], "weights_uri": second["weights_uri"]})
+    back = record(3, action="rollback", content=1, rolled_back_from={"content_sha256": records.content(second)})
     with pytest.raises(PipelineError, match="nothing to roll back to"):
         records.rollback_target([first, second, back])
     # a redeploy of the same content is skipped
-    again = record(4, image=second["image"], weights_uri=second["weights_uri"])
+    again = record(4, content=2)
     assert records.rollback_target([first, second, again])[1] is first
     assert records.rollback_target([first, second, record(5)], to=first["commit"][:10])[1] is first
     with pytest.raises(PipelineError, match="no earlier deploy matches"):
         records.rollback_target([first, second], to="9.9.9")
     with pytest.raises(PipelineError, match="no earlier promotion records"):
         records.rollback_target([])
+
+
+def test_a_change_of_service_metadata_alone_is_a_promotion_rollback_can_undo():
+    bigger = ServiceSpec.from_values({**SERVICE_VALUES, "dev_max_replicas": "4", "memory": "2Gi"})
+    other_team = ServiceSpec.from_values({**SERVICE_VALUES, "team": "growth"})
+    first, resized, reowned = record(1), record(2, content=1, service=bigger), record(3, content=1, service=other_team)
+    assert first["image"] == resized["image"] == reowned["image"] and first["weights_uri"] == resized["weights_uri"]
+    assert len({records.content(r) for r in (first, resized, reowned)}) == 3
+    assert records.rollback_target([first, resized])[1] is first
+    assert records.rollback_target([first, resized, reowned])[1] is resized
+    # a record written before content digests existed gets one computed from its manifest
+    legacy = {key: value for key, value in first.items() if key != "content_sha256"}
+    assert records.content(legacy) == records.make_record(
+        action="deploy", manifest=first["manifest"], release={"service": first["service"]}, metrics=None)["content_sha256"]
 
 
 class _FakeGitLab(BaseHTTPRequestHandler):

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from fixtures.pipeline import KSERVE_SCHEMA, ci_project, list_jobs, run_local, tool_missing
+from fixtures.pipeline import KSERVE_SCHEMA, ci_project, job_environment, list_jobs, read_dotenv, run_local, tool_missing
 from fixtures.template import git_commit_all
 from snitch.pipeline.validate import load_schema, rule_problems, schema_problems
 
@@ -22,7 +22,7 @@ pytestmark = pytest.mark.skipif(bool(tool_missing("gitlab-ci-local", "rsync", "g
                                 reason=str(tool_missing("gitlab-ci-local", "rsync", "git")))
 
 ALL_JOBS = ["snitch", "test", "build", "image-labels", "deploy-dev", "deploy-staging", "deploy-production",
-            "rollback-dev", "rollback-staging", "rollback-production"]
+            "rollback-dev", "rollback-staging", "rollback-production", "experiment"]
 CHECKS = {"snitch": "on_success", "test": "on_success", "build": "on_success", "image-labels": "on_success"}
 NO_DEPLOYS = {job: "never" for job in ALL_JOBS[4:]}
 PIPELINES = {
@@ -39,7 +39,18 @@ PIPELINES = {
         ["--unset-variable", "CI_COMMIT_BRANCH", "--variable", "CI_COMMIT_TAG=v1.2.0"],
         ["--manual", "deploy-staging", "--manual", "deploy-production"],
         {**CHECKS, "deploy-dev": "on_success", "deploy-staging": "manual", "deploy-production": "manual",
-         "rollback-dev": "manual", "rollback-staging": "manual", "rollback-production": "manual"},
+         "rollback-dev": "manual", "rollback-staging": "manual", "rollback-production": "manual", "experiment": "never"},
+    ),
+    # "Run pipeline" in GitLab's UI: what a push to the default branch runs, plus the experiment to start by hand
+    "web": (
+        ["--variable", "CI_PIPELINE_SOURCE=web"], [],
+        {**CHECKS, **NO_DEPLOYS, "deploy-dev": "on_success", "deploy-staging": "manual",
+         "rollback-dev": "manual", "rollback-staging": "manual", "experiment": "manual"},
+    ),
+    # a pipeline schedule: the experiment alone
+    "schedule": (
+        ["--variable", "CI_PIPELINE_SOURCE=schedule"], [],
+        {**{job: "never" for job in ALL_JOBS}, "experiment": "on_success"},
     ),
     "merge-request": (
         ["--unset-variable", "CI_COMMIT_BRANCH", "--variable", "CI_PIPELINE_SOURCE=merge_request_event",
@@ -99,30 +110,12 @@ def test_run_local_passes_arguments_through_and_explains_a_missing_include(tmp_p
     assert "does not include the shared pipeline" in done.stderr and "Traceback" not in done.stderr
 
 
-def _environment(ci_python, kubectl_recorder, snitch_wheel, work: Path) -> dict:
-    return dict(
-        path_dirs=[ci_python, kubectl_recorder],
-        variables=dict(
-            SNITCH_PIP_SPEC=str(snitch_wheel),  # the jobs install snitch from this checkout
-            SNITCH_BUILD_LABELS_ONLY="1",  # no registry to pull the base image from: FROM scratch + labels
-            SNITCH_BUILDAH_ROOT=str(work / "buildah"),
-            KUBECTL_RECORD_DIR=str(work / "kube"),
-            SNITCH_ISVC_SCHEMA=str(KSERVE_SCHEMA),
-            GITLAB_USER_LOGIN="alice",
-        ),
-    )
-
-
-def _dotenv(path: Path) -> dict:
-    return dict(line.split("=", 1) for line in path.read_text().splitlines() if line)
-
-
 @pytest.mark.skipif(bool(tool_missing("buildah")), reason=str(tool_missing("buildah")))
 @pytest.mark.skipif(not KSERVE_SCHEMA.is_file(), reason=f"{KSERVE_SCHEMA} is missing")
 def test_tag_pipeline_promotes_to_production_and_rollback_reapplies_the_previous_release(
         tmp_path, ci_python, kubectl_recorder, snitch_wheel):
     project = ci_project(tmp_path)
-    env = _environment(ci_python, kubectl_recorder, snitch_wheel, tmp_path)
+    env = job_environment(ci_python, kubectl_recorder, snitch_wheel, tmp_path)
     weights = yaml.safe_load((project / ".gitlab-ci.yml").read_text())["include"][0]["inputs"]["weights_uri"]
 
     # 1. a release tag: every job, the manual ones started as a release manager would
@@ -136,7 +129,7 @@ def test_tag_pipeline_promotes_to_production_and_rollback_reapplies_the_previous
     for report in ("snitch.xml", "junit.xml", "image-labels.xml"):
         assert "<testsuite" in (project / report).read_text(), report
     assert "<coverage" in (project / "coverage.xml").read_text()  # cobertura
-    build = _dotenv(project / "build.env")
+    build = read_dotenv(project / "build.env")
     assert re.fullmatch(r"sha256:[0-9a-f]{64}", build["IMAGE_DIGEST"]) and build["IMAGE_VERSION"] == "1.2.0"
 
     schema = load_schema(KSERVE_SCHEMA)
@@ -156,7 +149,7 @@ def test_tag_pipeline_promotes_to_production_and_rollback_reapplies_the_previous
     assert record["environment"] == "production" and record["deployed_by"] == "alice"
     assert record["image_digest"] == build["IMAGE_DIGEST"] and record["weights_uri"] == weights
     assert record["version"] == "1.2.0" and len(record["commit"]) == 40
-    assert _dotenv(project / "promotion" / "promotion.env")["PROMOTION_ENVIRONMENT"] == "production"
+    assert read_dotenv(project / "promotion" / "promotion.env")["PROMOTION_ENVIRONMENT"] == "production"
 
     # 2. new weights on the default branch: build and deploy to dev again
     ci_file = project / ".gitlab-ci.yml"

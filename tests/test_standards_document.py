@@ -16,7 +16,7 @@ def check_functions(number):
 
 def test_every_check_is_documented_and_every_documented_check_exists():
     modules = sorted(int(re.search(r"\d+", path.stem).group()) for path in checks_dir().glob("test_standard_*.py"))
-    assert modules == sorted(STANDARDS.standards) == list(range(1, 11))
+    assert modules == sorted(STANDARDS.standards) == list(range(1, len(modules) + 1))
     for number, standard in STANDARDS.standards.items():
         functions, tree = check_functions(number)
         assert functions == list(standard.checks), f"standard {number}: code and document list different checks"

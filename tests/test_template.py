@@ -71,6 +71,13 @@ VARIANTS = {
             "serving_domain": "serving.corp.example",
             "datadog_url": "https://app.datadoghq.eu",
             "weights_timestamp": "20250101T000000Z",
+            "team": "on",  # a YAML 1.1 boolean if it were not quoted
+            "latency_slo_ms": "150",
+            "min_replicas": "2",
+            "max_replicas": "10",
+            "target_concurrency": "4",
+            "cpu": "2",
+            "memory": "4Gi",
         },
         "churn-predictor",
     ),
@@ -138,6 +145,10 @@ def test_gitlab_ci_includes_the_pinned_pipeline(baked):
                 "model_name": model_name,
                 "weights_uri": f"s3://{answers['s3_bucket']}/{model_name}/models/{answers['weights_timestamp']}",
                 "coverage_floor": float(answers["coverage_floor"]) if "." in answers["coverage_floor"] else int(answers["coverage_floor"]),
+                "team": answers["team"],
+                **{key: int(answers[key]) for key in ("latency_slo_ms", "min_replicas", "max_replicas", "target_concurrency")},
+                "cpu": answers["cpu"],
+                "memory": answers["memory"],
             },
         }
     ]
@@ -266,6 +277,12 @@ def test_interactive_prompts_are_questions_for_every_answer(tmp_path):
         ({"s3_bucket": "My_Bucket"}, "s3_bucket='My_Bucket' is not a valid S3 bucket name"),
         ({"snitch_version": "main"}, "snitch_version='main' must be a release tag"),
         ({"weights_timestamp": "29991231T000000Z"}, "is in the future"),
+        ({"team": "Fraud Team"}, "team='Fraud Team' must be the team's short name in lower case with dashes"),
+        ({"min_replicas": "0"}, "min_replicas='0' must be a whole number of at least 1 (production never scales to zero)"),
+        ({"min_replicas": "5", "max_replicas": "2"}, "max_replicas='2' is below min_replicas=5"),
+        ({"latency_slo_ms": "200ms"}, "latency_slo_ms='200ms' must be a whole number of at least 1"),
+        ({"cpu": "half"}, "cpu='half' must be a Kubernetes CPU quantity above zero"),
+        ({"memory": "512m"}, "memory='512m' must be a Kubernetes memory quantity above zero, like 512Mi"),
     ],
 )
 def test_bad_answers_stop_before_anything_is_written(tmp_path, answers, named):

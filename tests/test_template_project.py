@@ -12,7 +12,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -21,6 +20,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from fixtures.s3 import free_port
 from fixtures.template import DEFAULT_MODEL_NAME, git_commit_all, render_project
 
 # Bakes whose own test-suites are run (the file-level checks of all variants are in test_template.py).
@@ -38,12 +38,6 @@ def run(python_bin: Path, *args: str, cwd: Path, env: dict | None = None, timeou
         [str(python_bin / "python"), *args], cwd=cwd, capture_output=True, text=True, timeout=timeout, check=False,
         env={**os.environ, "DD_TRACE_ENABLED": "false", **(env or {})},
     )
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -249,20 +243,6 @@ def test_openapi_yaml_matches_the_running_app(server, project):
         assert set(operations) <= set(served[path]), path
     inference_or_health = [p for p in served if re.search(r":predict$|/infer$|/health/|/ready$", p)]
     assert inference_or_health and set(inference_or_health) <= set(documented)
-
-
-@pytest.fixture
-def s3_endpoint():
-    """moto's S3 server on a free loopback port (a real HTTP endpoint, not an in-process mock)."""
-    from moto.server import ThreadedMotoServer
-
-    port = free_port()
-    moto = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    moto.start()
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        moto.stop()
 
 
 def test_publish_uploads_to_s3_and_never_overwrites(project, trained, model_env, s3_endpoint):

@@ -8,10 +8,13 @@ from pathlib import Path
 
 import yaml
 
+from snitch import service
 from snitch.standards import Standards, StandardsError, load
 
 CONFIG_ENV = "SNITCH_CONFIG"
 _REGEX_PARAMETERS = ("pipeline_ref_pattern",)
+# Kubernetes quantities (standard 11's limits); a plain number of cores is fine too.
+_QUANTITY_PARAMETERS = {"cpu_limit": service.parse_cpu, "memory_limit": service.parse_memory}
 
 
 def _read_overrides(path: Path) -> dict:
@@ -38,7 +41,13 @@ def _validate(overrides: dict, defaults: dict, path: Path) -> None:
             known = ", ".join(sorted(defaults))
             raise StandardsError(f"config file {path}: unknown parameter {key!r}; known parameters: {known}")
         default = defaults[key]
-        if isinstance(default, bool) or not isinstance(value, type(default)):
+        if key in _QUANTITY_PARAMETERS:
+            try:
+                _QUANTITY_PARAMETERS[key](value, key)
+            except service.ServiceProblem as problem:
+                raise StandardsError(f"config file {path}: {problem}") from None
+            continue
+        if isinstance(default, bool) != isinstance(value, bool) or not isinstance(value, type(default)):
             expected = type(default).__name__
             raise StandardsError(
                 f"config file {path}: {key} must be a {expected} like the default {default!r}, got {value!r}"

@@ -24,3 +24,13 @@ def test_bad_csv_gives_a_message_not_a_traceback(tmp_path, write_csv, capsys):
     assert train.main(["--train_csv", str(csv_path), "--weights_root", str(tmp_path)]) == 2
     err = capsys.readouterr().err
     assert "train.py: error:" in err and "must be a number" in err and "Traceback" not in err
+
+
+def test_fine_tune_starts_from_earlier_weights(tmp_path, weights_dir, capsys):
+    assert train.main(["--init_weights", str(weights_dir), "--weights_root", str(tmp_path)]) == 0
+    (folder,) = tmp_path.iterdir()
+    tuned = model.load_weights(folder)
+    assert tuned.get_params()["logisticregression__warm_start"] is True
+    assert tuned.predict([[6.7, 3.0, 5.2, 2.3]]).tolist() == [2]
+    assert train.main(["--init_weights", str(tmp_path / "missing"), "--weights_root", str(tmp_path)]) == 2
+    assert "does not exist" in capsys.readouterr().err

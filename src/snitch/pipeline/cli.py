@@ -60,6 +60,14 @@ def build_parser() -> argparse.ArgumentParser:
     _environment(history)
     history.add_argument("--records-dir", default=None)
 
+    experiment = commands.add_parser(
+        "experiment", help="train on the datasets in S3, evaluate, publish the new weights and hand on their URI")
+    experiment.add_argument("-p", "--path", default=".", help="the model project (default: .)")
+    experiment.add_argument("--output-dir", default="experiment", help="where the dotenv, patch and metrics go (default: experiment)")
+    experiment.add_argument("--fine-tune", action=argparse.BooleanOptionalAction,
+                            default=os.environ.get("EXPERIMENT_FINE_TUNE", "").strip().lower() in ("1", "true", "yes"),
+                            help="start from the declared weights_uri instead of from scratch (default: $EXPERIMENT_FINE_TUNE)")
+
     build = commands.add_parser("build", help="build and push the model image with buildah, write build.env")
     build.add_argument("--context", default=".")
     build.add_argument("--dockerfile", default="Dockerfile")
@@ -127,7 +135,13 @@ def dispatch(args, passthrough: list[str]) -> int:
         found, source = records.history(settings.get("MODEL_NAME", required=True), _need_environment(args), args.records_dir)
         print(f"# {len(found)} record(s) from {source}")
         for record in found:
-            print(json.dumps({k: record.get(k) for k in ("deployed_at", "action", "version", "commit", "image", "weights_uri", "deployed_by")}))
+            print(json.dumps({k: record.get(k) for k in (
+                "deployed_at", "action", "version", "commit", "image", "weights_uri", "service", "deployed_by")}))
+        return 0
+    if args.command == "experiment":
+        from snitch.pipeline import experiment
+
+        experiment.run(Path(args.path), Path(args.output_dir), args.fine_tune)
         return 0
     if args.command == "build":
         build.build(Path(args.context), args.dockerfile, args.labels_only, args.push, Path(args.output_dir))

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import yaml
 
-from snitch.pipeline import kube, records, settings
+from snitch import service
+from snitch.pipeline import experiment, kube, records, s3, settings
 from snitch.pipeline.errors import CheckFailed, PipelineError
 from snitch.pipeline.manifest import (
     LABEL_PREFIX,
@@ -20,9 +21,12 @@ from snitch.pipeline.manifest import (
     render,
 )
 from snitch.pipeline.validate import load_schema, validate
-from snitch.pipeline.weights import parse_weights_uri
+from snitch.pipeline.weights import WeightsUri, parse_weights_uri
 
 DEFAULT_METRICS_FILES = ("metrics.json", "evaluation.json", "reports/metrics.json")
+# Any of these means the job has AWS credentials, so S3 may be asked for the weights' metrics.
+_AWS_CREDENTIAL_VARIABLES = ("AWS_ACCESS_KEY_ID", "AWS_PROFILE", "AWS_WEB_IDENTITY_TOKEN_FILE",
+                             "AWS_CONTAINER_CREDENTIALS_FULL_URI", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI")
 
 
 def _canary(value: str) -> int | None:
@@ -35,6 +39,22 @@ def _canary(value: str) -> int | None:
     if not 0 <= percent <= 100:
         raise PipelineError(f"canary traffic percent {percent} is outside 0–100")
     return percent
+
+
+def service_from_environment(environ) -> service.ServiceSpec:
+    """How the model runs, from the variables the pipeline maps its service inputs to."""
+    declared = {}
+    for field in service.FIELDS:
+        value = settings.get(field.variable, environ=environ)
+        if value:
+            declared[field.name] = value
+    try:
+        return service.ServiceSpec.from_values(declared)
+    except service.ServiceProblem as problem:
+        raise PipelineError(
+            f"the service metadata cannot be deployed: {problem}. Set these inputs of the shared pipeline "
+            "include in .gitlab-ci.yml (Model Standard 11; `snitch -n <model>` checks them)"
+        ) from None
 
 
 def release_from_environment(environment: str, environ=None) -> Release:
@@ -58,6 +78,7 @@ def release_from_environment(environment: str, environ=None) -> Release:
         image_digest=check_digest(get("IMAGE_DIGEST", required=True)),
         version=get("IMAGE_VERSION") or settings.version_from_ci(env),
         commit=check_commit(get("CI_COMMIT_SHA", required=True)),
+        service=service_from_environment(env),
         deployed_by=get("GITLAB_USER_LOGIN", required=True),
         pipeline_url=get("CI_PIPELINE_URL"),
         project_url=get("CI_PROJECT_URL"),
@@ -77,6 +98,7 @@ def release_facts(release: Release) -> dict:
         "image": release.image,
         "image_digest": release.image_digest,
         "weights_uri": release.weights.uri,
+        "service": release.service.facts(release.environment),
         "deployed_by": release.deployed_by,
         "pipeline_url": release.pipeline_url,
         "job_url": os.environ.get("CI_JOB_URL", ""),
@@ -109,6 +131,27 @@ def find_metrics(explicit: str | None) -> str | None:
     return None
 
 
+def weights_metrics(weights: WeightsUri, log=print) -> dict | None:
+    """The evaluation published beside the weights (by the experiment job), if S3 can be asked."""
+    if not any(os.environ.get(name, "").strip() for name in _AWS_CREDENTIAL_VARIABLES):
+        log("no AWS credentials in this job: the promotion record carries no metrics from S3")
+        return None
+    uri = f"{weights.uri}/{experiment.METRICS_FILE}"
+    try:
+        metrics = s3.read_json(*s3.split_uri(uri))
+    except PipelineError as error:  # old weights have no metrics; S3 trouble must not block a deploy
+        log(f"the promotion record carries no metrics: {error}")
+        return None
+    log(f"metrics of the weights read from {uri}")
+    return metrics
+
+
+def deploy_metrics(explicit: str | None, weights: WeightsUri, log=print) -> dict | None:
+    """A metrics file given or found in the job's folder, else the metrics published with the weights."""
+    path = find_metrics(explicit)
+    return records.load_metrics(path) if path else weights_metrics(weights, log)
+
+
 def deploy(environment: str, output_dir: Path, schema_path: str | None, metrics_path: str | None,
            dry_run: bool = False, log=print) -> dict:
     release = release_from_environment(environment)
@@ -119,7 +162,7 @@ def deploy(environment: str, output_dir: Path, schema_path: str | None, metrics_
         action="deploy",
         manifest=manifest,
         release=release_facts(release),
-        metrics=records.load_metrics(find_metrics(metrics_path)),
+        metrics=deploy_metrics(metrics_path, release.weights, log),
     )
     paths = records.write(record, output_dir, dump(manifest))
     if dry_run:
@@ -152,7 +195,7 @@ def rollback(environment: str, output_dir: Path, schema_path: str | None, to: st
     log(f"re-applying the {target['deployed_at']} promotion ({target.get('version')}, commit {target.get('commit')}); "
         f"valid (checked: {', '.join(layers)})")
     facts = {key: target.get(key) for key in (
-        "model", "environment", "namespace", "version", "commit", "image", "image_digest", "weights_uri")}
+        "model", "environment", "namespace", "version", "commit", "image", "image_digest", "weights_uri", "service")}
     facts.update({"deployed_by": who, "pipeline_url": os.environ.get("CI_PIPELINE_URL", ""),
                   "job_url": os.environ.get("CI_JOB_URL", "")})
     record = records.make_record(
@@ -161,7 +204,9 @@ def rollback(environment: str, output_dir: Path, schema_path: str | None, to: st
         release=facts,
         metrics=target.get("metrics"),
         extra={
-            "rolled_back_from": {key: current.get(key) for key in ("version", "commit", "image", "weights_uri", "deployed_at")},
+            "rolled_back_from": {key: current.get(key) for key in (
+                "version", "commit", "image", "weights_uri", "service", "deployed_at")} | {
+                "content_sha256": records.content(current)},
             "rolled_back_to": target.get("deployed_at"),
         },
     )

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from snitch.pipeline.errors import PipelineError
 from snitch.pipeline.weights import WeightsUri
+from snitch.service import ServiceSpec
 
 API_VERSION = "serving.kserve.io/v1beta1"
 KIND = "InferenceService"
@@ -35,6 +36,7 @@ class Release:
     image_digest: str
     version: str
     commit: str
+    service: ServiceSpec
     deployed_by: str = ""
     pipeline_url: str = ""
     project_url: str = ""
@@ -88,6 +90,32 @@ def label_value(text: str) -> str:
     return value
 
 
+def service_labels(service: ServiceSpec) -> dict:
+    """Who owns the model and its latency objective, for dashboards and alerts to select on."""
+    return {f"{LABEL_PREFIX}/team": service.team, f"{LABEL_PREFIX}/latency-slo-ms": str(service.latency_slo_ms)}
+
+
+def _scaling(release: Release) -> dict:
+    """Autoscaling on concurrent requests between the environment's replica bounds, and the
+    request timeout derived from the latency objective."""
+    service = release.service
+    low, high = service.replicas(release.environment)
+    return {
+        "minReplicas": low,
+        "maxReplicas": high,
+        "scaleMetric": "concurrency",
+        "scaleTarget": service.target_concurrency,
+        "timeout": service.timeout_seconds,
+    }
+
+
+def _resources(service: ServiceSpec) -> dict:
+    # Limits equal to requests: the pod gets the Guaranteed QoS class, so its latency does not
+    # depend on what its neighbours burst to, and capacity planning can add requests up.
+    amounts = {"cpu": str(service.cpu), "memory": str(service.memory)}
+    return {"requests": dict(amounts), "limits": dict(amounts)}
+
+
 def render(release: Release) -> dict:
     """The InferenceService manifest (a plain dict, ready for YAML/JSON) for `release`."""
     labels = {
@@ -98,6 +126,7 @@ def render(release: Release) -> dict:
         f"{LABEL_PREFIX}/environment": release.environment,
         f"{LABEL_PREFIX}/commit": release.commit,
         f"{LABEL_PREFIX}/weights-timestamp": release.weights.basic_timestamp,
+        **service_labels(release.service),
     }
     annotations = {
         f"{LABEL_PREFIX}/model": release.model,
@@ -105,6 +134,7 @@ def render(release: Release) -> dict:
         f"{LABEL_PREFIX}/commit": release.commit,
         f"{LABEL_PREFIX}/weights-uri": release.weights.uri,
         f"{LABEL_PREFIX}/image": release.image,
+        **service_labels(release.service),
     }
     for key, value in (
         ("deployed-by", release.deployed_by),
@@ -117,10 +147,12 @@ def render(release: Release) -> dict:
         "modelFormat": {"name": release.model_format},
         "storageUri": release.weights.uri,
         "image": release.image,
+        "resources": _resources(release.service),
     }
     if release.runtime:
         model["runtime"] = release.runtime
-    predictor: dict = {"model": model}
+    # the pods carry the service labels too: metrics and logs are tagged from pod labels
+    predictor: dict = {**_scaling(release), "labels": service_labels(release.service), "model": model}
     if release.canary_traffic_percent is not None and release.canary_traffic_percent != 100:
         predictor["canaryTrafficPercent"] = release.canary_traffic_percent
     return {

@@ -15,6 +15,7 @@ re-applying an earlier record's manifest. Earlier records come from one of two s
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -52,6 +53,14 @@ def load_metrics(path: str | Path | None) -> dict | None:
     return data
 
 
+def content_digest(manifest: dict, service: dict | None) -> str:
+    """What a promotion puts live: the InferenceService spec (image, weights, scaling, resources,
+    timeout) and the service metadata (team, latency objective). Two promotions with the same
+    digest serve the same thing, whatever their commit or version."""
+    payload = json.dumps({"spec": manifest.get("spec"), "service": service}, sort_keys=True)
+    return "sha256:" + hashlib.sha256(payload.encode()).hexdigest()
+
+
 def make_record(*, action: str, manifest: dict, release: dict, metrics: dict | None, extra: dict | None = None) -> dict:
     record = {
         "record_version": RECORD_VERSION,
@@ -59,6 +68,7 @@ def make_record(*, action: str, manifest: dict, release: dict, metrics: dict | N
         **release,
         "deployed_at": now_utc(),
         "metrics": metrics,
+        "content_sha256": content_digest(manifest, release.get("service")),
         "manifest": manifest,
     }
     record.update(extra or {})
@@ -195,8 +205,11 @@ def history(model: str, environment: str, records_dir: str | None = None, enviro
     return found, source
 
 
-def _content(record: dict) -> tuple:
-    return record.get("image"), record.get("weights_uri")
+def content(record: dict) -> str:
+    """The record's content digest (records written before it existed get it computed)."""
+    if record.get("content_sha256"):
+        return record["content_sha256"]
+    return content_digest(record.get("manifest") or {}, record.get("service"))
 
 
 def rollback_target(records: list[dict], to: str | None = None) -> tuple[dict, dict]:
@@ -218,11 +231,11 @@ def rollback_target(records: list[dict], to: str | None = None) -> tuple[dict, d
             ):
                 return current, record
         raise PipelineError(f"no earlier deploy matches {wanted!r} (give a commit SHA, version or image digest)")
-    rolled_away = {_content(r["rolled_back_from"]) for r in records if isinstance(r.get("rolled_back_from"), dict)}
+    rolled_away = {content(r["rolled_back_from"]) for r in records if isinstance(r.get("rolled_back_from"), dict)}
     for record in reversed(records[:-1]):
         if record.get("action") != "deploy":
             continue
-        if _content(record) == _content(current) or _content(record) in rolled_away:
+        if content(record) == content(current) or content(record) in rolled_away:
             continue
         return current, record
     raise PipelineError(

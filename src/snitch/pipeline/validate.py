@@ -2,8 +2,9 @@
 
 Three independent layers, each reported as plain sentences:
 
-1. our rules (DNS-label name ≤ 63, labels, canary percent 0–100, weights URI per Model
-   Standard 1, image pinned by digest, model label matches the weights' model),
+1. our rules (DNS-label name ≤ 63, labels, canary percent 0–100, replica bounds (production
+   never scales to zero), weights URI per Model Standard 1, image pinned by digest, model label
+   matches the weights' model),
 2. KServe's own Python models (`kserve.models.V1beta1InferenceService`) when kserve is
    importable: the manifest must round-trip through them without losing a field,
 3. the InferenceService CRD's OpenAPI schema when a schema file is given, made strict
@@ -35,6 +36,18 @@ def _check_label_key(key: str) -> str | None:
     if len(name) > 63 or not _LABEL_NAME.match(name):
         return f"label key {key!r}: name part must be ≤ 63 alphanumerics, '-', '_' or '.'"
     return None
+
+
+def _replica_problems(predictor: dict, environment) -> list[str]:
+    low, high = predictor.get("minReplicas"), predictor.get("maxReplicas")
+    if not all(isinstance(value, int) and not isinstance(value, bool) for value in (low, high)):
+        return []  # absent (KServe's defaults apply) or mistyped (the schema layers say so)
+    problems = []
+    if high and low > high:
+        problems.append(f"spec.predictor.minReplicas ({low}) is above maxReplicas ({high})")
+    if environment == "production" and low == 0:
+        problems.append("spec.predictor.minReplicas is 0 in production; production never scales to zero")
+    return problems
 
 
 def rule_problems(manifest: dict) -> list[str]:
@@ -80,6 +93,7 @@ def rule_problems(manifest: dict) -> list[str]:
         percent = part["canaryTrafficPercent"]
         if isinstance(percent, bool) or not isinstance(percent, int) or not 0 <= percent <= 100:
             problems.append(f"spec.{component}.canaryTrafficPercent is {percent!r}; it must be an integer from 0 to 100")
+    problems += _replica_problems(spec["predictor"], labels.get(f"{LABEL_PREFIX}/environment"))
     model = spec["predictor"].get("model")
     if not isinstance(model, dict):
         problems.append("spec.predictor.model is missing; the pipeline deploys the model image with its weights")

@@ -1,0 +1,67 @@
+"""Standard 11 — Service metadata: .gitlab-ci.yml declares who owns the model and how it runs
+(latency objective, replicas, concurrency, CPU, memory), well-formed and within the
+organisation's limits."""
+
+import pytest
+
+from snitch import gitlab_ci, service
+from snitch.violation import Violation
+
+CI = ".gitlab-ci.yml"
+
+
+def declared(project) -> dict:
+    """The service fields the project declares (include input or top-level variable), by input name."""
+    document = project.yaml_mapping(CI)
+    found = {}
+    for field in service.FIELDS:
+        setting = gitlab_ci.setting(document, field.name, field.variable)
+        if setting is not None:
+            found[field.name] = setting.value
+    return found
+
+
+def parsed(project) -> dict:
+    """The declared fields that parse; the checks below report those that do not."""
+    return service.parse_declared(declared(project))[0]
+
+
+def test_gitlab_ci_declares_service_metadata(project):
+    present = declared(project)
+    missing = [field.name for field in service.FIELDS if field.required and field.name not in present]
+    if missing:
+        raise Violation(CI, f"the shared pipeline include does not declare: {', '.join(missing)}")
+
+
+def test_service_metadata_is_well_typed(project):
+    kinds = {field.kind for field in service.FIELDS} - set(service.QUANTITY_KINDS)
+    problems = service.parse_declared(declared(project), kinds)[1]
+    if problems:
+        raise Violation(CI, "; ".join(problems))
+
+
+def test_cpu_and_memory_are_kubernetes_quantities(project):
+    problems = service.parse_declared(declared(project), service.QUANTITY_KINDS)[1]
+    if problems:
+        raise Violation(CI, "; ".join(problems))
+
+
+def test_replica_range_is_valid(project):
+    problems = service.range_problems(parsed(project))
+    if problems:
+        raise Violation(CI, "; ".join(problems))
+
+
+def test_service_is_within_organisation_limits(project, parameters):
+    problems = service.limit_problems(parsed(project), parameters)
+    if problems:
+        raise Violation(CI, "; ".join(problems))
+
+
+def test_team_is_known(project, parameters):
+    teams = parameters["teams"]
+    if not teams:
+        pytest.skip("the organisation lists no teams (parameter `teams`)")
+    team = parsed(project).get("team")
+    if team is not None and team not in teams:
+        raise Violation(CI, f"team {team!r} is not one of the organisation's teams")
