@@ -6,7 +6,7 @@ from fractions import Fraction
 
 import pytest
 
-from fixtures.checker import STANDARDS, assert_only_failure, edit, passed_on_compliant, run_json
+from fixtures.checker import STANDARDS, assert_only_failure, edit, passed_on_compliant, run_checks, run_json
 from snitch import service
 
 CI = ".gitlab-ci.yml"
@@ -22,7 +22,7 @@ def test_gitlab_ci_declares_service_metadata(compliant_report, compliant):
     passed_on_compliant(compliant_report, "test_gitlab_ci_declares_service_metadata")
     edit(compliant / CI, '      team: "ml-team"\n', "")
     edit(compliant / CI, '      memory: "1Gi"\n', "")
-    run = run_json(compliant, "-s", "11")
+    run = run_checks(compliant, 11)
     assert_only_failure(run, 11, "test_gitlab_ci_declares_service_metadata", CI,
                         "the shared pipeline include does not declare: team, memory")
 
@@ -30,7 +30,7 @@ def test_gitlab_ci_declares_service_metadata(compliant_report, compliant):
 def test_top_level_variables_count_as_declared(compliant):
     edit(compliant / CI, '      team: "ml-team"\n', "")
     (compliant / CI).write_text((compliant / CI).read_text() + "variables:\n  SERVICE_TEAM: ml-team\n")
-    assert run_json(compliant, "-s", "11").code == 0
+    assert run_checks(compliant, 11).code == 0
 
 
 def test_service_metadata_is_well_typed(compliant_report, compliant):
@@ -38,7 +38,7 @@ def test_service_metadata_is_well_typed(compliant_report, compliant):
     edit(compliant / CI, "latency_slo_ms: 300", "latency_slo_ms: 300ms")
     edit(compliant / CI, 'team: "ml-team"', 'team: "ML Team"')
     edit(compliant / CI, "target_concurrency: 8", "target_concurrency: 0")
-    run = run_json(compliant, "-s", "11")
+    run = run_checks(compliant, 11)
     assert_only_failure(run, 11, "test_service_metadata_is_well_typed", CI,
                         "team is 'ML Team', not a team name", "latency_slo_ms is '300ms', not a whole number",
                         "target_concurrency is 0; it must be at least 1")
@@ -48,7 +48,7 @@ def test_cpu_and_memory_are_kubernetes_quantities(compliant_report, compliant):
     passed_on_compliant(compliant_report, "test_cpu_and_memory_are_kubernetes_quantities")
     edit(compliant / CI, 'cpu: "500m"', 'cpu: "half"')
     edit(compliant / CI, 'memory: "1Gi"', 'memory: "512m"')
-    run = run_json(compliant, "-s", "11")
+    run = run_checks(compliant, 11)
     assert_only_failure(run, 11, "test_cpu_and_memory_are_kubernetes_quantities", CI,
                         "cpu is 'half', not a Kubernetes quantity",
                         "memory is '512m', a fraction of a byte; did you mean 512Mi?")
@@ -57,18 +57,18 @@ def test_cpu_and_memory_are_kubernetes_quantities(compliant_report, compliant):
 def test_replica_range_is_valid(compliant_report, compliant):
     passed_on_compliant(compliant_report, "test_replica_range_is_valid")
     edit(compliant / CI, "min_replicas: 1", "min_replicas: 4")
-    run = run_json(compliant, "-s", "11")
+    run = run_checks(compliant, 11)
     assert_only_failure(run, 11, "test_replica_range_is_valid", CI, "min_replicas (4) is above max_replicas (3)")
 
 
 def test_production_never_scales_to_zero_but_dev_may(compliant):
     edit(compliant / CI, "min_replicas: 1", "min_replicas: 0")
-    message = run_json(compliant, "-s", "11").check("test_replica_range_is_valid")["message"]
+    message = run_checks(compliant, 11).check("test_replica_range_is_valid")["message"]
     assert "staging and production would scale to zero" in message
     edit(compliant / CI, "min_replicas: 0", "min_replicas: 1\n      dev_min_replicas: 0\n      dev_max_replicas: 2")
-    assert run_json(compliant, "-s", "11").code == 0
+    assert run_checks(compliant, 11).code == 0
     edit(compliant / CI, "dev_min_replicas: 0", "dev_min_replicas: 3")
-    message = run_json(compliant, "-s", "11").check("test_replica_range_is_valid")["message"]
+    message = run_checks(compliant, 11).check("test_replica_range_is_valid")["message"]
     assert "dev_min_replicas (3) is above dev_max_replicas (2)" in message
 
 
@@ -76,7 +76,7 @@ def test_service_is_within_organisation_limits(compliant_report, compliant, tmp_
     passed_on_compliant(compliant_report, "test_service_is_within_organisation_limits")
     edit(compliant / CI, "max_replicas: 3", "max_replicas: 50")
     edit(compliant / CI, 'memory: "1Gi"', 'memory: "64Gi"')
-    run = run_json(compliant, "-s", "11")
+    run = run_checks(compliant, 11)
     assert_only_failure(run, 11, "test_service_is_within_organisation_limits", CI,
                         "max_replicas is 50, above the organisation's limit of 20",
                         "memory is 64Gi, above the organisation's limit of 32Gi")
@@ -90,7 +90,7 @@ def test_service_is_within_organisation_limits(compliant_report, compliant, tmp_
 
 
 def test_team_is_known(compliant, tmp_path):
-    assert run_json(compliant, "-s", "11").check("test_team_is_known")["outcome"] == "skipped"
+    assert run_checks(compliant, 11).check("test_team_is_known")["outcome"] == "skipped"
     listed = org_config(tmp_path, "teams: [ml-team, fraud-detection]\n")
     run = run_json(compliant, "-s", "11", "--config", listed)
     assert run.code == 0 and run.check("test_team_is_known")["outcome"] == "passed"
