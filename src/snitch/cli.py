@@ -6,7 +6,6 @@ could not be done (bad arguments, no such project folder, bad config, internal e
 from __future__ import annotations
 
 import json
-import os
 import sys
 import textwrap
 from pathlib import Path
@@ -69,10 +68,10 @@ class _Group(click.Group):
 @click.option(
     "--format",
     "output_format",
-    type=click.Choice(["text", "json"]),
+    type=click.Choice(["text", "json", "codequality", "sarif"]),
     default="text",
     show_default=True,
-    help="text: a pytest session; json: a machine-readable report on stdout.",
+    help="text: a pytest session; json: snitch's report; codequality: GitLab Code Quality; sarif: SARIF 2.1.0 (on stdout).",
 )
 @click.option("--junitxml", type=click.Path(dir_okay=False), help="Also write a JUnit XML report to this file.")
 @_config_option
@@ -141,72 +140,39 @@ def _numbers(standards: Standards) -> str:
 
 
 def _run(project, standards, output_format, junitxml, image, selected, online) -> int:
-    import pytest  # deferred so that `snitch list` and `--help` start instantly
+    from snitch import reports
+    from snitch.runner import run_checks
 
-    from snitch import plugin as fixtures
-    from snitch.plugin import SnitchPlugin, checks_dir
-
-    # The checked project must not change how snitch runs: no plugins from the environment,
-    # no options from PYTEST_ADDOPTS, no ini file or conftest.py from the project.
-    os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
-    for variable in ("PYTEST_ADDOPTS", "PYTEST_PLUGINS"):
-        os.environ.pop(variable, None)
-    checks = checks_dir()
-    args = [
-        str(checks),
-        "-c", str(checks / "pytest.ini"),
-        "--rootdir", str(checks.parent),
-        "--noconftest",
-        "--import-mode=importlib",
-        "--assert=plain",
-        "-p", "no:cacheprovider",
-        "-p", "no:doctest",
-        # These two call gc.collect() several times per session: a fifth of snitch's run time.
-        "-p", "no:unraisableexception",
-        "-p", "no:threadexception",
-    ]
-    if junitxml:
-        args.append(f"--junitxml={Path(junitxml).resolve()}")
-    if output_format == "json":
-        args += ["-p", "no:terminal"]
-    else:
-        args.append("-rfEs")  # the summary names every failure, and says why each skipped check was skipped
+    if output_format == "text":
         source = f"Model Standards version {standards.version} from {standards.source}"
         if standards.config:
             source += f" with parameters from {standards.config}"
         click.echo(f"Running snitch on the {project.model} model at {project.root}, using {source}")
         sys.stdout.flush()
-    plugin = SnitchPlugin(project, standards, tuple(selected), image, online)
-    # Run from snitch's own folder so the session lists checks/test_standard_N.py, not long relative paths.
-    here = os.getcwd()
-    os.chdir(checks.parent)
-    try:
-        code = pytest.main(args, plugins=[plugin, fixtures])
-    finally:
-        os.chdir(here)
+    run = run_checks(project, standards, selected=selected, image=image, online=online, terminal=output_format == "text")
+    report = run.report
+    if junitxml:
+        _write(junitxml, reports.junit(report))
     if output_format == "json":
-        click.echo(json.dumps(_report(project, standards, plugin), indent=2))
-    if plugin.internal_errors or code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
-        for error in plugin.internal_errors:
-            click.echo(f"snitch: {error}", err=True)
-        if code == pytest.ExitCode.NO_TESTS_COLLECTED:
-            click.echo("snitch: error: no checks were run", err=True)
+        click.echo(reports.as_json(report))
+    elif output_format == "codequality":
+        click.echo(json.dumps(reports.codequality(report, standards.parameters["mandatory"]), indent=2))
+    elif output_format == "sarif":
+        click.echo(json.dumps(reports.sarif(report, standards), indent=2))
+    for error in run.errors:
+        click.echo(f"snitch: {error}", err=True)
+    if run.errors:
         return EXIT_UNUSABLE
-    return EXIT_FAILED if any(result.outcome == "failed" for result in plugin.results) else EXIT_PASSED
+    return EXIT_FAILED if report.failed else EXIT_PASSED
 
 
-def _report(project, standards: Standards, plugin) -> dict:
-    counts = {outcome: 0 for outcome in ("passed", "failed", "skipped", "error")}
-    for result in plugin.results:
-        counts[result.outcome] += 1
-    return {
-        "model": project.model,
-        "path": str(project.root),
-        "standards_version": standards.version,
-        "snitch_version": __version__,
-        "summary": {"total": len(plugin.results), **counts},
-        "checks": [result.as_dict() for result in plugin.results],
-    }
+def _write(path: str, data: bytes) -> None:
+    target = Path(path)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+    except OSError as error:
+        raise click.ClickException(f"cannot write {target}: {error.strerror or error}") from None
 
 
 @main.command(name="list")

@@ -8,13 +8,15 @@ class Violation(Exception):
 
     `found` says what snitch saw in `file`; what was expected and how to fix it come from the
     check's entry in the standards document. `detail` adds specifics the document cannot know
-    (the offending lines, the values to use)."""
+    (the offending lines, the values to use). `line` (1-based), when known, lets CI reports
+    (Code Quality, SARIF) point at the exact place."""
 
-    def __init__(self, file: str, found: str, detail: str | None = None):
+    def __init__(self, file: str, found: str, detail: str | None = None, *, line: int | None = None):
         super().__init__(f"{file}: {found}")
         self.file = file
         self.found = found
         self.detail = detail
+        self.line = line
 
 
 class FileProblem(Violation):

@@ -1,0 +1,74 @@
+"""Run the standards' check modules on one project through pytest, in this process, and collect
+a Report (used by `snitch` for one project and by `snitch fleet` for many)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+from snitch import waivers
+from snitch.results import Report, ResultsPlugin
+from snitch.standards import Standards
+
+
+@dataclass
+class Run:
+    report: Report
+    errors: list[str] = field(default_factory=list)  # why the run could not be done (exit status 2)
+
+
+def _pytest_args(checks, terminal: bool) -> list[str]:
+    args = [
+        str(checks),
+        "-c", str(checks / "pytest.ini"),
+        "--rootdir", str(checks.parent),
+        "--noconftest",
+        "--import-mode=importlib",
+        "--assert=plain",
+        "-p", "no:cacheprovider",
+        "-p", "no:doctest",
+        # These two call gc.collect() several times per session: a fifth of snitch's run time.
+        "-p", "no:unraisableexception",
+        "-p", "no:threadexception",
+    ]
+    # The summary names every failure, and says why each skipped check was skipped.
+    return args + (["-rfEs"] if terminal else ["-p", "no:terminal"])
+
+
+def run_checks(project, standards: Standards, *, selected=(), image=None, online=False, terminal=True) -> Run:
+    """Every selected check on `project`, its waivers applied; `terminal` prints the pytest session."""
+    import pytest  # deferred so that `snitch list` and `--help` start instantly
+
+    from snitch import plugin as fixtures
+    from snitch.plugin import SnitchPlugin, checks_dir
+
+    # The checked project must not change how snitch runs: no plugins from the environment,
+    # no options from PYTEST_ADDOPTS, no ini file or conftest.py from the project.
+    os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+    for variable in ("PYTEST_ADDOPTS", "PYTEST_PLUGINS"):
+        os.environ.pop(variable, None)
+    checks = checks_dir()
+    declared = waivers.read(project, standards)
+    plugin = SnitchPlugin(project, standards, tuple(selected), image, online)
+    results = ResultsPlugin(declared)
+    # Run from snitch's own folder so the session lists checks/test_standard_N.py, not long relative paths.
+    here = os.getcwd()
+    os.chdir(checks.parent)
+    try:
+        code = pytest.main(_pytest_args(checks, terminal), plugins=[plugin, fixtures, results])
+    finally:
+        os.chdir(here)
+    report = Report(
+        project.model,
+        str(project.root),
+        standards.version,
+        results.results(plugin.results),
+        declared.declared,
+        standards.parameters["docs_url"],
+    )
+    errors = list(plugin.internal_errors)
+    if code == pytest.ExitCode.NO_TESTS_COLLECTED:
+        errors.append("error: no checks were run")
+    elif code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED) and not errors:
+        errors.append(f"error: pytest stopped with {code!r}")
+    return Run(report, errors)
