@@ -120,19 +120,15 @@ def main(ctx, model, path, output_format, junitxml, config, image, selected, onl
 def _declared_model_name(project) -> str:
     """Without -n, the model name the project gives the shared pipeline (so a bare `snitch` works
     in a compliant repository, e.g. from `pre-commit try-repo`)."""
-    from snitch import gitlab_ci
-    from snitch.violation import FileProblem
+    from snitch.runner import declared_model_name
 
-    try:
-        declared = gitlab_ci.setting(project.yaml_mapping(".gitlab-ci.yml"), "model_name", "MODEL_NAME")
-    except FileProblem:
-        declared = None
-    if declared is None or not isinstance(declared.value, str):
+    declared = declared_model_name(project)
+    if declared is None:
         raise click.UsageError(
             "give the model's name with -n NAME (for example: snitch -n iris-classifier); "
             f"{project.root}/.gitlab-ci.yml declares no model_name input to fall back on"
         )
-    return declared.value
+    return declared
 
 
 def _numbers(standards: Standards) -> str:
@@ -204,3 +200,49 @@ def explain(number, config):
         click.echo(wrap.fill(f"    expected: {doc.expected}"))
         click.echo(wrap.fill(f"    fix:      {doc.fix}"))
     click.echo(f"\nMore: {standards.url(number)}")
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=str)
+@click.option("--from", "from_file", type=click.Path(dir_okay=False), help="A file listing project folders or git URLs, one a line.")
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["markdown", "json", "html"]),
+    default="markdown",
+    show_default=True,
+    help="What to print on stdout.",
+)
+@click.option("--html", "html_file", type=click.Path(dir_okay=False), help="Also write the HTML page to this file.")
+@_config_option
+def fleet(paths, from_file, output_format, html_file, config):
+    """Check many model projects (folders or git URLs) and report which break which standard.
+
+    Each project is checked with the model_name its .gitlab-ci.yml declares and its own waivers.
+    Exit status 1 when any project fails or cannot be checked.
+    """
+    from snitch import fleet as fleets
+    from snitch import fleet_pages
+
+    standards = load_standards(config)
+    try:
+        sources = list(paths) + (fleets.read_list(from_file) if from_file else [])
+    except fleets.FleetError as error:
+        raise click.BadParameter(str(error), param_hint="--from") from None
+    if not sources:
+        raise click.UsageError("name the projects to check: snitch fleet PATH... or snitch fleet --from FILE")
+    if sys.stderr.isatty():
+        with click.progressbar(length=len(sources), label="checking projects", file=sys.stderr) as bar:
+            result = fleets.check_fleet(sources, standards, progress=lambda entry: bar.update(1))
+    else:
+        result = fleets.check_fleet(sources, standards)
+    page = fleet_pages.html(result) if html_file or output_format == "html" else None
+    if html_file:
+        _write(html_file, page.encode("utf-8"))
+    if output_format == "json":
+        click.echo(json.dumps(result.as_dict(), indent=2))
+    elif output_format == "html":
+        click.echo(page)
+    else:
+        click.echo(fleet_pages.markdown(result), nl=False)
+    sys.exit(EXIT_FAILED if result.failed else EXIT_PASSED)

@@ -17,6 +17,18 @@ class Run:
     errors: list[str] = field(default_factory=list)  # why the run could not be done (exit status 2)
 
 
+def declared_model_name(project) -> str | None:
+    """The `model_name` the project gives the shared pipeline in .gitlab-ci.yml, if any."""
+    from snitch import gitlab_ci
+    from snitch.violation import FileProblem
+
+    try:
+        declared = gitlab_ci.setting(project.yaml_mapping(".gitlab-ci.yml"), "model_name", "MODEL_NAME")
+    except FileProblem:
+        return None
+    return declared.value if declared is not None and isinstance(declared.value, str) else None
+
+
 def _pytest_args(checks, terminal: bool) -> list[str]:
     args = [
         str(checks),
