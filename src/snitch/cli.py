@@ -74,6 +74,12 @@ class _Group(click.Group):
     help="text: a pytest session; json: snitch's report; codequality: GitLab Code Quality; sarif: SARIF 2.1.0 (on stdout).",
 )
 @click.option("--junitxml", type=click.Path(dir_okay=False), help="Also write a JUnit XML report to this file.")
+@click.option(
+    "--codequality",
+    "codequality_file",
+    type=click.Path(dir_okay=False),
+    help="Also write a GitLab Code Quality report to this file.",
+)
 @_config_option
 @click.option(
     "--image",
@@ -86,7 +92,7 @@ class _Group(click.Group):
 @click.option("--online", is_flag=True, help="Also check that the declared weights exist in S3 (needs credentials).")
 @click.version_option(__version__, prog_name="snitch")
 @click.pass_context
-def main(ctx, model, path, output_format, junitxml, config, image, selected, online):
+def main(ctx, model, path, output_format, junitxml, codequality_file, config, image, selected, online):
     """Check that a model project follows the Model Standards.
 
     \b
@@ -114,7 +120,8 @@ def main(ctx, model, path, output_format, junitxml, config, image, selected, onl
             f"no standard {', '.join(map(str, unknown))}; the standards are {_numbers(standards)}",
             param_hint="-s/--standard",
         )
-    sys.exit(_run(project, standards, output_format, junitxml, image, selected, online))
+    outputs = {"junitxml": junitxml, "codequality": codequality_file}
+    sys.exit(_run(project, standards, output_format, outputs, image, selected, online))
 
 
 def _declared_model_name(project) -> str:
@@ -135,7 +142,7 @@ def _numbers(standards: Standards) -> str:
     return ", ".join(str(number) for number in sorted(standards.standards))
 
 
-def _run(project, standards, output_format, junitxml, image, selected, online) -> int:
+def _run(project, standards, output_format, outputs, image, selected, online) -> int:
     from snitch import reports
     from snitch.runner import run_checks
 
@@ -147,12 +154,15 @@ def _run(project, standards, output_format, junitxml, image, selected, online) -
         sys.stdout.flush()
     run = run_checks(project, standards, selected=selected, image=image, online=online, terminal=output_format == "text")
     report = run.report
-    if junitxml:
-        _write(junitxml, reports.junit(report))
+    if outputs["junitxml"]:
+        _write(outputs["junitxml"], reports.junit(report))
+    codequality = json.dumps(reports.codequality(report, standards.parameters["mandatory"]), indent=2)
+    if outputs["codequality"]:
+        _write(outputs["codequality"], codequality.encode("utf-8"))
     if output_format == "json":
         click.echo(reports.as_json(report))
     elif output_format == "codequality":
-        click.echo(json.dumps(reports.codequality(report, standards.parameters["mandatory"]), indent=2))
+        click.echo(codequality)
     elif output_format == "sarif":
         click.echo(json.dumps(reports.sarif(report, standards), indent=2))
     for error in run.errors:

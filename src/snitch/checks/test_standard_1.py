@@ -42,11 +42,7 @@ def test_gitlab_ci_declares_weights_uri(project):
 
 def test_weights_uri_uses_bucket_and_project(project, parameters):
     parsed = parsed_uri(project)
-    wrong = []
-    if parsed.bucket != parameters["bucket"]:
-        wrong.append(f"bucket {parsed.bucket!r} instead of {parameters['bucket']!r}")
-    if parsed.project != project.model:
-        wrong.append(f"project {parsed.project!r} instead of the model name {project.model!r}")
+    wrong = weights.location_problems(parsed, parameters["bucket"], project.model)
     if wrong:
         raise Violation(CI, f"the weights URI {parsed} uses " + " and ".join(wrong))
 
