@@ -119,3 +119,18 @@ def test_an_unreadable_pyproject_is_reported_not_crashed(placeholder_readme):
     assert run.code == 1, run.stderr
     assert "is not valid TOML" in outcomes(run)[(0, "waiver")]["message"]
     assert "Traceback" not in run.stderr
+
+
+def test_a_waivers_entry_that_is_not_a_table_is_reported(placeholder_readme):
+    with (placeholder_readme / "pyproject.toml").open("a") as handle:
+        handle.write("\n[tool.snitch]\nwaivers = 3\n")
+    run = run_json(placeholder_readme)
+    assert run.code == 1, run.stderr
+    assert "[tool.snitch.waivers] that is not a table" in outcomes(run)[(0, "waiver")]["message"]
+
+
+def test_a_broken_pyproject_without_snitch_settings_is_not_snitchs_business(compliant):
+    (compliant / "pyproject.toml").write_text("[tool.pytest]\nx = 1\n[tool.pytest]\n")  # a duplicate table
+    run = run_json(compliant)
+    assert run.code == 0, run.stdout
+    assert run.report["summary"]["waivers"] == 0

@@ -105,7 +105,7 @@ class ResultsPlugin:
         for waiver in self.waivers.valid:
             terminalreporter.write_line(f"waiver {waiver.key}: {waiver.reason} (expires {waiver.expires.isoformat()})")
         for problem in self.waivers.problems:
-            terminalreporter.write_sep("_", f"invalid waiver {problem.subject}", red=True)
+            terminalreporter.write_sep("_", f"invalid waiver {problem.subject}".strip(), red=True)
             terminalreporter.write_line(problem.message)
 
     def results(self, check_results) -> list[Result]:

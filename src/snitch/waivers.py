@@ -81,14 +81,18 @@ def read(project, standards: Standards, today: date | None = None) -> Waivers:
     try:
         text = project.text(PYPROJECT)  # bounded, symlink-safe, UTF-8 checked
     except FileProblem as problem:
-        return Waivers([], [_problem(standards, 0, PYPROJECT, f"cannot be read for waivers: {problem.found}", None)])
+        return Waivers([], [_problem(standards, 0, "", f"cannot be read for waivers: {problem.found}", None)])
     try:
         document = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
-        return Waivers([], [_problem(standards, 0, PYPROJECT, f"is not valid TOML ({error}), so its waivers cannot be read", None)])
-    table = document.get("tool", {}).get("snitch", {}).get("waivers", {}) if isinstance(document.get("tool"), dict) else {}
+        if "snitch" not in text:
+            return NO_WAIVERS  # not snitch's business: it declares no waiver either way
+        return Waivers([], [_problem(standards, 0, "", f"is not valid TOML ({error}), so its waivers cannot be read", None)])
+    table = document
+    for name in ("tool", "snitch", "waivers"):
+        table = table.get(name, {}) if isinstance(table, dict) else None
     if not isinstance(table, dict):
-        return Waivers([], [_problem(standards, 0, "tool.snitch.waivers", "is not a table", text)])
+        return Waivers([], [_problem(standards, 0, "", "has a [tool.snitch.waivers] that is not a table", text)])
     today = today or date.today()
     valid, problems = [], []
     for key, entry in table.items():
@@ -131,10 +135,10 @@ def _parse(key: str, entry, standards: Standards, today: date) -> tuple[Waiver |
 
 
 def _problem(standards: Standards, standard: int, key: str, problem: str, text: str | None) -> Result:
-    where = f'the waiver "{key}"' if key not in (PYPROJECT, "tool.snitch.waivers") else key
+    subject = f'the waiver "{key}" ' if key else ""
     message = "\n".join(
         [
-            f"{PYPROJECT}: {where} {problem}",
+            f"{PYPROJECT}: {subject}{problem}",
             "  expected:   a waiver names an existing standard (N) or check (N.check_name), has a `reason`",
             "              and an `expires` date not in the past, and does not waive a mandatory standard",
             "  how to fix: fix the standard or check it waives, or remove the waiver from [tool.snitch.waivers]",
@@ -151,7 +155,7 @@ def waivers_url(standards: Standards) -> str:
 
 def _line_of(key: str, text: str | None) -> int | None:
     """The line of pyproject.toml that declares waiver `key` (a header or a dotted key), if found."""
-    if text is None:
+    if text is None or not key:
         return None
     for number, line in enumerate(text.splitlines(), start=1):
         if f'"{key}"' in line or f"'{key}'" in line:
