@@ -134,3 +134,10 @@ def test_a_broken_pyproject_without_snitch_settings_is_not_snitchs_business(comp
     run = run_json(compliant)
     assert run.code == 0, run.stdout
     assert run.report["summary"]["waivers"] == 0
+
+
+def test_selecting_standards_judges_only_their_waivers(placeholder_readme):
+    """The image-labels job runs `snitch -s 6`: a bad waiver of standard 3 is not its concern."""
+    waive(placeholder_readme, "3", reason=f'"{REASON}"', expires=PAST)
+    assert run_json(placeholder_readme, "-s", "6").code == 0
+    assert run_json(placeholder_readme, "-s", "3").code == 1

@@ -48,7 +48,6 @@ class Report:
     standards_version: str
     results: list[Result]
     waivers_declared: int = 0
-    docs_url: str = ""
 
     @property
     def failed(self) -> bool:

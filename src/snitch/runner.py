@@ -61,6 +61,8 @@ def run_checks(project, standards: Standards, *, selected=(), image=None, online
         os.environ.pop(variable, None)
     checks = checks_dir()
     declared = waivers.read(project, standards)
+    if selected:  # `-s 6` judges standard 6 only, and so only the waivers of standard 6
+        declared.problems = [problem for problem in declared.problems if problem.standard in selected]
     plugin = SnitchPlugin(project, standards, tuple(selected), image, online)
     results = ResultsPlugin(declared)
     # Run from snitch's own folder so the session lists checks/test_standard_N.py, not long relative paths.
@@ -76,7 +78,6 @@ def run_checks(project, standards: Standards, *, selected=(), image=None, online
         standards.version,
         results.results(plugin.results),
         declared.declared,
-        standards.parameters["docs_url"],
     )
     errors = list(plugin.internal_errors)
     if code == pytest.ExitCode.NO_TESTS_COLLECTED:

@@ -41,9 +41,6 @@ class Waiver:
     reason: str
     expires: date
 
-    def covers(self, result: Result) -> bool:
-        return result.standard == self.standard and self.check in (None, result.check)
-
     def as_dict(self) -> dict:
         return {"key": self.key, "reason": self.reason, "expires": self.expires.isoformat()}
 
@@ -71,13 +68,10 @@ class Waivers:
         return applied + self.problems
 
 
-NO_WAIVERS = Waivers([], [])
-
-
 def read(project, standards: Standards, today: date | None = None) -> Waivers:
     """The waivers declared in the project's pyproject.toml (none when it has no such file)."""
     if not project.exists(PYPROJECT):
-        return NO_WAIVERS
+        return Waivers([], [])
     try:
         text = project.text(PYPROJECT)  # bounded, symlink-safe, UTF-8 checked
     except FileProblem as problem:
@@ -86,7 +80,7 @@ def read(project, standards: Standards, today: date | None = None) -> Waivers:
         document = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         if "snitch" not in text:
-            return NO_WAIVERS  # not snitch's business: it declares no waiver either way
+            return Waivers([], [])  # not snitch's business: it declares no waiver either way
         return Waivers([], [_problem(standards, 0, "", f"is not valid TOML ({error}), so its waivers cannot be read", None)])
     table = document
     for name in ("tool", "snitch", "waivers"):
