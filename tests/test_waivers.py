@@ -141,3 +141,10 @@ def test_selecting_standards_judges_only_their_waivers(placeholder_readme):
     waive(placeholder_readme, "3", reason=f'"{REASON}"', expires=PAST)
     assert run_json(placeholder_readme, "-s", "6").code == 0
     assert run_json(placeholder_readme, "-s", "3").code == 1
+
+
+def test_control_characters_in_a_waiver_never_reach_the_terminal(placeholder_readme):
+    waive(placeholder_readme, "3", reason='"fine\\u001b[2J\\u001b[31m"', expires=FUTURE)
+    waive(placeholder_readme, "nope\\u001b[2J", reason='"x"', expires=FUTURE)
+    run = run_snitch(placeholder_readme)
+    assert "\x1b[2J" not in run.stdout and "fine?[2J?[31m" in run.stdout

@@ -125,11 +125,11 @@ def _parse(key: str, entry, standards: Standards, today: date) -> tuple[Waiver |
         return None, "has no `expires` date (like 2027-01-31): every waiver ends"
     if expires < today:
         return None, f"expired on {expires.isoformat()}"
-    return Waiver(key, standard, check, reason.strip(), expires), ""
+    return Waiver(key, standard, check, _printable(reason.strip()), expires), ""
 
 
 def _problem(standards: Standards, standard: int, key: str, problem: str, text: str | None) -> Result:
-    subject = f'the waiver "{key}" ' if key else ""
+    subject = f'the waiver "{_printable(key)}" ' if key else ""
     message = "\n".join(
         [
             f"{PYPROJECT}: {subject}{problem}",
@@ -140,7 +140,12 @@ def _problem(standards: Standards, standard: int, key: str, problem: str, text: 
         ]
     )
     url = waivers_url(standards)
-    return Result(standard, WAIVER_CHECK, "failed", message, url, PYPROJECT, _line_of(key, text), subject=key)
+    return Result(standard, WAIVER_CHECK, "failed", message, url, PYPROJECT, _line_of(key, text), subject=_printable(key))
+
+
+def _printable(text: str) -> str:
+    """`text` without control characters: a reason or key is shown on terminals and in reports."""
+    return "".join(character if character.isprintable() else "?" for character in text)
 
 
 def waivers_url(standards: Standards) -> str:
