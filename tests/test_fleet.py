@@ -206,3 +206,10 @@ def test_clone_runs_nothing_from_the_machines_git_templates(fleet_dir, tmp_path)
                           capture_output=True, text=True, timeout=300, env=env)
     assert done.returncode == 0, done.stdout + done.stderr
     assert not marker.exists()
+
+
+@pytest.mark.skipif(shutil.which("script") is None, reason="util-linux `script` (a pseudo-terminal) is missing")
+def test_a_progress_bar_on_a_terminal(fleet_dir):
+    command = f"{sys.executable} -m snitch fleet {fleet_dir / 'compliant'} {fleet_dir / 'waived'} --format json"
+    done = subprocess.run(["script", "-qec", command, "/dev/null"], capture_output=True, text=True, timeout=300)
+    assert "checking projects" in done.stdout and "100%" in done.stdout
