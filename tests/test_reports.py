@@ -183,3 +183,18 @@ def test_snitch_job_publishes_code_quality_and_junit():
     assert reports["junit"] == "snitch.xml"
     assert f"--codequality {reports['codequality']}" in job["script"][0]
     assert "--junitxml snitch.xml" in job["script"][0]
+
+
+def test_gitlab_ci_findings_point_at_the_line_that_sets_the_value(compliant):
+    edit(compliant / ".gitlab-ci.yml", "coverage_floor: 80", "coverage_floor: 60")
+    edit(compliant / ".gitlab-ci.yml", "s3://ml-platform-bucket/", "s3://elsewhere/")
+    edit(compliant / ".gitlab-ci.yml", "ref: v1.0.0", "ref: main")
+    lines = (compliant / ".gitlab-ci.yml").read_text().splitlines()
+    located = {issue["check_name"]: issue["location"] for issue in report(compliant, "codequality")}
+    for check, text in {
+        "snitch/8.test_ci_sets_coverage_floor": "coverage_floor: 60",
+        "snitch/1.test_weights_uri_uses_bucket_and_project": "s3://elsewhere/",
+        "snitch/9.test_shared_pipeline_ref_is_pinned_tag": "ref: main",
+    }.items():
+        assert located[check]["path"] == ".gitlab-ci.yml"
+        assert text in lines[located[check]["lines"]["begin"] - 1], check

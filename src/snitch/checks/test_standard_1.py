@@ -11,12 +11,16 @@ from snitch.violation import Violation
 CI = ".gitlab-ci.yml"
 
 
+def uri_line(project) -> int | None:
+    return gitlab_ci.key_line(project.text(CI), "weights_uri", "WEIGHTS_URI")
+
+
 def declared_uri(project) -> str:
     found = gitlab_ci.setting(project.yaml_mapping(CI), "weights_uri", "WEIGHTS_URI")
     if found is None:
         raise Violation(CI, "no weights URI is declared (no `weights_uri` include input, no WEIGHTS_URI variable)")
     if not isinstance(found.value, str) or not found.value.strip():
-        raise Violation(CI, f"the {found.where} is {found.value!r}, not an s3:// URI")
+        raise Violation(CI, f"the {found.where} is {found.value!r}, not an s3:// URI", line=uri_line(project))
     return found.value.strip()
 
 
@@ -24,7 +28,9 @@ def parsed_uri(project) -> weights.WeightsUri:
     uri = declared_uri(project)
     parsed = weights.parse_uri(uri)
     if parsed is None:
-        raise Violation(CI, f"the weights URI {uri!r} does not have the form s3://<bucket>/<model>/models/<timestamp>")
+        raise Violation(
+            CI, f"the weights URI {uri!r} does not have the form s3://<bucket>/<model>/models/<timestamp>", line=uri_line(project)
+        )
     return parsed
 
 
@@ -32,7 +38,9 @@ def training_time(project):
     parsed = parsed_uri(project)
     moment = weights.parse_timestamp(parsed.timestamp)
     if moment is None:
-        raise Violation(CI, f"the weights timestamp {parsed.timestamp!r} is not a UTC ISO-8601 timestamp")
+        raise Violation(
+            CI, f"the weights timestamp {parsed.timestamp!r} is not a UTC ISO-8601 timestamp", line=uri_line(project)
+        )
     return moment
 
 
@@ -44,7 +52,7 @@ def test_weights_uri_uses_bucket_and_project(project, parameters):
     parsed = parsed_uri(project)
     wrong = weights.location_problems(parsed, parameters["bucket"], project.model)
     if wrong:
-        raise Violation(CI, f"the weights URI {parsed} uses " + " and ".join(wrong))
+        raise Violation(CI, f"the weights URI {parsed} uses " + " and ".join(wrong), line=uri_line(project))
 
 
 def test_weights_timestamp_is_utc_iso8601(project):
@@ -55,7 +63,11 @@ def test_weights_timestamp_is_not_in_future(project):
     moment = training_time(project)
     now = datetime.now(timezone.utc)
     if moment > now + weights.CLOCK_SKEW:
-        raise Violation(CI, f"the weights timestamp {moment:%Y-%m-%dT%H:%M:%SZ} is later than now ({now:%Y-%m-%dT%H:%M:%SZ})")
+        raise Violation(
+            CI,
+            f"the weights timestamp {moment:%Y-%m-%dT%H:%M:%SZ} is later than now ({now:%Y-%m-%dT%H:%M:%SZ})",
+            line=uri_line(project),
+        )
 
 
 def test_weights_prefix_holds_model_hash(project, online):
