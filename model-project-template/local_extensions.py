@@ -1,4 +1,10 @@
-"""Jinja filters that derive the model name and validate the answers.
+"""Jinja filters that derive the model name, read the organisation's parameters and validate the answers.
+
+The organisation's parameters (bucket, coverage floor, image labels, pipeline project...) come
+from snitch's own config reader, the one the checker and the pipeline use: the standards
+document's defaults, overridden by $SNITCH_CONFIG or ~/.config/snitch/config.yaml. A Jinja
+extension (not a pre_prompt hook) reads them because cruft renders templates without running
+pre_prompt hooks; the extension runs for cookiecutter and cruft alike.
 
 Validation runs while cookiecutter renders the private ``__answers`` variable, i.e.
 right after the questions and before any file or folder exists. It is not a
@@ -10,10 +16,15 @@ message and exit status 1.
 
 from __future__ import annotations
 
+import functools
+import os
 import re
+import sys
 import unicodedata
 from datetime import datetime, timezone
 from urllib.parse import urlsplit
+
+from pathlib import Path
 
 from cookiecutter.exceptions import FailedHookException
 from jinja2.ext import Extension
@@ -35,6 +46,83 @@ QUANTITY = re.compile(r"^([0-9]+(\.[0-9]*)?|\.[0-9]+)([KMGTPE]i|[numkMGTPE]|[eE]
 
 class InvalidAnswers(FailedHookException):
     """One or more answers cannot produce a working project."""
+
+
+def _load_standards():
+    return _standards_for(os.environ.get("SNITCH_CONFIG", ""), os.environ.get("XDG_CONFIG_HOME", ""))
+
+
+@functools.lru_cache(maxsize=8)
+def _standards_for(config: str, config_home: str):
+    """snitch's standards with the organisation's config: from the installed snitch, else from the
+    checkout this template sits in (cookiecutter clones the whole repository). Read once per
+    config: cookiecutter changes the working folder while rendering, and the config path may be relative."""
+    try:
+        from snitch.config import load_standards
+    except ImportError:
+        checkout = Path(__file__).resolve().parent.parent / "src"
+        if not (checkout / "snitch" / "config.py").is_file():
+            raise InvalidAnswers(
+                "this template reads the organisation's parameters with snitch: install it first "
+                "(pip install model-snitch) or render from a checkout of the snitch repository"
+            ) from None
+        sys.path.insert(0, str(checkout))
+        from snitch.config import load_standards
+    from snitch.standards import StandardsError
+
+    try:
+        return load_standards()
+    except StandardsError as error:
+        raise InvalidAnswers(f"Cannot read the organisation's parameters: {error}") from None
+
+
+def org_parameter(name: str):
+    """The organisation's value of a standards parameter, e.g. {{ 'bucket' | org_parameter }}."""
+    return _load_standards().parameters[name]
+
+
+def _quoted(text: str) -> str:
+    """A value for a double-quoted Dockerfile LABEL: no quote, backslash or variable from answers."""
+    return str(text).replace("\\", "/").replace('"', "'").replace("$", "")
+
+
+def image_labels(answers: dict) -> list[tuple[str, str]]:
+    """(label, Dockerfile value) for every label the organisation requires (standard 6).
+
+    Labels the pipeline fills from CI facts take their build argument; the rest are known
+    by their name in the label-schema and OCI vocabularies."""
+    parameters = _load_standards().parameters
+    model = model_name(answers["project_name"])
+    from_build = {
+        parameters["vcs_ref_label"]: "${VCS_REF}",
+        parameters["build_date_label"]: "${BUILD_DATE}",
+        parameters["vcs_url_label"]: "${VCS_URL}",
+        **{label: "${VERSION}" for label in parameters["version_labels"]},
+        parameters["model_label"]: model,
+    }
+    by_name = {
+        "author": answers["author_email"],
+        "authors": answers["author_email"],
+        "maintainer": answers["author_email"],
+        "name": model,
+        "title": model,
+        "vendor": answers["organization"],
+        "description": answers["project_description"],
+        "schema-version": "1.0",
+    }
+    labels = []
+    for label in parameters["image_labels"]:
+        if label in from_build:
+            labels.append((label, from_build[label]))
+        elif label.rsplit(".", 1)[-1] in by_name:
+            labels.append((label, _quoted(by_name[label.rsplit(".", 1)[-1]])))
+        else:
+            raise InvalidAnswers(
+                f"The organisation's image_labels include {label!r}, which this template cannot fill: "
+                f"name it in the config as one of model_label, vcs_ref_label, build_date_label, vcs_url_label or "
+                f"version_labels, or use a label ending in one of: {', '.join(by_name)}"
+            )
+    return labels
 
 
 def model_name(project_name: str) -> str:
@@ -93,9 +181,10 @@ def answer_problems(answers: dict) -> list[str]:
         complain("container_registry", "must look like registry.example.com/team (host[:port]/path, no https://)")
     if not HOSTNAME.match(str(answers["serving_domain"])) or "." not in str(answers["serving_domain"]):
         complain("serving_domain", "must be a DNS domain such as models.example.com")
-    problem = _number_problem(str(answers["coverage_floor"]), 80, 100)
+    floor = org_parameter("coverage_floor")
+    problem = _number_problem(str(answers["coverage_floor"]), floor, 100)
     if problem:
-        complain("coverage_floor", problem + " (the organisation's minimum is 80)")
+        complain("coverage_floor", problem + f" (the organisation's minimum is {floor})")
     problem = _number_problem(str(answers["accuracy_threshold"]), 0, 1)
     if problem:
         complain("accuracy_threshold", problem + ", e.g. 0.9")
@@ -145,3 +234,5 @@ class AnswersExtension(Extension):
         super().__init__(environment)
         environment.filters["model_name"] = model_name
         environment.filters["check_answers"] = check_answers
+        environment.filters["org_parameter"] = org_parameter
+        environment.filters["image_labels"] = image_labels

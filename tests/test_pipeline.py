@@ -257,7 +257,7 @@ def test_our_rules_catch_what_the_crd_schema_allows():
         "metadata.name": lambda m: m["metadata"].__setitem__("name", "a" * 64),
         "canaryTrafficPercent": lambda m: m["spec"]["predictor"].__setitem__("canaryTrafficPercent", 101),
         "not pinned by digest": lambda m: m["spec"]["predictor"]["model"].__setitem__("image", "registry.example.com/x:latest"),
-        "belongs to model 'other'": lambda m: m["spec"]["predictor"]["model"].__setitem__(
+        "project 'other' instead of the model name 'iris-classifier'": lambda m: m["spec"]["predictor"]["model"].__setitem__(
             "storageUri", "s3://ml-platform-bucket/other/models/20240102T030405Z"),
         "malformed weights URI": lambda m: m["spec"]["predictor"]["model"].__setitem__("storageUri", "s3://b/iris"),
         "label": lambda m: m["metadata"]["labels"].__setitem__("ml-platform/version", "v1 beta"),
@@ -277,7 +277,7 @@ def test_weights_uri_follows_standard_1():
         "s3://ml-platform-bucket/iris-classifier/2024": "malformed weights URI",
         "s3://ml-platform-bucket/iris-classifier/models/yesterday": "not a UTC ISO 8601 timestamp",
         "s3://ml-platform-bucket/iris-classifier/models/29990101T000000Z": "in the future",
-        "s3://ml-platform-bucket/other/models/20240101T000000Z": "belongs to model 'other'",
+        "s3://ml-platform-bucket/other/models/20240101T000000Z": "project 'other' instead of the model name 'iris-classifier'",
     }.items():
         with pytest.raises(PipelineError, match=message):
             parse_weights_uri(bad, "iris-classifier", now=datetime(2026, 1, 1, tzinfo=timezone.utc))

@@ -4,7 +4,7 @@ import nox
 
 MODEL_NAME = "{{ cookiecutter.__model_name }}"
 COVERAGE_FLOOR = "{{ cookiecutter.coverage_floor }}"
-SNITCH = "git+{{ cookiecutter.gitlab_url.rstrip('/') }}/ml-platform/snitch.git@{{ cookiecutter.snitch_version }}"
+SNITCH = "git+{{ cookiecutter.gitlab_url.rstrip('/') }}/{{ 'pipeline_project' | org_parameter }}.git@{{ cookiecutter.snitch_version }}"
 
 nox.options.sessions = ["tests", "snitch"]
 

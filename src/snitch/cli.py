@@ -6,7 +6,6 @@ could not be done (bad arguments, no such project folder, bad config, internal e
 from __future__ import annotations
 
 import json
-import os
 import sys
 import textwrap
 from pathlib import Path
@@ -69,12 +68,18 @@ class _Group(click.Group):
 @click.option(
     "--format",
     "output_format",
-    type=click.Choice(["text", "json"]),
+    type=click.Choice(["text", "json", "codequality", "sarif"]),
     default="text",
     show_default=True,
-    help="text: a pytest session; json: a machine-readable report on stdout.",
+    help="text: a pytest session; json: snitch's report; codequality: GitLab Code Quality; sarif: SARIF 2.1.0 (on stdout).",
 )
 @click.option("--junitxml", type=click.Path(dir_okay=False), help="Also write a JUnit XML report to this file.")
+@click.option(
+    "--codequality",
+    "codequality_file",
+    type=click.Path(dir_okay=False),
+    help="Also write a GitLab Code Quality report to this file.",
+)
 @_config_option
 @click.option(
     "--image",
@@ -87,7 +92,7 @@ class _Group(click.Group):
 @click.option("--online", is_flag=True, help="Also check that the declared weights exist in S3 (needs credentials).")
 @click.version_option(__version__, prog_name="snitch")
 @click.pass_context
-def main(ctx, model, path, output_format, junitxml, config, image, selected, online):
+def main(ctx, model, path, output_format, junitxml, codequality_file, config, image, selected, online):
     """Check that a model project follows the Model Standards.
 
     \b
@@ -115,109 +120,65 @@ def main(ctx, model, path, output_format, junitxml, config, image, selected, onl
             f"no standard {', '.join(map(str, unknown))}; the standards are {_numbers(standards)}",
             param_hint="-s/--standard",
         )
-    sys.exit(_run(project, standards, output_format, junitxml, image, selected, online))
+    outputs = {"junitxml": junitxml, "codequality": codequality_file}
+    sys.exit(_run(project, standards, output_format, outputs, image, selected, online))
 
 
 def declared_model_name(project) -> str:
     """Without -n, the model name the project gives the shared pipeline (so a bare `snitch` works
     in a compliant repository, e.g. from `pre-commit try-repo`)."""
-    from snitch import gitlab_ci
-    from snitch.violation import FileProblem
+    from snitch.runner import declared_model_name
 
-    try:
-        declared = gitlab_ci.setting(project.yaml_mapping(".gitlab-ci.yml"), "model_name", "MODEL_NAME")
-    except FileProblem:
-        declared = None
-    if declared is None or not isinstance(declared.value, str):
+    declared = declared_model_name(project)
+    if declared is None:
         raise click.UsageError(
             "give the model's name with -n NAME (for example: snitch -n iris-classifier); "
             f"{project.root}/.gitlab-ci.yml declares no model_name input to fall back on"
         )
-    return declared.value
+    return declared
 
 
 def _numbers(standards: Standards) -> str:
     return ", ".join(str(number) for number in sorted(standards.standards))
 
 
-# pytest's own plugins that a run of snitch's checks never uses.
-_UNUSED_PYTEST_PLUGINS = (
-    "cacheprovider", "doctest", "logging", "pastebin", "stepwise", "legacypath", "faulthandler",
-    "setuponly", "setupplan", "debugging", "monkeypatch", "recwarn", "tmpdir", "python_path", "warnings",
-)
+def _run(project, standards, output_format, outputs, image, selected, online) -> int:
+    from snitch import reports
+    from snitch.runner import run_checks
 
-
-def _run(project, standards, output_format, junitxml, image, selected, online) -> int:
-    import pytest  # deferred so that `snitch list` and `--help` start instantly
-
-    from snitch import plugin as fixtures
-    from snitch.plugin import SnitchPlugin, checks_dir
-
-    # The checked project must not change how snitch runs: no plugins from the environment,
-    # no options from PYTEST_ADDOPTS, no ini file or conftest.py from the project.
-    os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
-    for variable in ("PYTEST_ADDOPTS", "PYTEST_PLUGINS"):
-        os.environ.pop(variable, None)
-    checks = checks_dir()
-    args = [
-        str(checks),
-        "-c", str(checks / "pytest.ini"),
-        "--rootdir", str(checks.parent),
-        "--noconftest",
-        "--import-mode=importlib",
-        "--assert=plain",
-        "--capture=no",  # checks print nothing; capturing only costs time
-        # These two call gc.collect() several times per session: a fifth of snitch's run time.
-        "-p", "no:unraisableexception",
-        "-p", "no:threadexception",
-    ]
-    for unused in _UNUSED_PYTEST_PLUGINS:  # each costs setup time on every run
-        args += ["-p", f"no:{unused}"]
-    if junitxml:
-        args.append(f"--junitxml={Path(junitxml).resolve()}")
-    else:
-        args += ["-p", "no:junitxml"]
-    if output_format == "json":
-        args += ["-p", "no:terminal"]
-    else:
-        args.append("-rfEs")  # the summary names every failure, and says why each skipped check was skipped
-        args.append("--tb=native")  # only snitch's own crashes get a traceback: keep formatting it cheap
+    if output_format == "text":
         source = f"Model Standards version {standards.version} from {standards.source}"
         if standards.config:
             source += f" with parameters from {standards.config}"
         click.echo(f"Running snitch on the {project.model} model at {project.root}, using {source}")
         sys.stdout.flush()
-    plugin = SnitchPlugin(project, standards, tuple(selected), image, online)
-    # Run from snitch's own folder so the session lists checks/test_standard_N.py, not long relative paths.
-    here = os.getcwd()
-    os.chdir(checks.parent)
-    try:
-        code = pytest.main(args, plugins=[plugin, fixtures])
-    finally:
-        os.chdir(here)
+    run = run_checks(project, standards, selected=selected, image=image, online=online, terminal=output_format == "text")
+    report = run.report
+    if outputs["junitxml"]:
+        _write(outputs["junitxml"], reports.junit(report))
+    codequality = json.dumps(reports.codequality(report, standards.parameters["mandatory"]), indent=2)
+    if outputs["codequality"]:
+        _write(outputs["codequality"], codequality.encode("utf-8"))
     if output_format == "json":
-        click.echo(json.dumps(_report(project, standards, plugin), indent=2))
-    if plugin.internal_errors or code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
-        for error in plugin.internal_errors:
-            click.echo(f"snitch: {error}", err=True)
-        if code == pytest.ExitCode.NO_TESTS_COLLECTED:
-            click.echo("snitch: error: no checks were run", err=True)
+        click.echo(reports.as_json(report))
+    elif output_format == "codequality":
+        click.echo(codequality)
+    elif output_format == "sarif":
+        click.echo(json.dumps(reports.sarif(report, standards), indent=2))
+    for error in run.errors:
+        click.echo(f"snitch: {error}", err=True)
+    if run.errors:
         return EXIT_UNUSABLE
-    return EXIT_FAILED if any(result.outcome == "failed" for result in plugin.results) else EXIT_PASSED
+    return EXIT_FAILED if report.failed else EXIT_PASSED
 
 
-def _report(project, standards: Standards, plugin) -> dict:
-    counts = {outcome: 0 for outcome in ("passed", "failed", "skipped", "error")}
-    for result in plugin.results:
-        counts[result.outcome] += 1
-    return {
-        "model": project.model,
-        "path": str(project.root),
-        "standards_version": standards.version,
-        "snitch_version": __version__,
-        "summary": {"total": len(plugin.results), **counts},
-        "checks": [result.as_dict() for result in plugin.results],
-    }
+def _write(path: str, data: bytes) -> None:
+    target = Path(path)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+    except OSError as error:
+        raise click.ClickException(f"cannot write {target}: {error.strerror or error}") from None
 
 
 @main.command(name="list")
@@ -249,3 +210,49 @@ def explain(number, config):
         click.echo(wrap.fill(f"    expected: {doc.expected}"))
         click.echo(wrap.fill(f"    fix:      {doc.fix}"))
     click.echo(f"\nMore: {standards.url(number)}")
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=str)
+@click.option("--from", "from_file", type=click.Path(dir_okay=False), help="A file listing project folders or git URLs, one a line.")
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["markdown", "json", "html"]),
+    default="markdown",
+    show_default=True,
+    help="What to print on stdout.",
+)
+@click.option("--html", "html_file", type=click.Path(dir_okay=False), help="Also write the HTML page to this file.")
+@_config_option
+def fleet(paths, from_file, output_format, html_file, config):
+    """Check many model projects (folders or git URLs) and report which break which standard.
+
+    Each project is checked with the model_name its .gitlab-ci.yml declares and its own waivers.
+    Exit status 1 when any project fails or cannot be checked.
+    """
+    from snitch import fleet as fleets
+    from snitch import fleet_pages
+
+    standards = load_standards(config)
+    try:
+        sources = list(paths) + (fleets.read_list(from_file) if from_file else [])
+    except fleets.FleetError as error:
+        raise click.BadParameter(str(error), param_hint="--from") from None
+    if not sources:
+        raise click.UsageError("name the projects to check: snitch fleet PATH... or snitch fleet --from FILE")
+    if sys.stderr.isatty():
+        with click.progressbar(length=len(sources), label="checking projects", file=sys.stderr) as bar:
+            result = fleets.check_fleet(sources, standards, progress=lambda entry: bar.update(1))
+    else:
+        result = fleets.check_fleet(sources, standards)
+    page = fleet_pages.html(result) if html_file or output_format == "html" else None
+    if html_file:
+        _write(html_file, page.encode("utf-8"))
+    if output_format == "json":
+        click.echo(json.dumps(result.as_dict(), indent=2))
+    elif output_format == "html":
+        click.echo(page)
+    else:
+        click.echo(fleet_pages.markdown(result), nl=False)
+    sys.exit(EXIT_FAILED if result.failed else EXIT_PASSED)

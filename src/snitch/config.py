@@ -1,4 +1,8 @@
-"""An organisation's overrides of the standards' parameters (`--config FILE` or `SNITCH_CONFIG`)."""
+"""An organisation's overrides of the standards' parameters.
+
+One YAML file, found in this order: `--config FILE`, `$SNITCH_CONFIG`, then the default place
+`$XDG_CONFIG_HOME/snitch/config.yaml` (`~/.config/snitch/config.yaml`) when it exists. The
+checker, the template's defaults and the pipeline's jobs all read it through `load_standards`."""
 
 from __future__ import annotations
 
@@ -15,6 +19,13 @@ CONFIG_ENV = "SNITCH_CONFIG"
 _REGEX_PARAMETERS = ("pipeline_ref_pattern",)
 # Kubernetes quantities (standard 11's limits); a plain number of cores is fine too.
 _QUANTITY_PARAMETERS = {"cpu_limit": service.parse_cpu, "memory_limit": service.parse_memory}
+_NUMBER_LISTS = ("mandatory",)  # lists of standard numbers, not of strings
+
+
+def default_config_path() -> Path:
+    """Where the organisation's config is read from when neither --config nor $SNITCH_CONFIG is set."""
+    base = os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config"
+    return Path(base) / "snitch" / "config.yaml"
 
 
 def _read_overrides(path: Path) -> dict:
@@ -53,6 +64,8 @@ def _validate(overrides: dict, defaults: dict, path: Path) -> None:
                 f"config file {path}: {key} must be a {expected} like the default {default!r}, got {value!r}"
             )
         items = value.values() if isinstance(value, dict) else value if isinstance(value, list) else []
+        if key in _NUMBER_LISTS:
+            continue
         if any(not isinstance(item, str) or not item for item in items):
             raise StandardsError(f"config file {path}: every entry of {key} must be a non-empty string")
     patterns = {key: overrides[key] for key in _REGEX_PARAMETERS if key in overrides}
@@ -64,15 +77,27 @@ def _validate(overrides: dict, defaults: dict, path: Path) -> None:
             raise StandardsError(f"config file {path}: {key} is not a valid regular expression: {error}") from None
 
 
+def _validate_standard_numbers(overrides: dict, standards: Standards, path: Path) -> None:
+    for key in _NUMBER_LISTS:
+        for number in overrides.get(key, []):
+            if isinstance(number, bool) or not isinstance(number, int) or number not in standards.standards:
+                known = ", ".join(str(known) for known in sorted(standards.standards))
+                raise StandardsError(f"config file {path}: {key} lists {number!r}, which is not a standard number ({known})")
+
+
 def load_standards(config: str | os.PathLike | None = None) -> Standards:
-    """The standards with overrides from `config`, else from $SNITCH_CONFIG, else the defaults."""
+    """The standards with overrides from `config`, else $SNITCH_CONFIG, else the default place."""
     chosen = config or os.environ.get(CONFIG_ENV)
     if not chosen:
-        return load()
+        default = default_config_path()
+        if not default.is_file():
+            return load()
+        chosen = default
     path = Path(chosen)
     overrides = _read_overrides(path)
     standards = load()
     _validate(overrides, standards.parameters, path)
+    _validate_standard_numbers(overrides, standards, path)
     standards.parameters.update(overrides)
     standards.config = path
     return standards

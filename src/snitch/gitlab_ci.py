@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 # Keys at the top of .gitlab-ci.yml that configure the pipeline rather than define a job.
@@ -49,3 +50,13 @@ def setting(document: dict, input_name: str, variable: str) -> Setting | None:
 
 def jobs(document: dict) -> list[str]:
     return [key for key in document if isinstance(key, str) and key not in GLOBAL_KEYWORDS and not key.startswith(".")]
+
+
+def key_line(text: str, *keys: str) -> int | None:
+    """The first line of `text` that sets one of `keys` (`key:` in block style), so a report can
+    point at it; None when none is written that way."""
+    for key in keys:
+        match = re.search(rf"^[ \t-]*[\"']?{re.escape(key)}[\"']?[ \t]*:", text, re.MULTILINE)
+        if match:
+            return text.count("\n", 0, match.start()) + 1
+    return None

@@ -1,4 +1,5 @@
-"""What one run of the checks found, and the rules that keep one cause to one failure.
+"""What one run of the checks found, the rules that keep one cause to one failure, and the
+report every output format reads.
 
 Both ways of running checks use this: the pytest plugin (`snitch -n ...`) and the in-process API
 (`snitch.testing`). A check's outcome is decided here, so both report the same thing:
@@ -7,16 +8,24 @@ Both ways of running checks use this: the pytest plugin (`snitch -n ...`) and th
 * a file that cannot be used (missing, unreadable, unparsable) fails the first check that needs it;
   every later check that needs it is skipped with a reason naming that first failure;
 * every failure message says what was found, what was expected and how to fix it (from the
-  standards document), and where to read more."""
+  standards document), and where to read more.
+
+Outcomes: passed, failed, skipped, error (a bug in snitch), waived (a failure a valid waiver in
+the project's pyproject.toml covers; it does not fail the run)."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
+import pytest
+
+from snitch import __version__
 from snitch.standards import Standards
 from snitch.violation import FileProblem, Violation
 
-PASSED, FAILED, SKIPPED, ERROR = "passed", "failed", "skipped", "error"
+PASSED, FAILED, SKIPPED, ERROR, WAIVED = OUTCOMES = "passed", "failed", "skipped", "error", "waived"
+_NODE = re.compile(r"test_standard_(\d+)\.py::(\w+)")
 
 
 @dataclass
@@ -28,13 +37,20 @@ class CheckResult:
     url: str
     file: str | None = None  # the file a failure is about, when there is one
     line: int | None = None  # the line in that file, when snitch knows it
+    waiver: object | None = None  # the snitch.waivers.Waiver that covers a waived failure
+    subject: str = ""  # what in the check a finding is about, when one check can report several
 
     @property
     def id(self) -> str:
         return f"{self.standard}.{self.check}"
 
     def as_dict(self) -> dict:
-        return self.__dict__.copy()
+        data = {key: getattr(self, key) for key in ("standard", "check", "outcome", "message", "url")}
+        if self.outcome in (FAILED, WAIVED) and self.file:
+            data.update(file=self.file, line=self.line)
+        if self.waiver is not None:
+            data["waiver"] = self.waiver.as_dict()
+        return data
 
 
 class Ledger:
@@ -108,3 +124,70 @@ class Ledger:
 def _first_line(result: CheckResult, limit: int = 120) -> str:
     first = result.message.splitlines()[0] if result.message else ""
     return first if len(first) <= limit else first[: limit - 1] + "…"
+
+
+@dataclass
+class Report:
+    """A single project's run."""
+
+    model: str
+    path: str
+    standards_version: str
+    results: list[CheckResult]
+    waivers_declared: int = 0
+
+    @property
+    def failed(self) -> bool:
+        return any(result.outcome in ("failed", "error") for result in self.results)
+
+    def counts(self) -> dict[str, int]:
+        counts = dict.fromkeys(OUTCOMES, 0)
+        for result in self.results:
+            counts[result.outcome] += 1
+        return counts
+
+    def summary(self) -> dict:
+        return {"total": len(self.results), **self.counts(), "waivers": self.waivers_declared}
+
+    def as_dict(self) -> dict:
+        return {
+            "model": self.model,
+            "path": self.path,
+            "standards_version": self.standards_version,
+            "snitch_version": __version__,
+            "summary": self.summary(),
+            "checks": [result.as_dict() for result in self.results],
+        }
+
+
+def check_of(nodeid: str) -> tuple[int, str] | None:
+    """(standard, check) of a check module's test id, e.g. checks/test_standard_3.py::test_x."""
+    match = _NODE.search(nodeid)
+    return (int(match.group(1)), match.group(2)) if match else None
+
+
+@dataclass(eq=False)  # pytest keeps plugins in sets: hash by identity
+class ResultsPlugin:
+    """Pytest plugin beside snitch's own: shows a waived failure as WAIVED (not FAILED) in the text
+    session, and the waivers in its summary."""
+
+    waivers: object  # snitch.waivers.Waivers
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_report_teststatus(self, report, config):
+        check = check_of(report.nodeid)
+        if report.failed and report.when == "call" and check and self.waivers.for_check(*check):
+            return "waived", "w", ("WAIVED", {"yellow": True})
+        return None
+
+    def pytest_terminal_summary(self, terminalreporter):
+        for waiver in self.waivers.valid:
+            terminalreporter.write_line(f"waiver {waiver.key}: {waiver.reason} (expires {waiver.expires.isoformat()})")
+        for problem in self.waivers.problems:
+            terminalreporter.write_sep("_", f"invalid waiver {problem.subject}".strip(), red=True)
+            terminalreporter.write_line(problem.message)
+
+    def results(self, check_results: list[CheckResult]) -> list[CheckResult]:
+        """The plugin's results with the waivers applied."""
+        return self.waivers.apply(check_results)
+

@@ -27,6 +27,7 @@ from snitch.config import load_standards
 from snitch.plugin import SnitchPlugin, checks_dir
 from snitch.project import Project
 from snitch.results import FAILED, PASSED, SKIPPED, CheckResult
+from snitch.runner import declared_model_name
 from snitch.violation import Violation
 
 
@@ -80,9 +81,9 @@ def run(
     (ids like "4.test_x") together with the checks they require, on the project at `path`."""
     project = Project(Path(path), model)
     if not project.model:
-        from snitch.cli import declared_model_name
-
-        project.model = declared_model_name(project)
+        project.model = declared_model_name(project) or ""
+        if not project.model:
+            raise LookupError(f"give the model's name: {project.root}/.gitlab-ci.yml declares no model_name")
     plugin = SnitchPlugin(project, load_standards(config), (), image, online)
     wanted = _closure(only) if only is not None else None
     for number in standards if standards is not None else standard_numbers():

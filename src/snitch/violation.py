@@ -8,7 +8,8 @@ class Violation(Exception):
 
     `found` says what snitch saw in `file`; what was expected and how to fix it come from the
     check's entry in the standards document. `detail` adds specifics the document cannot know
-    (the offending lines, the values to use). `accounts_for` names other files this failure
+    (the offending lines, the values to use). `line` (1-based), when known, lets CI reports
+    (Code Quality, SARIF) point at the exact place. `accounts_for` names other files this failure
     already explains (a missing file, say), so later checks that need them are skipped rather
     than failed a second time for the same cause."""
 

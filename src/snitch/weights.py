@@ -41,3 +41,14 @@ def parse_timestamp(timestamp: str) -> datetime | None:
         except ValueError:
             continue
     return None
+
+
+def location_problems(uri: WeightsUri, bucket: str, model: str) -> list[str]:
+    """What puts `uri` outside the organisation's bucket or the model's prefix (empty: nothing).
+    The one rule the checker (standard 1) and the pipeline's jobs apply."""
+    wrong = []
+    if uri.bucket != bucket:
+        wrong.append(f"bucket {uri.bucket!r} instead of {bucket!r}")
+    if uri.project != model:
+        wrong.append(f"project {uri.project!r} instead of the model name {model!r}")
+    return wrong

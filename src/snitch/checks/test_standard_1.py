@@ -11,12 +11,16 @@ from snitch.violation import Violation, requires
 CI = ".gitlab-ci.yml"
 
 
+def uri_line(project) -> int | None:
+    return gitlab_ci.key_line(project.text(CI), "weights_uri", "WEIGHTS_URI")
+
+
 def declared_uri(project) -> str:
     found = gitlab_ci.setting(project.yaml_mapping(CI), "weights_uri", "WEIGHTS_URI")
     if found is None:
         raise Violation(CI, "no weights URI is declared (no `weights_uri` include input, no WEIGHTS_URI variable)")
     if not isinstance(found.value, str) or not found.value.strip():
-        raise Violation(CI, f"the {found.where} is {found.value!r}, not an s3:// URI")
+        raise Violation(CI, f"the {found.where} is {found.value!r}, not an s3:// URI", line=uri_line(project))
     return found.value.strip()
 
 
@@ -24,7 +28,9 @@ def parsed_uri(project) -> weights.WeightsUri:
     uri = declared_uri(project)
     parsed = weights.parse_uri(uri)
     if parsed is None:
-        raise Violation(CI, f"the weights URI {uri!r} does not have the form s3://<bucket>/<model>/models/<timestamp>")
+        raise Violation(
+            CI, f"the weights URI {uri!r} does not have the form s3://<bucket>/<model>/models/<timestamp>", line=uri_line(project)
+        )
     return parsed
 
 
@@ -32,7 +38,9 @@ def training_time(project):
     parsed = parsed_uri(project)
     moment = weights.parse_timestamp(parsed.timestamp)
     if moment is None:
-        raise Violation(CI, f"the weights timestamp {parsed.timestamp!r} is not a UTC ISO-8601 timestamp")
+        raise Violation(
+            CI, f"the weights timestamp {parsed.timestamp!r} is not a UTC ISO-8601 timestamp", line=uri_line(project)
+        )
     return moment
 
 
@@ -43,13 +51,9 @@ def test_gitlab_ci_declares_weights_uri(project):
 @requires("test_gitlab_ci_declares_weights_uri")
 def test_weights_uri_uses_bucket_and_project(project, parameters):
     parsed = parsed_uri(project)
-    wrong = []
-    if parsed.bucket != parameters["bucket"]:
-        wrong.append(f"bucket {parsed.bucket!r} instead of {parameters['bucket']!r}")
-    if parsed.project != project.model:
-        wrong.append(f"project {parsed.project!r} instead of the model name {project.model!r}")
+    wrong = weights.location_problems(parsed, parameters["bucket"], project.model)
     if wrong:
-        raise Violation(CI, f"the weights URI {parsed} uses " + " and ".join(wrong))
+        raise Violation(CI, f"the weights URI {parsed} uses " + " and ".join(wrong), line=uri_line(project))
 
 
 @requires("test_gitlab_ci_declares_weights_uri")
@@ -62,7 +66,11 @@ def test_weights_timestamp_is_not_in_future(project):
     moment = training_time(project)
     now = datetime.now(timezone.utc)
     if moment > now + weights.CLOCK_SKEW:
-        raise Violation(CI, f"the weights timestamp {moment:%Y-%m-%dT%H:%M:%SZ} is later than now ({now:%Y-%m-%dT%H:%M:%SZ})")
+        raise Violation(
+            CI,
+            f"the weights timestamp {moment:%Y-%m-%dT%H:%M:%SZ} is later than now ({now:%Y-%m-%dT%H:%M:%SZ})",
+            line=uri_line(project),
+        )
 
 
 @requires("test_weights_uri_uses_bucket_and_project")

@@ -28,12 +28,17 @@ def test_readme_links_every_resource(project, parameters):
 
 def test_readme_links_are_well_formed(project):
     broken = [
-        f"line {link.line}: {link.url} {reason}"
+        (link.line, f"line {link.line}: {link.url} {reason}")
         for link in readme.links(project.text(README))
         if readme.is_absolute(link.url) and (reason := readme.malformed_reason(link.url))
     ]
     if broken:
-        raise Violation(README, f"{len(broken)} malformed link(s)", detail="\n".join(broken))
+        raise Violation(
+            README,
+            f"{len(broken)} malformed link(s)",
+            detail="\n".join(text for _, text in broken),
+            line=broken[0][0],
+        )
 
 
 def test_readme_has_no_placeholders(project):
@@ -43,4 +48,5 @@ def test_readme_has_no_placeholders(project):
             README,
             f"{len(found)} unfilled placeholder(s)",
             detail="\n".join(f"line {line}: {text}" for line, text in found[:10]),
+            line=found[0][0],
         )

@@ -17,23 +17,29 @@ def test_dockerfile_final_stage_sets_required_labels(project, parameters):
         raise Violation(
             DOCKERFILE,
             f"the final stage (FROM {stage.base}, line {stage.from_line}) does not set: {', '.join(missing)}",
+            line=stage.from_line,
         )
 
 
 def test_label_values_are_not_empty(project, parameters):
     stage = project.dockerfile()
-    empty = []
+    empty = []  # (line, problem)
     for key in parameters["image_labels"]:
         label = stage.labels.get(key)
         if label is None:
             continue  # reported by test_dockerfile_final_stage_sets_required_labels
         undeclared = [name for name in label.variables if name not in stage.args and name not in stage.env]
         if undeclared:
-            empty.append(f"{key} (line {label.line}) uses ${{{undeclared[0]}}}, which no ARG or ENV of the final stage declares")
+            empty.append((label.line, f"{key} (line {label.line}) uses ${{{undeclared[0]}}}, which no ARG or ENV of the final stage declares"))
         elif not label.value.strip():
-            empty.append(f"{key} (line {label.line}) is empty")
+            empty.append((label.line, f"{key} (line {label.line}) is empty"))
     if empty:
-        raise Violation(DOCKERFILE, f"{len(empty)} label(s) would be empty", detail="\n".join(empty))
+        raise Violation(
+            DOCKERFILE,
+            f"{len(empty)} label(s) would be empty",
+            detail="\n".join(problem for _, problem in empty),
+            line=empty[0][0],
+        )
 
 
 def test_model_label_is_model_name(project, parameters):
@@ -45,7 +51,7 @@ def test_model_label_is_model_name(project, parameters):
     value = stage.static_value(label)
     if value != project.model:
         shown = f"{label.value!r} (its value is only known at build time)" if value is None else repr(value)
-        raise Violation(DOCKERFILE, f"the {key} label is {shown}, not the model name {project.model!r}")
+        raise Violation(DOCKERFILE, f"the {key} label is {shown}, not the model name {project.model!r}", line=label.line)
 
 
 def test_built_image_has_required_labels(built_image, parameters):

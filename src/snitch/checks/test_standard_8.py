@@ -55,9 +55,10 @@ def test_ci_sets_coverage_floor(project, parameters):
     found = gitlab_ci.setting(project.yaml_mapping(".gitlab-ci.yml"), "coverage_floor", "COVERAGE_FLOOR")
     if found is None:
         raise Violation(".gitlab-ci.yml", "sets no coverage floor (no `coverage_floor` input, no COVERAGE_FLOOR variable)")
+    line = gitlab_ci.key_line(project.text(".gitlab-ci.yml"), "coverage_floor", "COVERAGE_FLOOR")
     try:
         floor = float(str(found.value).strip().rstrip("%"))
     except ValueError:
-        raise Violation(".gitlab-ci.yml", f"the {found.where} is {found.value!r}, not a number") from None
+        raise Violation(".gitlab-ci.yml", f"the {found.where} is {found.value!r}, not a number", line=line) from None
     if floor < minimum:
-        raise Violation(".gitlab-ci.yml", f"the {found.where} is {floor:g}%, below the minimum of {minimum}%")
+        raise Violation(".gitlab-ci.yml", f"the {found.where} is {floor:g}%, below the minimum of {minimum}%", line=line)

@@ -30,13 +30,22 @@ def test_gitlab_ci_includes_shared_pipeline(project, parameters):
 def test_shared_pipeline_ref_is_pinned_tag(project, parameters):
     ref = shared_include(project, parameters).get("ref")
     if ref is None:
-        raise Violation(CI, "the shared pipeline include has no `ref`, so it follows the default branch")
+        raise Violation(
+            CI, "the shared pipeline include has no `ref`, so it follows the default branch",
+            line=gitlab_ci.key_line(project.text(CI), "include"),
+        )
     if not re.match(parameters["pipeline_ref_pattern"], str(ref)):
-        raise Violation(CI, f"the shared pipeline is included at ref {ref!r}, which is not a release tag")
+        raise Violation(
+            CI, f"the shared pipeline is included at ref {ref!r}, which is not a release tag",
+            line=gitlab_ci.key_line(project.text(CI), "ref"),
+        )
 
 
 def test_protected_jobs_not_redefined(project, parameters):
     jobs = set(gitlab_ci.jobs(project.yaml_mapping(CI)))
     redefined = [job for job in parameters["protected_jobs"] if job in jobs]
     if redefined:
-        raise Violation(CI, f"redefines the shared pipeline's job(s): {', '.join(redefined)}")
+        raise Violation(
+            CI, f"redefines the shared pipeline's job(s): {', '.join(redefined)}",
+            line=gitlab_ci.key_line(project.text(CI), redefined[0]),
+        )

@@ -43,14 +43,16 @@ def build_metadata(environ=None) -> dict[str, str]:
     }
 
 
-# Labels the pipeline sets itself from CI facts (they override stale literals in a Dockerfile).
-PIPELINE_LABELS = {
-    "version": "VERSION",
-    "org.label-schema.version": "VERSION",
-    "org.label-schema.build-date": "BUILD_DATE",
-    "org.label-schema.vcs-ref": "VCS_REF",
-    "org.label-schema.vcs-url": "VCS_URL",
-}
+def pipeline_labels(parameters: dict) -> dict[str, str]:
+    """label -> build fact (a key of build_metadata) for the labels the pipeline sets itself from
+    CI facts (they override stale literals in a Dockerfile); the label names are the
+    organisation's parameters, as snitch's standard 6 reads them."""
+    return {
+        **{label: "VERSION" for label in parameters["version_labels"]},
+        parameters["build_date_label"]: "BUILD_DATE",
+        parameters["vcs_ref_label"]: "VCS_REF",
+        parameters["vcs_url_label"]: "VCS_URL",
+    }
 
 
 def _buildah() -> list[str]:
@@ -95,7 +97,7 @@ def build(context: Path, dockerfile: str, labels_only: bool, push: str | None, o
                "-f", str(dockerfile_path), "-t", reference]
     for name, value in metadata.items():
         command += ["--build-arg", f"{name}={value}"]
-    for label, name in PIPELINE_LABELS.items():
+    for label, name in pipeline_labels(settings.parameters()).items():
         command += ["--label", f"{label}={metadata[name]}"]
     _run([*command, str(context)], "buildah build")
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 
+from snitch.config import CONFIG_ENV, load_standards
 from snitch.pipeline.errors import PipelineError
+from snitch.standards import StandardsError
 
 # Where each variable normally comes from, so a missing one can be explained.
 SOURCES = {
@@ -39,3 +41,12 @@ def version_from_ci(environ=None) -> str:
     if short:
         return short
     return get("CI_COMMIT_SHA", required=True, environ=environ)[:8]
+
+
+def parameters() -> dict:
+    """The organisation's standards parameters (bucket, labels...), read exactly as the checker
+    reads them: the standards document overridden by $SNITCH_CONFIG (the `snitch_config` input)."""
+    try:
+        return load_standards().parameters
+    except StandardsError as error:
+        raise PipelineError(f"{error} (the organisation's config comes from ${CONFIG_ENV}, the `snitch_config` input)") from None

@@ -6,15 +6,12 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
+from snitch.pipeline import settings
 from snitch.pipeline.errors import PipelineError
-from snitch.weights import CLOCK_SKEW, parse_timestamp, parse_uri  # snitch's own parser (standard 1)
-
-_BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
-EXAMPLE = "s3://ml-platform-bucket/<model name>/models/20261122T093000Z"
+from snitch.weights import CLOCK_SKEW, location_problems, parse_timestamp, parse_uri  # snitch's own rules (standard 1)
 
 
 @dataclass(frozen=True)
@@ -31,23 +28,25 @@ class WeightsUri:
 
 
 def parse_weights_uri(uri: str, model_name: str | None = None, now: datetime | None = None) -> WeightsUri:
-    """Parse and check `uri`; raise PipelineError saying what is wrong and what is expected."""
+    """Parse and check `uri` against the organisation's bucket (as snitch's standard 1 does);
+    raise PipelineError saying what is wrong and what is expected."""
+    bucket = settings.parameters()["bucket"]
+    example = f"s3://{bucket}/<model name>/models/20261122T093000Z"
     text = (uri or "").strip()
     if not text:
-        raise PipelineError(f"the weights URI is empty; set the `weights_uri` input to {EXAMPLE}")
+        raise PipelineError(f"the weights URI is empty; set the `weights_uri` input to {example}")
     parts = parse_uri(text)
     if parts is None:
         raise PipelineError(
-            f"malformed weights URI {text!r}: expected {EXAMPLE} (Model Standard 1); "
+            f"malformed weights URI {text!r}: expected {example} (Model Standard 1); "
             "fix the `weights_uri` input in .gitlab-ci.yml"
         )
-    bucket, model, stamp = parts.bucket, parts.project, parts.timestamp
-    if not _BUCKET.match(bucket) or ".." in bucket:
-        raise PipelineError(f"weights URI {text!r}: {bucket!r} is not a valid S3 bucket name")
-    if model_name is not None and model != model_name:
+    model, stamp = parts.project, parts.timestamp
+    wrong = location_problems(parts, bucket, model_name if model_name is not None else model)
+    if wrong:
         raise PipelineError(
-            f"weights URI {text!r} belongs to model {model!r}, not {model_name!r}; "
-            f"weights of {model_name} live under s3://{bucket}/{model_name}/models/ (Model Standard 1)"
+            f"weights URI {text!r} uses {' and '.join(wrong)}; weights of {model_name or model} live under "
+            f"s3://{bucket}/{model_name or model}/models/ (Model Standard 1)"
         )
     timestamp = parse_timestamp(stamp)
     if timestamp is None:

@@ -1,0 +1,74 @@
+#!/usr/bin/env python3
+"""Measure `snitch fleet` on 1 project and on N (default 100) copies of a rendered project broken
+in varied ways, each a git repository. Method and results: docs/platform.md.
+
+    python benchmarks/bench_fleet.py [--projects 100] [--runs 3]
+
+Each fleet command runs --runs times in a fresh process after one warm-up run; the median wall
+time is reported, with the ratio N projects / 1 project and the cost of each extra project."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_snitch import measure, render  # noqa: E402  (same timing method as the single-project benchmark)
+
+GIT = ["git", "-c", "user.name=bench", "-c", "user.email=bench@example.com"]
+
+
+def _replace(path: Path, old: str, new: str) -> None:
+    path.write_text(path.read_text().replace(old, new, 1))
+
+
+BREAKAGES = {
+    "compliant": lambda project: None,
+    "no tracing (10)": lambda project: _replace(project / "serve.py", "ddtrace.patch(fastapi=True)", "pass"),
+    "other bucket (1)": lambda project: _replace(project / ".gitlab-ci.yml", "s3://ml-platform-bucket/", "s3://elsewhere/"),
+    "README placeholder (3)": lambda project: _replace(project / "README.md", "\n", "\nTODO: owner\n"),
+    "loose pin (5)": lambda project: _replace(project / "requirements.txt", "scikit-learn==", "scikit-learn>="),
+}
+
+
+def make_fleet(template_project: Path, into: Path, count: int) -> list[Path]:
+    subprocess.run([*GIT, "init", "-q"], cwd=template_project, check=True)
+    subprocess.run([*GIT, "add", "-A"], cwd=template_project, check=True)
+    subprocess.run([*GIT, "commit", "-qm", "rendered"], cwd=template_project, check=True)
+    projects = []
+    for index in range(count):
+        project = into / f"project-{index:03d}"
+        shutil.copytree(template_project, project, symlinks=True)
+        list(BREAKAGES.values())[index % len(BREAKAGES)](project)
+        projects.append(project)
+    return projects
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--projects", type=int, default=100)
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory() as folder:
+        workdir = Path(folder)
+        projects = make_fleet(render(workdir / "render"), workdir / "fleet", args.projects)
+        command = [sys.executable, "-m", "snitch", "fleet", "--format", "json"]
+        one, _ = measure([*command, str(projects[0])], workdir, args.runs)
+        many, peaks = measure([*command, *map(str, projects)], workdir, args.runs)
+    single, fleet = statistics.median(one), statistics.median(many)
+    print(f"machine: {os.cpu_count()} CPUs, Python {sys.version.split()[0]}; median of {args.runs} runs")
+    print(f"1 project:            {single:.2f} s")
+    print(f"{args.projects} projects:         {fleet:.2f} s (peak RSS {max(peaks) / 1024:.0f} MiB)")
+    print(f"ratio:                {fleet / single:.1f}x (target: 3x)")
+    print(f"each extra project:   {(fleet - single) / (args.projects - 1) * 1000:.0f} ms")
+
+
+if __name__ == "__main__":
+    main()

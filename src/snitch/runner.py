@@ -1,0 +1,98 @@
+"""Run the standards' check modules on one project through pytest, in this process, and collect
+a Report (used by `snitch` for one project and by `snitch fleet` for many)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+from snitch import waivers
+from snitch.results import Report, ResultsPlugin
+from snitch.standards import Standards
+
+
+@dataclass
+class Run:
+    report: Report
+    errors: list[str] = field(default_factory=list)  # why the run could not be done (exit status 2)
+
+
+def declared_model_name(project) -> str | None:
+    """The `model_name` the project gives the shared pipeline in .gitlab-ci.yml, if any."""
+    from snitch import gitlab_ci
+    from snitch.violation import FileProblem
+
+    try:
+        declared = gitlab_ci.setting(project.yaml_mapping(".gitlab-ci.yml"), "model_name", "MODEL_NAME")
+    except FileProblem:
+        return None
+    return declared.value if declared is not None and isinstance(declared.value, str) else None
+
+
+# pytest's own plugins that a run of snitch's checks never uses; each costs setup time on every run.
+_UNUSED_PYTEST_PLUGINS = (
+    "cacheprovider", "doctest", "logging", "pastebin", "stepwise", "legacypath", "faulthandler",
+    "setuponly", "setupplan", "debugging", "monkeypatch", "recwarn", "tmpdir", "python_path", "warnings",
+    "junitxml",  # snitch writes its own JUnit report (snitch.reports), with waivers
+    # These two call gc.collect() several times per session: a fifth of snitch's run time.
+    "unraisableexception", "threadexception",
+)
+
+
+def _pytest_args(checks, terminal: bool) -> list[str]:
+    args = [
+        str(checks),
+        "-c", str(checks / "pytest.ini"),
+        "--rootdir", str(checks.parent),
+        "--noconftest",
+        "--import-mode=importlib",
+        "--assert=plain",
+        "--capture=no",  # checks print nothing; capturing only costs time
+    ]
+    for unused in _UNUSED_PYTEST_PLUGINS:
+        args += ["-p", f"no:{unused}"]
+    if not terminal:
+        return args + ["-p", "no:terminal"]
+    # The summary names every failure and says why each skipped check was skipped; only snitch's
+    # own crashes get a traceback, and a native one is cheap to format.
+    return args + ["-rfEs", "--tb=native"]
+
+
+def run_checks(project, standards: Standards, *, selected=(), image=None, online=False, terminal=True) -> Run:
+    """Every selected check on `project`, its waivers applied; `terminal` prints the pytest session."""
+    import pytest  # deferred so that `snitch list` and `--help` start instantly
+
+    from snitch import plugin as fixtures
+    from snitch.plugin import SnitchPlugin, checks_dir
+
+    # The checked project must not change how snitch runs: no plugins from the environment,
+    # no options from PYTEST_ADDOPTS, no ini file or conftest.py from the project.
+    os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+    for variable in ("PYTEST_ADDOPTS", "PYTEST_PLUGINS"):
+        os.environ.pop(variable, None)
+    checks = checks_dir()
+    declared = waivers.read(project, standards)
+    if selected:  # `-s 6` judges standard 6 only, and so only the waivers of standard 6
+        declared.problems = [problem for problem in declared.problems if problem.standard in selected]
+    plugin = SnitchPlugin(project, standards, tuple(selected), image, online)
+    results = ResultsPlugin(declared)
+    # Run from snitch's own folder so the session lists checks/test_standard_N.py, not long relative paths.
+    here = os.getcwd()
+    os.chdir(checks.parent)
+    try:
+        code = pytest.main(_pytest_args(checks, terminal), plugins=[plugin, fixtures, results])
+    finally:
+        os.chdir(here)
+    report = Report(
+        project.model,
+        str(project.root),
+        standards.version,
+        results.results(plugin.results),
+        declared.declared,
+    )
+    errors = list(plugin.internal_errors)
+    if code == pytest.ExitCode.NO_TESTS_COLLECTED:
+        errors.append("error: no checks were run")
+    elif code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED) and not errors:
+        errors.append(f"error: pytest stopped with {code!r}")
+    return Run(report, errors)

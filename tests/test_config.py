@@ -1,0 +1,146 @@
+"""One organisation config, read everywhere: where it is found, `mandatory`, and the pipeline's
+bucket rule and build labels reading the same parameters as the checker."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from snitch import config
+from snitch.pipeline.build import pipeline_labels
+from snitch.pipeline.errors import PipelineError
+from snitch.pipeline.weights import parse_weights_uri
+from snitch.standards import StandardsError
+
+ACME = """\
+bucket: acme-ml-models
+coverage_floor: 85
+docs_url: https://wiki.acme.io/ml/model-standards
+mandatory: [6]
+image_labels: [org.opencontainers.image.authors, org.opencontainers.image.version, org.opencontainers.image.source,
+               org.opencontainers.image.revision, org.opencontainers.image.created, model]
+vcs_ref_label: org.opencontainers.image.revision
+build_date_label: org.opencontainers.image.created
+vcs_url_label: org.opencontainers.image.source
+version_labels: [org.opencontainers.image.version]
+"""
+
+
+@pytest.fixture
+def clean_env(monkeypatch, tmp_path):
+    """No SNITCH_CONFIG, and an empty XDG config folder (the machine's own config must not count)."""
+    monkeypatch.delenv(config.CONFIG_ENV, raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
+    return tmp_path / "xdg"
+
+
+@pytest.fixture
+def acme(tmp_path) -> Path:
+    path = tmp_path / "acme.yaml"
+    path.write_text(ACME)
+    return path
+
+
+def test_the_default_place_is_read_when_nothing_else_is_given(clean_env):
+    assert config.default_config_path() == clean_env / "snitch" / "config.yaml"
+    assert config.load_standards().parameters["bucket"] == "ml-platform-bucket"  # no file there yet
+    (clean_env / "snitch").mkdir(parents=True)
+    (clean_env / "snitch" / "config.yaml").write_text("bucket: from-the-default-place\n")
+    standards = config.load_standards()
+    assert standards.parameters["bucket"] == "from-the-default-place"
+    assert standards.config == clean_env / "snitch" / "config.yaml"
+
+
+def test_without_xdg_the_default_place_is_under_home(clean_env, monkeypatch, tmp_path):
+    monkeypatch.delenv("XDG_CONFIG_HOME")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert config.default_config_path() == tmp_path / "home" / ".config" / "snitch" / "config.yaml"
+
+
+def test_option_beats_environment_beats_default_place(clean_env, monkeypatch, tmp_path):
+    (clean_env / "snitch").mkdir(parents=True)
+    (clean_env / "snitch" / "config.yaml").write_text("bucket: default-place\n")
+    from_env = tmp_path / "env.yaml"
+    from_env.write_text("bucket: from-env\n")
+    option = tmp_path / "option.yaml"
+    option.write_text("bucket: from-option\n")
+    monkeypatch.setenv(config.CONFIG_ENV, str(from_env))
+    assert config.load_standards().parameters["bucket"] == "from-env"
+    assert config.load_standards(option).parameters["bucket"] == "from-option"
+
+
+def test_the_cli_uses_the_default_place(clean_env, compliant):
+    (clean_env / "snitch").mkdir(parents=True)
+    (clean_env / "snitch" / "config.yaml").write_text("bucket: elsewhere\n")
+    run = subprocess.run([sys.executable, "-m", "snitch", "-p", str(compliant), "--format", "json"],
+                         capture_output=True, text=True, timeout=120, env=os.environ.copy())
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert "instead of 'elsewhere'" in run.stdout
+
+
+@pytest.mark.parametrize("value, words", [
+    ("[99]", "lists 99, which is not a standard number"),
+    ("['3']", "lists '3', which is not a standard number"),
+    ("[true]", "lists True, which is not a standard number"),
+    ("3", "mandatory must be a list"),
+])
+def test_mandatory_lists_existing_standard_numbers(clean_env, tmp_path, value, words):
+    path = tmp_path / "bad.yaml"
+    path.write_text(f"mandatory: {value}\n")
+    with pytest.raises(StandardsError, match=words):
+        config.load_standards(path)
+
+
+def test_mandatory_and_label_roles_are_parameters(acme):
+    parameters = config.load_standards(acme).parameters
+    assert parameters["mandatory"] == [6]
+    assert config.load_standards().parameters["mandatory"] == []
+
+
+def test_pipeline_refuses_weights_outside_the_configured_bucket(clean_env, monkeypatch, acme):
+    default_uri = "s3://ml-platform-bucket/iris-classifier/models/20240102T030405Z"
+    acme_uri = "s3://acme-ml-models/iris-classifier/models/20240102T030405Z"
+    assert parse_weights_uri(default_uri, "iris-classifier").bucket == "ml-platform-bucket"
+    with pytest.raises(PipelineError, match="bucket 'acme-ml-models' instead of 'ml-platform-bucket'"):
+        parse_weights_uri(acme_uri, "iris-classifier")
+    monkeypatch.setenv(config.CONFIG_ENV, str(acme))
+    assert parse_weights_uri(acme_uri, "iris-classifier").bucket == "acme-ml-models"
+    with pytest.raises(PipelineError, match="bucket 'ml-platform-bucket' instead of 'acme-ml-models'"):
+        parse_weights_uri(default_uri, "iris-classifier")
+
+
+def test_pipeline_reports_a_broken_config_as_a_pipeline_error(clean_env, monkeypatch, tmp_path):
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("bucket: [not, a, string]\n")
+    monkeypatch.setenv(config.CONFIG_ENV, str(broken))
+    with pytest.raises(PipelineError, match="bucket must be a str.*snitch_config"):
+        parse_weights_uri("s3://ml-platform-bucket/iris-classifier/models/20240102T030405Z", "iris-classifier")
+
+
+def test_build_labels_follow_the_configured_label_names(acme):
+    assert pipeline_labels(config.load_standards().parameters) == {
+        "version": "VERSION",
+        "org.label-schema.version": "VERSION",
+        "org.label-schema.build-date": "BUILD_DATE",
+        "org.label-schema.vcs-ref": "VCS_REF",
+        "org.label-schema.vcs-url": "VCS_URL",
+    }
+    assert pipeline_labels(config.load_standards(acme).parameters) == {
+        "org.opencontainers.image.version": "VERSION",
+        "org.opencontainers.image.created": "BUILD_DATE",
+        "org.opencontainers.image.revision": "VCS_REF",
+        "org.opencontainers.image.source": "VCS_URL",
+    }
+
+
+def test_pipeline_has_no_copy_of_the_bucket_or_label_names():
+    """The pipeline's rules read the parameters; no default value is written in its code."""
+    source = Path(__file__).resolve().parents[1] / "src" / "snitch" / "pipeline"
+    for path in source.glob("*.py"):
+        text = path.read_text()
+        for value in ("ml-platform-bucket", "org.label-schema"):
+            assert value not in text, f"{path.name} repeats {value!r}"

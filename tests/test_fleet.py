@@ -1,0 +1,218 @@
+"""`snitch fleet`: many projects, broken in different ways, checked in one process; each is named
+with the standards it breaks, in JSON, Markdown and the HTML page."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from datetime import date, timedelta
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+from fixtures.checker import STANDARDS, edit, run_json
+from fixtures.template import git_commit_all
+
+FUTURE = (date.today() + timedelta(days=30)).isoformat()
+
+
+def _no_tracing(project: Path) -> None:
+    edit(project / "serve.py", "ddtrace.patch(fastapi=True)", "pass")
+
+
+def _wrong_bucket(project: Path) -> None:
+    edit(project / ".gitlab-ci.yml", "s3://ml-platform-bucket/", "s3://somebody-elses-bucket/")
+
+
+def _loose_pins_and_no_readme(project: Path) -> None:
+    edit(project / "requirements.txt", "scikit-learn==", "scikit-learn>=")
+    (project / "README.md").unlink()
+
+
+def _waived_placeholder(project: Path) -> None:
+    edit(project / "README.md", "\n", "\nTODO: owner\n")
+    with (project / "pyproject.toml").open("a") as handle:
+        handle.write(f'\n[tool.snitch.waivers."3"]\nreason = "new wiki (ML-42)"\nexpires = {FUTURE}\n')
+
+
+def _no_model_name(project: Path) -> None:
+    text = (project / ".gitlab-ci.yml").read_text()
+    (project / ".gitlab-ci.yml").write_text("\n".join(line for line in text.splitlines() if "model_name" not in line))
+
+
+# name -> (how it is broken, the standards that must fail; None: not checkable)
+FLEET = {
+    "compliant": (None, set()),
+    "no-tracing": (_no_tracing, {10}),
+    "wrong-bucket": (_wrong_bucket, {1}),
+    # the missing README is reported once, by standard 2; standard 3's checks skip naming that failure
+    "loose-pins-no-readme": (_loose_pins_and_no_readme, {2, 5}),
+    "waived": (_waived_placeholder, set()),
+    "anonymous": (_no_model_name, None),
+}
+
+
+@pytest.fixture(scope="module")
+def fleet_dir(rendered_project, tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("fleet")
+    for name, (breaks, _) in FLEET.items():
+        project = root / name
+        shutil.copytree(rendered_project, project)
+        if breaks:
+            breaks(project)
+        git_commit_all(project)
+    return root
+
+
+def fleet(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "snitch", "fleet", *args], capture_output=True, text=True,
+                          timeout=600, cwd=cwd)
+
+
+@pytest.fixture(scope="module")
+def fleet_json(fleet_dir) -> tuple[subprocess.CompletedProcess, dict]:
+    done = fleet(*(str(fleet_dir / name) for name in FLEET), "--format", "json", "--html", str(fleet_dir / "page.html"))
+    return done, json.loads(done.stdout)
+
+
+def failing_standards(project: dict) -> set[int]:
+    return {check["standard"] for check in project["checks"] if check["outcome"] == "failed"}
+
+
+def test_each_project_is_named_with_the_standards_it_breaks(fleet_dir, fleet_json):
+    done, report = fleet_json
+    assert done.returncode == 1, done.stderr
+    assert done.stderr == ""  # no progress bar when stderr is not a terminal
+    projects = {Path(project["source"]).name: project for project in report["projects"]}
+    assert list(projects) == list(FLEET)
+    for name, (_, expected) in FLEET.items():
+        project = projects[name]
+        if expected is None:
+            assert project["model"] is None and "declares no valid model_name" in project["error"]
+            continue
+        assert project["model"] == "iris-classifier" and project["path"] == str(fleet_dir / name)
+        assert failing_standards(project) == expected, (name, project["summary"])
+    waived = projects["waived"]
+    assert waived["summary"]["waived"] == 1 and waived["summary"]["waivers"] == 1
+    assert report["summary"]["projects"] == 6
+    assert (report["summary"]["passed"], report["summary"]["failed"], report["summary"]["not_checkable"]) == (2, 3, 1)
+    # Compliance per standard over the 5 checkable projects: 1, 2, 5 and 10 fail once each.
+    assert report["summary"]["standards"]["10"]["compliance"] == pytest.approx(4 / 5)
+    assert report["summary"]["standards"]["4"]["compliance"] == 1.0
+
+
+def test_one_process_gives_the_same_verdicts_as_separate_runs(fleet_dir, fleet_json):
+    """pytest.main runs many times in one process: no state from one project leaks into the next."""
+    _, report = fleet_json
+    projects = {Path(project["source"]).name: project for project in report["projects"]}
+    for name in ("no-tracing", "compliant", "loose-pins-no-readme"):
+        alone = run_json(fleet_dir / name).report
+        assert alone["checks"] == projects[name]["checks"], name
+
+
+class _Links(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.ids, self.failed_links, self.sections, self._section = set(), [], {}, None
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if "id" in attrs:
+            self.ids.add(attrs["id"])
+        if tag == "section":
+            self._section = attrs.get("id")
+            self.sections[self._section] = ""
+        if tag == "a" and attrs.get("title") == "failed":
+            self.failed_links.append(attrs["href"].lstrip("#"))
+
+    def handle_data(self, data):
+        if self._section:
+            self.sections[self._section] += data
+
+    def handle_endtag(self, tag):
+        if tag == "section":
+            self._section = None
+
+
+def test_html_page_links_each_failure_to_its_message(fleet_dir, fleet_json):
+    page = (fleet_dir / "page.html").read_text()
+    assert page.startswith("<!DOCTYPE html>") and "<script" not in page and "http-equiv" not in page
+    assert "<style>" in page and 'rel="stylesheet"' not in page  # self-contained
+    links = _Links()
+    links.feed(page)
+    order = list(FLEET)
+    expected_cells = {f"p{order.index(name)}-s{n}" for name, (_, standards) in FLEET.items() for n in standards or ()}
+    assert set(links.failed_links) == expected_cells
+    assert set(links.failed_links) <= links.ids
+    assert "never calls ddtrace.patch" in links.sections[f"p{order.index('no-tracing')}-s10"]
+    assert "somebody-elses-bucket" in links.sections[f"p{order.index('wrong-bucket')}-s1"]
+    assert "new wiki (ML-42)" in links.sections[f"p{order.index('waived')}-s3"]
+    assert "declares no valid model_name" in links.sections[f"p{order.index('anonymous')}"]
+    assert '<td class="rate">80%</td>' in page  # standard 10: 4 of 5 checkable projects comply
+
+
+def test_markdown_and_a_list_file_with_a_git_url(fleet_dir, tmp_path):
+    listing = tmp_path / "projects.txt"
+    listing.write_text(f"# the organisation's models\n\n{fleet_dir / 'compliant'}\nfile://{fleet_dir / 'no-tracing'}\n")
+    done = fleet("--from", str(listing))
+    assert done.returncode == 1, done.stderr
+    rows = [line for line in done.stdout.splitlines() if line.startswith("| iris-classifier")]
+    assert rows[0] == f"| iris-classifier ({fleet_dir / 'compliant'}) | " + " | ".join(["✓"] * len(STANDARDS.standards)) + " |"
+    cells = ["✓"] * len(STANDARDS.standards)
+    cells[sorted(STANDARDS.standards).index(10)] = "✗"
+    assert rows[1] == f"| iris-classifier (file://{fleet_dir / 'no-tracing'}) | " + " | ".join(cells) + " |"
+    assert "failed 10.test_serve_py_enables_ddtrace" in done.stdout
+
+
+def test_a_cloned_project_is_reported_under_its_url(fleet_dir):
+    url = f"file://{fleet_dir / 'wrong-bucket'}"
+    done = fleet(url, "--format", "json")
+    project = json.loads(done.stdout)["projects"][0]
+    assert project["path"] == url and failing_standards(project) == {1}
+
+
+def test_an_all_compliant_fleet_passes(fleet_dir):
+    done = fleet(str(fleet_dir / "compliant"), str(fleet_dir / "waived"), "--format", "html")
+    assert done.returncode == 0, done.stdout
+    assert "2 passed, 0 failed" in done.stdout
+
+
+def test_unreachable_projects_are_reported_not_crashed(tmp_path):
+    done = fleet(str(tmp_path / "missing"), f"file://{tmp_path / 'nothing-here'}", "--format", "json")
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    problems = [project["error"] for project in json.loads(done.stdout)["projects"]]
+    assert problems[0] == "no such folder" and problems[1].startswith(f"git clone file://{tmp_path / 'nothing-here'} failed")
+
+
+@pytest.mark.parametrize("args, words", [
+    ((), "name the projects to check"),
+    (("--from", "/nonexistent/list.txt"), "is not a file"),
+])
+def test_bad_arguments_exit_2(args, words):
+    done = fleet(*args)
+    assert done.returncode == 2 and words in done.stderr and "Traceback" not in done.stderr
+
+
+def test_clone_runs_nothing_from_the_machines_git_templates(fleet_dir, tmp_path):
+    """A hook installed through git's init templates must not run during the fleet's clone."""
+    templates = tmp_path / "templates" / "hooks"
+    templates.mkdir(parents=True)
+    marker = tmp_path / "hook-ran"
+    hook = templates / "post-checkout"
+    hook.write_text(f"#!/bin/sh\ntouch {marker}\n")
+    hook.chmod(0o755)
+    env = {**os.environ, "GIT_TEMPLATE_DIR": str(tmp_path / "templates")}
+    done = subprocess.run([sys.executable, "-m", "snitch", "fleet", f"file://{fleet_dir / 'compliant'}"],
+                          capture_output=True, text=True, timeout=300, env=env)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert not marker.exists()
+
+
+@pytest.mark.skipif(shutil.which("script") is None, reason="util-linux `script` (a pseudo-terminal) is missing")
+def test_a_progress_bar_on_a_terminal(fleet_dir):
+    command = f"{sys.executable} -m snitch fleet {fleet_dir / 'compliant'} {fleet_dir / 'waived'} --format json"
+    done = subprocess.run(["script", "-qec", command, "/dev/null"], capture_output=True, text=True, timeout=300)
+    assert "checking projects" in done.stdout and "100%" in done.stdout

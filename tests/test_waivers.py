@@ -1,0 +1,150 @@
+"""Waivers in a project's pyproject.toml: a waived failure is reported as waived (with its reason
+and expiry) and does not fail the run; a bad waiver is itself a failure."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from xml.etree import ElementTree
+
+import pytest
+from fixtures.checker import edit, run_json, run_snitch
+
+FUTURE = (date.today() + timedelta(days=60)).isoformat()
+PAST = (date.today() - timedelta(days=1)).isoformat()
+REASON = "moving the docs to the new wiki (ML-42)"
+
+
+def waive(project, key: str, **fields) -> None:
+    lines = [f'\n[tool.snitch.waivers."{key}"]'] + [f"{name} = {value}" for name, value in fields.items()]
+    with (project / "pyproject.toml").open("a") as handle:
+        handle.write("\n".join(lines) + "\n")
+
+
+@pytest.fixture
+def placeholder_readme(compliant):
+    """A project failing exactly one check: test_readme_has_no_placeholders (standard 3)."""
+    edit(compliant / "README.md", "\n", "\nTODO: say who owns this model\n")
+    return compliant
+
+
+def outcomes(run) -> dict:
+    return {(check["standard"], check["check"]): check for check in run.report["checks"] if check["outcome"] != "passed"}
+
+
+@pytest.mark.parametrize("key", ["3", "3.test_readme_has_no_placeholders"])
+def test_a_waived_failure_does_not_fail_the_run(placeholder_readme, key):
+    assert run_json(placeholder_readme).code == 1
+    waive(placeholder_readme, key, reason=f'"{REASON}"', expires=FUTURE)
+    run = run_json(placeholder_readme)
+    assert run.code == 0, run.stdout + run.stderr
+    check = run.check("test_readme_has_no_placeholders")
+    assert check["outcome"] == "waived"
+    assert check["waiver"] == {"key": key, "reason": REASON, "expires": FUTURE}
+    assert "unfilled placeholder" in check["message"] and check["file"] == "README.md" and check["line"] == 2
+    summary = run.report["summary"]
+    assert (summary["waived"], summary["failed"], summary["waivers"]) == (1, 0, 1)
+    assert summary["passed"] + summary["skipped"] + summary["waived"] == summary["total"]
+
+
+def test_a_waiver_covers_only_what_it_names(placeholder_readme):
+    waive(placeholder_readme, "3.test_readme_links_are_well_formed", reason='"other check"', expires=FUTURE)
+    run = run_json(placeholder_readme)
+    assert run.code == 1
+    assert run.check("test_readme_has_no_placeholders")["outcome"] == "failed"
+
+
+def test_text_output_shows_the_waiver(placeholder_readme):
+    waive(placeholder_readme, "3", reason=f'"{REASON}"', expires=f'"{FUTURE}"')  # a date string works too
+    run = run_snitch(placeholder_readme)
+    assert run.code == 0, run.stdout
+    assert "checks/test_standard_3.py ..w" in run.stdout
+    assert f"waiver 3: {REASON} (expires {FUTURE})" in run.stdout
+    assert "1 waived" in run.stdout.splitlines()[-1] and "failed" not in run.stdout.splitlines()[-1]
+
+
+def test_junit_marks_a_waived_check_skipped_with_the_reason(placeholder_readme, tmp_path):
+    waive(placeholder_readme, "3", reason=f'"{REASON}"', expires=FUTURE)
+    report = tmp_path / "snitch.xml"
+    assert run_snitch(placeholder_readme, "--junitxml", str(report)).code == 0
+    suite = ElementTree.parse(report).getroot().find("testsuite")
+    assert (suite.get("failures"), suite.get("errors")) == ("0", "0")
+    case = next(case for case in suite.iter("testcase") if case.get("name") == "test_readme_has_no_placeholders")
+    skipped = case.find("skipped")
+    assert skipped.get("type") == "waived" and skipped.get("message") == f"waived until {FUTURE}: {REASON}"
+
+
+@pytest.mark.parametrize("key, fields, words", [
+    ("3", {"reason": f'"{REASON}"', "expires": PAST}, f'the waiver "3" expired on {PAST}'),
+    ("3", {"expires": FUTURE}, 'the waiver "3" has no `reason`'),
+    ("3", {"reason": '"  "', "expires": FUTURE}, 'the waiver "3" has no `reason`'),
+    ("3", {"reason": f'"{REASON}"'}, 'the waiver "3" has no `expires` date'),
+    ("3", {"reason": f'"{REASON}"', "expires": '"soon"'}, "has `expires = 'soon'`, which is not a date"),
+    ("3", {"reason": f'"{REASON}"', "expires": "2027-01-31T10:00:00"}, "has no `expires` date"),
+    ("3.test_readme_is_nice", {"reason": '"x"', "expires": FUTURE}, "names test_readme_is_nice, which is not a check of standard 3"),
+    ("42", {"reason": '"x"', "expires": FUTURE}, "names standard 42, which does not exist"),
+    ("three", {"reason": '"x"', "expires": FUTURE}, 'is not "N" (a standard) or "N.check_name"'),
+])
+def test_a_bad_waiver_is_itself_a_failure(placeholder_readme, key, fields, words):
+    waive(placeholder_readme, key, **fields)
+    run = run_json(placeholder_readme)
+    assert run.code == 1, run.stdout + run.stderr
+    found = outcomes(run)
+    # The failure it tried to waive still fails...
+    assert found[(3, "test_readme_has_no_placeholders")]["outcome"] == "failed"
+    # ...and the waiver is reported, on its standard (0 when it names none), where it is written.
+    standard = 3 if key.startswith("3") else 0
+    problem = found[(standard, "waiver")]
+    assert problem["outcome"] == "failed" and words in problem["message"], problem["message"]
+    assert problem["message"].startswith("pyproject.toml: ")
+    assert "how to fix:" in problem["message"] and problem["url"].endswith("#waivers")
+    assert problem["file"] == "pyproject.toml" and problem["line"] > 1
+    assert run.report["summary"]["waivers"] == 1 and run.report["summary"]["waived"] == 0
+
+
+def test_a_mandatory_standard_cannot_be_waived(placeholder_readme, tmp_path):
+    config = tmp_path / "org.yaml"
+    config.write_text("mandatory: [3, 6]\n")
+    waive(placeholder_readme, "3", reason=f'"{REASON}"', expires=FUTURE)
+    run = run_json(placeholder_readme, "--config", str(config))
+    assert run.code == 1
+    found = outcomes(run)
+    assert found[(3, "test_readme_has_no_placeholders")]["outcome"] == "failed"
+    assert "which the organisation makes mandatory" in found[(3, "waiver")]["message"]
+    assert run_json(placeholder_readme).code == 0  # without the organisation's config the waiver holds
+
+
+def test_an_unreadable_pyproject_is_reported_not_crashed(placeholder_readme):
+    (placeholder_readme / "pyproject.toml").write_text("[tool.snitch.waivers\n")
+    run = run_json(placeholder_readme)
+    assert run.code == 1, run.stderr
+    assert "is not valid TOML" in outcomes(run)[(0, "waiver")]["message"]
+    assert "Traceback" not in run.stderr
+
+
+def test_a_waivers_entry_that_is_not_a_table_is_reported(placeholder_readme):
+    with (placeholder_readme / "pyproject.toml").open("a") as handle:
+        handle.write("\n[tool.snitch]\nwaivers = 3\n")
+    run = run_json(placeholder_readme)
+    assert run.code == 1, run.stderr
+    assert "[tool.snitch.waivers] that is not a table" in outcomes(run)[(0, "waiver")]["message"]
+
+
+def test_a_broken_pyproject_without_snitch_settings_is_not_snitchs_business(compliant):
+    (compliant / "pyproject.toml").write_text("[tool.pytest]\nx = 1\n[tool.pytest]\n")  # a duplicate table
+    run = run_json(compliant)
+    assert run.code == 0, run.stdout
+    assert run.report["summary"]["waivers"] == 0
+
+
+def test_selecting_standards_judges_only_their_waivers(placeholder_readme):
+    """The image-labels job runs `snitch -s 6`: a bad waiver of standard 3 is not its concern."""
+    waive(placeholder_readme, "3", reason=f'"{REASON}"', expires=PAST)
+    assert run_json(placeholder_readme, "-s", "6").code == 0
+    assert run_json(placeholder_readme, "-s", "3").code == 1
+
+
+def test_control_characters_in_a_waiver_never_reach_the_terminal(placeholder_readme):
+    waive(placeholder_readme, "3", reason='"fine\\u001b[2J\\u001b[31m"', expires=FUTURE)
+    waive(placeholder_readme, "nope\\u001b[2J", reason='"x"', expires=FUTURE)
+    run = run_snitch(placeholder_readme)
+    assert "\x1b[2J" not in run.stdout and "fine?[2J?[31m" in run.stdout
