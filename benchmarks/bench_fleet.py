@@ -19,7 +19,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_snitch import measure, render  # noqa: E402  (same timing method as the single-project benchmark)
+from bench_snitch import render, run_once  # noqa: E402  (same timing method as the single-project benchmark)
 
 GIT = ["git", "-c", "user.name=bench", "-c", "user.email=bench@example.com"]
 
@@ -48,6 +48,12 @@ def make_fleet(template_project: Path, into: Path, count: int) -> list[Path]:
         list(BREAKAGES.values())[index % len(BREAKAGES)](project)
         projects.append(project)
     return projects
+
+
+def measure(command: list[str], cwd: Path, runs: int) -> tuple[list[float], list[int]]:
+    """Wall times and peak RSS (KiB) of --runs runs after one warm-up run."""
+    samples = [run_once(command, cwd) for _ in range(runs + 1)][1:]
+    return [elapsed for elapsed, _ in samples], [peak for _, peak in samples]
 
 
 def main() -> None:

@@ -6,6 +6,7 @@ could not be done (bad arguments, no such project folder, bad config, internal e
 from __future__ import annotations
 
 import json
+import os
 import sys
 import textwrap
 from pathlib import Path
@@ -224,8 +225,12 @@ def explain(number, config):
     help="What to print on stdout.",
 )
 @click.option("--html", "html_file", type=click.Path(dir_okay=False), help="Also write the HTML page to this file.")
+@click.option(
+    "-j", "--jobs", type=click.IntRange(min=1), default=os.cpu_count() or 1, show_default="the number of CPUs",
+    help="Check this many projects at once, each in a worker process.",
+)
 @_config_option
-def fleet(paths, from_file, output_format, html_file, config):
+def fleet(paths, from_file, output_format, html_file, jobs, config):
     """Check many model projects (folders or git URLs) and report which break which standard.
 
     Each project is checked with the model_name its .gitlab-ci.yml declares and its own waivers.
@@ -243,9 +248,9 @@ def fleet(paths, from_file, output_format, html_file, config):
         raise click.UsageError("name the projects to check: snitch fleet PATH... or snitch fleet --from FILE")
     if sys.stderr.isatty():
         with click.progressbar(length=len(sources), label="checking projects", file=sys.stderr) as bar:
-            result = fleets.check_fleet(sources, standards, progress=lambda entry: bar.update(1))
+            result = fleets.check_fleet(sources, standards, progress=lambda entry: bar.update(1), jobs=jobs)
     else:
-        result = fleets.check_fleet(sources, standards)
+        result = fleets.check_fleet(sources, standards, jobs=jobs)
     page = fleet_pages.html(result) if html_file or output_format == "html" else None
     if html_file:
         _write(html_file, page.encode("utf-8"))

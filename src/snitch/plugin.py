@@ -80,10 +80,7 @@ class SnitchPlugin:
             reason = reason.removeprefix("Skipped: ")
             self.ledger.record(self._result(number, item.name, SKIPPED, reason), item.stash.get(_CAUSE, None))
         elif report.failed:
-            # A check crashed: that is a bug in snitch, never a verdict on the project.
-            message = f"internal error in snitch: {call.excinfo.typename}: {raised}"
-            self.internal_errors.append(f"{item.nodeid}: {message}")
-            self.ledger.record(self._result(number, item.name, ERROR, message))
+            self.crashed(number, item.name, item.nodeid, raised)
         elif call.when == "call":
             self.ledger.record(self._result(number, item.name, PASSED, ""))
         return report
@@ -111,6 +108,12 @@ class SnitchPlugin:
     @functools.cached_property
     def _built_image(self) -> image.BuiltImage:
         return image.BuiltImage(self.image_source)
+
+    def crashed(self, number: int, check: str, where: str, error: BaseException) -> None:
+        """A check crashed: that is a bug in snitch, never a verdict on the project."""
+        message = f"internal error in snitch: {type(error).__name__}: {error}"
+        self.internal_errors.append(f"{where}: {message}")
+        self.ledger.record(self._result(number, check, ERROR, message))
 
     def _result(self, number: int, check: str, outcome: str, message: str) -> CheckResult:
         return CheckResult(number, check, outcome, message, self.standards.url(number))

@@ -1,8 +1,14 @@
-"""Run the standards' check modules on one project through pytest, in this process, and collect
-a Report (used by `snitch` for one project and by `snitch fleet` for many)."""
+"""Run the standards' check modules on one project, in this process, and collect a Report.
+
+Two ways, with the same outcomes (one Ledger decides them both): `run_checks` goes through a
+pytest session and prints it (the `snitch` command); `run_in_process` calls the check functions
+directly, without a session's start-up cost (`snitch fleet` over many projects, and
+`snitch.testing`)."""
 
 from __future__ import annotations
 
+import importlib
+import inspect
 import os
 from dataclasses import dataclass, field
 
@@ -71,9 +77,7 @@ def run_checks(project, standards: Standards, *, selected=(), image=None, online
     for variable in ("PYTEST_ADDOPTS", "PYTEST_PLUGINS"):
         os.environ.pop(variable, None)
     checks = checks_dir()
-    declared = waivers.read(project, standards)
-    if selected:  # `-s 6` judges standard 6 only, and so only the waivers of standard 6
-        declared.problems = [problem for problem in declared.problems if problem.standard in selected]
+    declared = _waivers(project, standards, selected)
     plugin = SnitchPlugin(project, standards, tuple(selected), image, online)
     results = ResultsPlugin(declared)
     # Run from snitch's own folder so the session lists checks/test_standard_N.py, not long relative paths.
@@ -96,3 +100,68 @@ def run_checks(project, standards: Standards, *, selected=(), image=None, online
     elif code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED) and not errors:
         errors.append(f"error: pytest stopped with {code!r}")
     return Run(report, errors)
+
+
+def _waivers(project, standards: Standards, selected) -> waivers.Waivers:
+    declared = waivers.read(project, standards)
+    if selected:  # `-s 6` judges standard 6 only, and so only the waivers of standard 6
+        declared.problems = [problem for problem in declared.problems if problem.standard in selected]
+    return declared
+
+
+def run_in_process(
+    project, standards: Standards, *, selected=(), only=None, image=None, online=False, raise_crashes=False
+) -> Run:
+    """The selected standards' checks (or only the check ids in `only`, e.g. "4.test_x"), called
+    directly; a crash inside a check is recorded as an error, or raised with `raise_crashes`."""
+    from snitch.plugin import SnitchPlugin
+
+    declared = _waivers(project, standards, selected)
+    plugin = SnitchPlugin(project, standards, tuple(selected), image, online)
+    for number in selected or standard_numbers():
+        for function in checks(number):
+            if only is None or f"{number}.{function.__name__}" in only:
+                _call(plugin, number, function, raise_crashes)
+    report = Report(project.model, str(project.root), standards.version, declared.apply(plugin.results), declared.declared)
+    return Run(report, list(plugin.internal_errors))
+
+
+def checks(number: int) -> list:
+    """The check functions of standard `number`, in the order they are defined."""
+    module = importlib.import_module(f"snitch.checks.test_standard_{number}")
+    functions = [
+        value for name, value in vars(module).items()
+        if name.startswith("test_") and inspect.isfunction(value) and value.__module__ == module.__name__
+    ]
+    return sorted(functions, key=lambda function: function.__code__.co_firstlineno)
+
+
+def standard_numbers() -> list[int]:
+    from snitch.plugin import checks_dir
+
+    return sorted(int(path.stem.rsplit("_", 1)[1]) for path in checks_dir().glob("test_standard_*.py"))
+
+
+def _call(plugin, number: int, function, raise_crashes: bool) -> None:
+    import pytest
+
+    from snitch.results import PASSED, SKIPPED, CheckResult
+    from snitch.violation import Violation
+
+    ledger, name, url = plugin.ledger, function.__name__, plugin.standards.url(number)
+    blocked = ledger.blocked(number, name, function)
+    if blocked:
+        ledger.record(CheckResult(number, name, SKIPPED, blocked[0], url), blocked[1])
+        return
+    try:
+        function(**{argument: plugin.fixture(argument) for argument in inspect.signature(function).parameters})
+    except Violation as violation:
+        ledger.violated(number, name, violation)
+    except pytest.skip.Exception as skipped:
+        ledger.record(CheckResult(number, name, SKIPPED, skipped.msg, url))
+    except Exception as error:
+        if raise_crashes:
+            raise
+        plugin.crashed(number, name, f"test_standard_{number}.py::{name}", error)
+    else:
+        ledger.record(CheckResult(number, name, PASSED, "", url))

@@ -15,20 +15,15 @@ test shows its traceback. Nothing here imports or runs the checked project's cod
 
 from __future__ import annotations
 
-import importlib
-import inspect
 import os
 from dataclasses import dataclass
 from pathlib import Path
 
-import pytest
-
+from snitch import runner
 from snitch.config import load_standards
-from snitch.plugin import SnitchPlugin, checks_dir
 from snitch.project import Project
-from snitch.results import FAILED, PASSED, SKIPPED, CheckResult
-from snitch.runner import declared_model_name
-from snitch.violation import Violation
+from snitch.results import FAILED, CheckResult
+from snitch.runner import checks, declared_model_name, standard_numbers
 
 
 @dataclass
@@ -53,20 +48,6 @@ class Report:
         return found[0]
 
 
-def checks(number: int) -> list:
-    """The check functions of standard `number`, in the order they are defined."""
-    module = importlib.import_module(f"snitch.checks.test_standard_{number}")
-    functions = [
-        value for name, value in vars(module).items()
-        if name.startswith("test_") and inspect.isfunction(value) and value.__module__ == module.__name__
-    ]
-    return sorted(functions, key=lambda function: function.__code__.co_firstlineno)
-
-
-def standard_numbers() -> list[int]:
-    return sorted(int(path.stem.rsplit("_", 1)[1]) for path in checks_dir().glob("test_standard_*.py"))
-
-
 def run(
     path: str | os.PathLike,
     model: str = "",
@@ -84,13 +65,12 @@ def run(
         project.model = declared_model_name(project) or ""
         if not project.model:
             raise LookupError(f"give the model's name: {project.root}/.gitlab-ci.yml declares no model_name")
-    plugin = SnitchPlugin(project, load_standards(config), (), image, online)
     wanted = _closure(only) if only is not None else None
-    for number in standards if standards is not None else standard_numbers():
-        for function in checks(number):
-            if wanted is None or f"{number}.{function.__name__}" in wanted:
-                _run_one(plugin, number, function)
-    return Report(project.model, project.root, plugin.results)
+    done = runner.run_in_process(
+        project, load_standards(config), selected=tuple(standards or ()), only=wanted, image=image, online=online,
+        raise_crashes=True,
+    )
+    return Report(project.model, project.root, done.report.results)
 
 
 def run_check(path: str | os.PathLike, check: str, model: str = "", **options) -> CheckResult:
@@ -116,19 +96,3 @@ def _closure(only) -> set[str]:
             wanted.add(check)
             pending.extend(_requirements(check))
     return wanted
-
-
-def _run_one(plugin: SnitchPlugin, number: int, function) -> None:
-    ledger, name = plugin.ledger, function.__name__
-    blocked = ledger.blocked(number, name, function)
-    if blocked:
-        ledger.record(CheckResult(number, name, SKIPPED, blocked[0], plugin.standards.url(number)), blocked[1])
-        return
-    try:
-        function(**{argument: plugin.fixture(argument) for argument in inspect.signature(function).parameters})
-    except Violation as violation:
-        ledger.violated(number, name, violation)
-    except pytest.skip.Exception as skipped:
-        ledger.record(CheckResult(number, name, SKIPPED, skipped.msg, plugin.standards.url(number)))
-    else:
-        ledger.record(CheckResult(number, name, PASSED, "", plugin.standards.url(number)))
