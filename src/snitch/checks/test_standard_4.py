@@ -1,7 +1,7 @@
-"""Standard 4 — Serving class: serve.py subclasses kserve.Model (legacy KFModel recognised) and
-implements load() and predict()."""
+"""Standard 4 — Serving class: every class serve.py serves subclasses kserve.Model (legacy KFModel
+recognised), directly or through the project's own modules, and implements load() and predict()."""
 
-from snitch.serving import sets_ready
+from snitch.serving import load_sets_ready
 from snitch.violation import Violation
 
 SERVE = "serve.py"
@@ -11,17 +11,16 @@ def serving_classes(project):
     analysis = project.serving()
     if not analysis.classes:
         others = ", ".join(analysis.other_classes) or "none"
-        raise Violation(SERVE, f"no class subclasses kserve.Model (classes found: {others})")
+        unread = "\n".join(f"{path} could not be followed: it {why}" for path, why in analysis.problems.items())
+        raise Violation(SERVE, f"no class subclasses kserve.Model (classes found: {others})", detail=unread or None)
     return analysis.classes
 
 
-def method_everywhere(project, name: str):
-    """Each serving class's `name` method; a Violation naming the classes that lack it."""
-    classes = serving_classes(project)
-    lacking = [cls.declaration for cls in classes if name not in cls.methods]
-    if lacking:
-        raise Violation(SERVE, f"{', '.join(lacking)} does not implement {name}()")
-    return [cls.methods[name] for cls in classes]
+def lacking(project, name: str) -> None:
+    """A Violation naming every serving class without a `name` method."""
+    missing = [cls.declaration for cls in serving_classes(project) if cls.method(name) is None]
+    if missing:
+        raise Violation(SERVE, f"{', '.join(missing)} does not implement {name}()")
 
 
 def test_serve_py_defines_model_subclass(project):
@@ -29,14 +28,19 @@ def test_serve_py_defines_model_subclass(project):
 
 
 def test_model_subclass_implements_load(project):
-    method_everywhere(project, "load")
+    lacking(project, "load")
 
 
 def test_model_subclass_implements_predict(project):
-    method_everywhere(project, "predict")
+    lacking(project, "predict")
 
 
 def test_load_marks_model_ready(project):
-    not_ready = [f"load() at line {method.lineno}" for method in method_everywhere(project, "load") if not sets_ready(method)]
+    lacking(project, "load")
+    not_ready = [
+        f"{cls.name}.load() ({cls.place(cls.method('load'))})"
+        for cls in serving_classes(project)
+        if not load_sets_ready(cls)
+    ]
     if not_ready:
         raise Violation(SERVE, f"{', '.join(not_ready)} never sets self.ready = True")
