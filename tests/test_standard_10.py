@@ -52,7 +52,8 @@ def test_tracing_starts_before_server(compliant_report, compliant):
     edit(compliant / SERVE, "    def predict(self, payload, headers=None, response_headers=None):\n",
          "    def predict(self, payload, headers=None, response_headers=None):\n        ddtrace.patch(fastapi=True)\n")
     run = run_json(compliant, "-s", "10")
-    assert_only_failure(run, 10, "test_tracing_starts_before_server", SERVE, "runs inside predict()")
+    assert_only_failure(run, 10, "test_tracing_starts_before_server", SERVE,
+                        "`ddtrace.patch(fastapi=True)` (line ", "is inside the method Classifier.predict()")
 
 
 def test_tracing_after_server_start(compliant):
@@ -60,5 +61,26 @@ def test_tracing_after_server_start(compliant):
     edit(compliant / SERVE, "ddtrace.patch(fastapi=True)", "")
     (compliant / SERVE).write_text((compliant / SERVE).read_text() + "\n    ddtrace.patch(fastapi=True)\n")
     assert "start(" in text
-    message = run_json(compliant, "-s", "10").check("test_tracing_starts_before_server")["message"]
-    assert "after the server starts at line" in message
+    run = run_json(compliant, "-s", "10")
+    assert_only_failure(run, 10, "test_tracing_starts_before_server", SERVE, "runs after the server starts at line")
+
+
+def test_tracing_in_a_helper_main_calls(compliant):
+    """main() calls setup_tracing() before it starts the server: tracing is on in time."""
+    edit(compliant / SERVE, "ddtrace.patch(fastapi=True)", "def setup_tracing():\n    ddtrace.patch(fastapi=True)")
+    edit(compliant / SERVE, 'if __name__ == "__main__":\n', 'def main():\n    setup_tracing()\n')
+    (compliant / SERVE).write_text((compliant / SERVE).read_text() + '\n\nif __name__ == "__main__":\n    main()\n')
+    assert run_json(compliant, "-s", "10").code == 0
+
+
+def test_tracing_in_a_helper_nothing_calls(compliant):
+    edit(compliant / SERVE, "ddtrace.patch(fastapi=True)", "def setup_tracing():\n    ddtrace.patch(fastapi=True)")
+    run = run_json(compliant, "-s", "10")
+    assert_only_failure(run, 10, "test_tracing_starts_before_server", SERVE,
+                        "is inside setup_tracing(), which nothing calls before the server starts at line")
+
+
+def test_ddtrace_run_in_the_dockerfile_counts(compliant):
+    edit(compliant / SERVE, "ddtrace.patch(fastapi=True)", "")
+    edit(compliant / "Dockerfile", 'ENTRYPOINT ["python", "serve.py"]', 'ENTRYPOINT ["ddtrace-run", "python", "serve.py"]')
+    assert run_json(compliant, "-s", "10").code == 0

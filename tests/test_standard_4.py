@@ -60,6 +60,36 @@ def test_subclass_through_an_intermediate_class(compliant):
     assert run_json(compliant, "-s", "4").code == 0
 
 
+def test_base_class_in_a_project_module(compliant):
+    """The serving class's base lives in the project's own package (the issue's NLLB(LLM) shape)."""
+    package = compliant / "src" / "models" / "llm"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text("from src.models.llm.model import LLM\n")
+    (package / "model.py").write_text(
+        "import kserve\n\n\nclass LLM(kserve.Model):\n    def load(self):\n        self.ready = True\n"
+    )
+    (compliant / SERVE).write_text(
+        "import ddtrace\nddtrace.patch(fastapi=True)\nfrom src.models.llm import LLM\n\n\n"
+        "class NLLB(LLM):\n    def predict(self, payload, headers=None):\n        return payload\n"
+    )
+    assert run_json(compliant, "-s", "4", "-s", "5").code == 0
+    (package / "model.py").write_text("class LLM:\n    pass\n")
+    message = run_json(compliant, "-s", "4").check("test_serve_py_defines_model_subclass")["message"]
+    assert "no class subclasses kserve.Model (classes found: NLLB(LLM))" in message
+
+
+def test_every_serving_class_is_judged(compliant):
+    (compliant / SERVE).write_text(
+        (compliant / SERVE).read_text()
+        + "\n\nclass Explainer(kserve.Model):\n    def load(self):\n        self.ready: bool\n"
+    )
+    run = run_json(compliant, "-s", "4")
+    assert run.failed() == {"test_model_subclass_implements_predict", "test_load_marks_model_ready"}
+    predict = run.check("test_model_subclass_implements_predict")["message"]
+    assert "class Explainer (line" in predict and "Classifier" not in predict.splitlines()[0]
+    assert "Explainer.load() (line" in run.check("test_load_marks_model_ready")["message"]
+
+
 def test_serve_py_defines_model_subclass(compliant_report, compliant):
     passed_on_compliant(compliant_report, "test_serve_py_defines_model_subclass")
     edit(compliant / SERVE, "class Classifier(kserve.Model):", "class Classifier(object):")

@@ -62,3 +62,15 @@ def test_kfmodel_with_new_kserve(compliant):
     run = run_json(compliant, "-s", "5")
     assert_only_failure(run, 5, "test_kserve_version_matches_serving_api", REQUIREMENTS,
                         "serve.py uses kserve.KFModel, which kserve==0.21.0 no longer has")
+
+
+def test_conflicting_pins_fail(compliant):
+    """pip refuses two different pins of one package; snitch must not pick one of them silently."""
+    append(compliant, "kserve==0.7.0\n")
+    run = run_json(compliant, "-s", "5")
+    assert run.code == 1
+    pinned = run.check("test_requirements_are_pinned_exactly")["message"]
+    assert "kserve is pinned to 2 different versions" in pinned
+    assert "kserve==0.21.0" in pinned and "kserve==0.7.0" in pinned
+    version = run.check("test_kserve_version_matches_serving_api")["message"]
+    assert "the serving library has no single == pin" in version

@@ -105,6 +105,7 @@ class Modules:
         self.problems: dict[str, str] = {}  # path -> why it could not be read
         self._locations: dict = {}  # path -> located Path, or None when it does not exist
         self._nesting = 0
+        self._looked_up: dict[tuple[str, str], Reference] = {}
 
     # Finding and reading files.
 
@@ -205,37 +206,54 @@ class Modules:
             self._nesting -= 1
 
     def lookup(self, module: Module, name: str) -> Reference:
-        """What `name` means at the top level of `module`, following re-exports (cycles end as External)."""
-        seen = set()
-        while (module.path, name) not in seen:
-            seen.add((module.path, name))
-            binding = module.bindings.get(name) or self._star_binding(module, name)
-            if binding is None:
-                return External(name)  # a builtin, or a name snitch cannot see defined
-            kind = binding[0]
-            if kind == "definition":
-                return DefinitionRef(module.path, binding[1])
-            if kind == "module":  # import a.b.c as x: x is a.b.c; import a.b.c: a
-                path = self.find(binding[1])
-                return ModuleRef(path) if path else External(binding[1])
-            if kind == "expression":  # Alias = Name or Alias = package.Name
-                if isinstance(binding[1], ast.Name):
-                    name = binding[1].id
-                    continue
-                return self._resolve_nested(module, binding[1]) or External(name)
-            _, dotted, level, imported = binding  # from dotted import imported
-            source = self.find(dotted, level, module)
-            if source is None:
-                return External(f"{dotted}.{imported}" if dotted else imported)
-            source_module = self.module(source)
-            if source_module is None:
-                return ModuleRef(source)  # unreadable: the caller reports it through `problems`
-            if imported not in source_module.bindings and not source_module.star_imports:
-                submodule = self._find_in(source_module.folder, [imported]) if _is_package(source) else None
-                if submodule:
-                    return ModuleRef(submodule)
-            module, name = source_module, imported
-        return External(name)
+        """What `name` means at the top level of `module`, following aliases and re-exports.
+
+        Every name passed on the way redirects to the same answer, so all of them are memoised:
+        a chain of n aliases costs n steps once, not n steps per name."""
+        chain = []
+        while (module.path, name) not in self._looked_up:
+            if (module.path, name) in chain:
+                answer = External(name)  # a cycle: nothing the interpreter could import either
+                break
+            chain.append((module.path, name))
+            step = self._step(module, name)
+            if not isinstance(step, tuple):
+                answer = step
+                break
+            module, name = step
+        else:
+            answer = self._looked_up[(module.path, name)]
+        for key in chain:
+            self._looked_up[key] = answer
+        return answer
+
+    def _step(self, module: Module, name: str) -> Reference | tuple[Module, str]:
+        """What `name` is bound to in `module`: an answer, or the (module, name) it redirects to."""
+        binding = module.bindings.get(name) or self._star_binding(module, name)
+        if binding is None:
+            return External(name)  # a builtin, or a name snitch cannot see defined
+        kind = binding[0]
+        if kind == "definition":
+            return DefinitionRef(module.path, binding[1])
+        if kind == "module":  # import a.b.c as x: x is a.b.c; import a.b.c: a
+            path = self.find(binding[1])
+            return ModuleRef(path) if path else External(binding[1])
+        if kind == "expression":  # Alias = Name or Alias = package.Name
+            if isinstance(binding[1], ast.Name):
+                return module, binding[1].id
+            return self._resolve_nested(module, binding[1]) or External(name)
+        _, dotted, level, imported = binding  # from dotted import imported
+        source = self.find(dotted, level, module)
+        if source is None:
+            return External(f"{dotted}.{imported}" if dotted else imported)
+        source_module = self.module(source)
+        if source_module is None:
+            return ModuleRef(source)  # unreadable: the caller reports it through `problems`
+        if imported not in source_module.bindings and not source_module.star_imports:
+            submodule = self._find_in(source_module.folder, [imported]) if _is_package(source) else None
+            if submodule:
+                return ModuleRef(submodule)
+        return source_module, imported
 
     def member(self, reference: Reference | None, attribute: str) -> Reference | None:
         """What `reference.attribute` is; None when snitch does not follow it (attributes of
