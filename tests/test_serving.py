@@ -457,3 +457,13 @@ def test_conflicting_pins_respect_markers():
         "torch==2.3.0 ; python_version >= '3.10'\ntorch==1.13.1 ; python_version < '3.10'\n"
     )
     assert [[line.number for line in group] for group in conflicting_pins(lines)] == [[1, 2]]
+
+
+def test_main_guard_of_an_imported_module_does_not_run(tmp_path):
+    ways = tracing(
+        tmp_path,
+        "from server_main import run\nimport ddtrace\nddtrace.patch(fastapi=True)\nrun()\n",
+        **{"server_main.py": "import kserve\n\ndef run():\n    kserve.ModelServer().start([])\n\n"
+                             "if __name__ == '__main__':\n    kserve.ModelServer().start([])\n"},
+    )
+    assert [way.runs_before_server for way in ways] == [True]

@@ -57,12 +57,67 @@ class DefinitionRef:
 Reference = External | ModuleRef | DefinitionRef
 
 
+@dataclass(frozen=True)
+class Scope:
+    """The function a node sits in: None at module level (class bodies included)."""
+
+    label: str | None  # "setup()", "Classifier.predict()"
+    kind: str  # "module", "function", "method" or "test"
+
+
+MODULE_SCOPE = Scope(None, "module")
+
+
+@dataclass
+class Index:
+    """The nodes of one module the analyses look at, gathered in a single walk of its tree."""
+
+    classes: list[ast.ClassDef] = field(default_factory=list)
+    imports: list[ast.Import | ast.ImportFrom] = field(default_factory=list)
+    calls: list[ast.Call] = field(default_factory=list)
+    names: list[ast.Name] = field(default_factory=list)  # names read (Load context)
+    assignments: list[ast.Assign | ast.AnnAssign] = field(default_factory=list)
+    scopes: dict[int, Scope] = field(default_factory=dict)  # id(call or import) -> its scope
+
+
+def _index(tree: ast.Module) -> Index:
+    index = Index()
+    pending = [(node, MODULE_SCOPE, None) for node in reversed(tree.body)]
+    while pending:  # iterative: nesting depth never exhausts the stack
+        node, scope, class_name = pending.pop()
+        inner_scope, inner_class = scope, None
+        if isinstance(node, ast.ClassDef):
+            index.classes.append(node)
+            inner_class = node.name
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            if class_name:
+                inner_scope = Scope(f"{class_name}.{node.name}()", "method")
+            else:
+                inner_scope = Scope(f"{node.name}()", "test" if node.name.startswith("test") else "function")
+        elif isinstance(node, (ast.Import, ast.ImportFrom, ast.Call)):
+            (index.calls if isinstance(node, ast.Call) else index.imports).append(node)
+            index.scopes[id(node)] = scope
+        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
+            index.names.append(node)
+        elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+            index.assignments.append(node)
+        pending.extend((child, inner_scope, inner_class) for child in reversed(list(ast.iter_child_nodes(node))))
+    return index
+
+
 @dataclass
 class Module:
     path: str
     tree: ast.Module | None  # None for a namespace package (a folder without __init__.py)
     bindings: dict[str, tuple] = field(default_factory=dict)  # name -> how it is bound, see _bind
     star_imports: list[tuple] = field(default_factory=list)  # ("module", dotted, level) of `import *`
+    _index: Index | None = None
+
+    @property
+    def index(self) -> Index:
+        if self._index is None:
+            self._index = _index(self.tree)
+        return self._index
 
     @property
     def folder(self) -> PurePosixPath:
@@ -70,10 +125,11 @@ class Module:
         return PurePosixPath(self.path) if self.tree is None else PurePosixPath(self.path).parent
 
 
-def top_level_statements(body: list[ast.stmt], into_classes: bool = False):
+def top_level_statements(body: list[ast.stmt], into_classes: bool = False, imported: bool = False):
     """Statements that run when a module's (or function's) body runs, in order: descends into
     if/try/with/for/while/match, not into functions, and into class bodies only if asked (they
-    run, but the names they bind are the class's, not the module's)."""
+    run, but the names they bind are the class's, not the module's). In an `imported` module the
+    body of `if __name__ == "__main__":` does not run."""
     pending = list(reversed(body))
     while pending:
         statement = pending.pop()
@@ -83,7 +139,10 @@ def top_level_statements(body: list[ast.stmt], into_classes: bool = False):
         if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             continue
         nested = []
+        skipped = ("body",) if imported and _is_main_guard(statement) else ()
         for name in ("body", "orelse", "finalbody"):
+            if name in skipped:
+                continue
             nested += getattr(statement, name, None) or []
         for handler in getattr(statement, "handlers", None) or []:
             nested += handler.body
@@ -106,6 +165,7 @@ class Modules:
         self._locations: dict = {}  # path -> located Path, or None when it does not exist
         self._nesting = 0
         self._looked_up: dict[tuple[str, str], Reference] = {}
+        self._lines: dict[str, list[str]] = {}
 
     # Finding and reading files.
 
@@ -176,8 +236,16 @@ class Modules:
         return None
 
     def snippet(self, module: Module, node: ast.AST, limit: int = 80) -> str:
-        """The node's source text on one line, shortened (ast.unparse recurses; this does not)."""
-        text = " ".join((ast.get_source_segment(self.project.text(module.path), node) or "").split())
+        """The node's source text on one line, shortened. (ast.unparse recurses, and
+        ast.get_source_segment splits the whole file on every call; this does neither.)"""
+        if module.path not in self._lines:
+            self._lines[module.path] = self.project.text(module.path).splitlines()
+        last = node.end_lineno - 1
+        shown = [line.encode() for line in self._lines[module.path][node.lineno - 1 : min(last, node.lineno + 3) + 1]]
+        if node.lineno - 1 + len(shown) - 1 == last:
+            shown[-1] = shown[-1][: node.end_col_offset]
+        shown[0] = shown[0][node.col_offset :]
+        text = " ".join(b" ".join(shown).decode(errors="replace").split())
         return text if len(text) <= limit else text[: limit - 1] + "…"
 
     # Resolving names.
@@ -290,10 +358,7 @@ def _bind(module: Module) -> None:
     imports what `main()` uses inside `main()`."""
     bindings = module.bindings
     top_level = list(top_level_statements(module.tree.body))
-    local_imports = [
-        node for node in ast.walk(module.tree) if isinstance(node, (ast.Import, ast.ImportFrom))
-    ]
-    for statement in top_level + local_imports:
+    for statement in top_level + module.index.imports:
         if isinstance(statement, (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
             bindings.setdefault(statement.name, ("definition", statement))
         elif isinstance(statement, ast.Import):
@@ -312,6 +377,20 @@ def _bind(module: Module) -> None:
             for target in statement.targets:
                 if isinstance(target, ast.Name):
                     bindings.setdefault(target.id, ("expression", statement.value))
+
+
+def _is_main_guard(statement: ast.stmt) -> bool:
+    """`if __name__ == "__main__":`"""
+    test = getattr(statement, "test", None) if isinstance(statement, ast.If) else None
+    return (
+        isinstance(test, ast.Compare)
+        and isinstance(test.left, ast.Name)
+        and test.left.id == "__name__"
+        and len(test.ops) == 1
+        and isinstance(test.ops[0], ast.Eq)
+        and isinstance(test.comparators[0], ast.Constant)
+        and test.comparators[0].value == "__main__"
+    )
 
 
 def _is_dotted_name(expression: ast.expr) -> bool:

@@ -166,7 +166,7 @@ def serving_classes(modules: Modules, hierarchy: Hierarchy, entry: str) -> tuple
     """The classes serve.py serves: the serving classes it defines, except those another of them
     extends, and the serving classes of other project modules that it uses (instantiates, lists)."""
     module = modules.module(entry)
-    defined = [DefinitionRef(entry, node) for node in ast.walk(module.tree) if isinstance(node, ast.ClassDef)]
+    defined = [DefinitionRef(entry, node) for node in module.index.classes]
     serving = [cls for cls in defined if hierarchy.api(cls)]
     extended = {base for cls in serving for base in hierarchy.class_bases(cls)}
     chosen = [cls for cls in serving if cls not in extended]
@@ -183,13 +183,10 @@ def serving_classes(modules: Modules, hierarchy: Hierarchy, entry: str) -> tuple
 def _used_classes(modules: Modules, module, defined: list[DefinitionRef]):
     """Project classes serve.py refers to outside class statements' base lists."""
     base_expressions = {id(base) for cls in defined for base in cls.node.bases}
-    for node in ast.walk(module.tree):
-        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and id(node) not in base_expressions:
-            reference = modules.resolve(module, node)
-        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
-            reference = modules.resolve(module, node.func)
-        else:
-            continue
+    used = [name for name in module.index.names if id(name) not in base_expressions]
+    used += [call.func for call in module.index.calls if isinstance(call.func, ast.Attribute)]
+    for expression in used:
+        reference = modules.resolve(module, expression)
         if _is_class(reference):
             yield reference
 

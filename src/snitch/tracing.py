@@ -17,7 +17,7 @@ import shlex
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
-from snitch.modules import DefinitionRef, External, Modules, top_level_statements
+from snitch.modules import DefinitionRef, External, Modules, Scope, top_level_statements
 from snitch.violation import FileProblem
 
 # The classes whose .start() starts a KServe (or kfserving) server.
@@ -39,12 +39,6 @@ class Tracing:
 
     def __str__(self) -> str:
         return f"`{self.source}` ({self.where}) {self.why_not}"
-
-
-@dataclass
-class _Scope:
-    label: str | None  # "setup()", "Classifier.predict()", None at module level
-    kind: str  # "module", "function", "method" or "test"
 
 
 def _own_expressions(statement: ast.stmt) -> list[ast.AST]:
@@ -92,24 +86,14 @@ def _tracing_kind(modules: Modules, module, node: ast.AST) -> tuple[str, tuple[s
     return None
 
 
-def _written(modules: Modules, module) -> list[tuple[ast.AST, tuple, _Scope]]:
+def _written(modules: Modules, module) -> list[tuple[ast.AST, tuple, Scope]]:
     """Every tracing node in the module, with the function or method it sits in."""
+    index = module.index
     found = []
-    pending = [(node, _Scope(None, "module"), None) for node in reversed(module.tree.body)]
-    while pending:
-        node, scope, class_name = pending.pop()
-        kind = _tracing_kind(modules, module, node) if isinstance(node, (ast.Import, ast.ImportFrom, ast.Call)) else None
+    for node in index.imports + index.calls:
+        kind = _tracing_kind(modules, module, node)
         if kind:
-            found.append((node, kind, scope))
-        inner_scope, inner_class = scope, None
-        if isinstance(node, ast.ClassDef):
-            inner_class = node.name
-        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            if class_name:
-                inner_scope = _Scope(f"{class_name}.{node.name}()", "method")
-            else:
-                inner_scope = _Scope(f"{node.name}()", "test" if node.name.startswith("test") else "function")
-        pending.extend((child, inner_scope, inner_class) for child in reversed(list(ast.iter_child_nodes(node))))
+            found.append((node, kind, index.scopes[id(node)]))
     return sorted(found, key=lambda item: (item[0].lineno, item[0].col_offset))
 
 
@@ -151,7 +135,8 @@ class StartupRun:
         return self.place(*self.start) if self.start else None
 
     def _actions(self, module, body):
-        for statement in top_level_statements(body, into_classes=True):
+        imported = module.path != self.entry and body is module.tree.body
+        for statement in top_level_statements(body, into_classes=True, imported=imported):
             if isinstance(statement, (ast.Import, ast.ImportFrom)):
                 yield module, statement
             for call in _calls_in(statement):
@@ -229,16 +214,15 @@ class StartupRun:
     def _servers_assigned(self, module) -> set[str]:
         if module.path not in self._server_variables:
             names = set()
-            for node in ast.walk(module.tree):
-                if isinstance(node, (ast.Assign, ast.AnnAssign)) and isinstance(node.value, ast.Call):
-                    if self._is_server_class(module, node.value.func):
-                        targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-                        names.update(target.id for target in targets if isinstance(target, ast.Name))
+            for node in module.index.assignments:
+                if isinstance(node.value, ast.Call) and self._is_server_class(module, node.value.func):
+                    targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                    names.update(target.id for target in targets if isinstance(target, ast.Name))
             self._server_variables[module.path] = names
         return self._server_variables[module.path]
 
 
-def _why_not(scope: _Scope, run: StartupRun, reached_after: bool) -> str:
+def _why_not(scope: Scope, run: StartupRun, reached_after: bool) -> str:
     start = run.start_place
     if reached_after:
         if scope.label:
