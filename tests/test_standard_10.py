@@ -84,3 +84,13 @@ def test_ddtrace_run_in_the_dockerfile_counts(compliant):
     edit(compliant / SERVE, "ddtrace.patch(fastapi=True)", "")
     edit(compliant / "Dockerfile", 'ENTRYPOINT ["python", "serve.py"]', 'ENTRYPOINT ["ddtrace-run", "python", "serve.py"]')
     assert run_json(compliant, "-s", "10").code == 0
+
+
+def test_framework_is_judged_on_the_patches_that_run_in_time(compliant):
+    """A fastapi patch in a helper nothing calls does not hide the tornado patch that does run."""
+    edit(compliant / SERVE, "ddtrace.patch(fastapi=True)",
+         "ddtrace.patch(tornado=True)\n\n\ndef unused():\n    ddtrace.patch(fastapi=True)")
+    run = run_json(compliant, "-s", "10")
+    assert run.failed() == {"test_ddtrace_patches_framework_of_pinned_kserve"}
+    assert "patches tornado, but kserve==0.21.0 serves with FastAPI" in run.check(
+        "test_ddtrace_patches_framework_of_pinned_kserve")["message"]
