@@ -30,7 +30,6 @@ PATCH_ALL = "ddtrace.patch_all"
 class Tracing:
     """One way the project turns on ddtrace, and whether it happens before the server starts."""
 
-    line: int
     frameworks: tuple[str, ...]  # ("fastapi",), ("tornado",), or ("*",) for ddtrace.auto / ddtrace-run
     source: str
     where: str  # "line 12" in serve.py, "tracing.py, line 3" or "Dockerfile, line 30" elsewhere
@@ -159,7 +158,8 @@ class StartupRun:
                 self._entered.add(id(imported.tree))
                 yield self._actions(imported, imported.tree.body)
 
-    def _call(self, module, call: ast.Call):
+    def _call(self, module, call: ast.Call) -> list:
+        """Note what the call does; the frame to follow if it calls a project function first."""
         self._reached(module, call)
         if self.start is None and self._starts_server(module, call):
             self.start = (module.path, call.lineno)
@@ -172,7 +172,8 @@ class StartupRun:
             self._entered.add(id(reference.node))
             function_module = self.modules.module(reference.path)
             if function_module is not None:
-                yield self._actions(function_module, reference.node.body)
+                return [self._actions(function_module, reference.node.body)]
+        return []
 
     def _reached(self, module, node) -> None:
         kind = _tracing_kind(self.modules, module, node)
@@ -183,7 +184,7 @@ class StartupRun:
             return
         (self.before if self.start is None else self.after).add(id(node))
         if module.path != self.entry:
-            way = Tracing(node.lineno, frameworks, self.modules.snippet(module, node), self.place(module.path, node.lineno))
+            way = Tracing(frameworks, self.modules.snippet(module, node), self.place(module.path, node.lineno))
             way.runs_before_server = self.start is None
             if not way.runs_before_server:
                 way.why_not = f"runs after the server starts at {self.start_place}"
@@ -249,7 +250,7 @@ def entry_tracing(modules: Modules, hierarchy, entry: str) -> tuple[list[Tracing
         if name == "patch_all":
             patch_all.append(node.lineno)
             continue
-        way = Tracing(node.lineno, frameworks, modules.snippet(module, node), run.place(entry, node.lineno))
+        way = Tracing(frameworks, modules.snippet(module, node), run.place(entry, node.lineno))
         way.runs_before_server = id(node) in run.before
         if not way.runs_before_server:
             way.why_not = _why_not(scope, run, id(node) in run.after)
@@ -270,7 +271,7 @@ def ddtrace_run(project, entry: str) -> Tracing | None:
             words += [part for word in instruction[1] for part in _shell_words(word)]
     names = [PurePosixPath(word).name for word in words]
     if "ddtrace-run" in names and PurePosixPath(entry).name in names[names.index("ddtrace-run") :]:
-        return Tracing(line, ("*",), "ddtrace-run", f"Dockerfile, line {line}", runs_before_server=True)
+        return Tracing(("*",), "ddtrace-run", f"Dockerfile, line {line}", runs_before_server=True)
     return None
 
 
