@@ -467,3 +467,15 @@ def test_main_guard_of_an_imported_module_does_not_run(tmp_path):
                              "if __name__ == '__main__':\n    kserve.ModelServer().start([])\n"},
     )
     assert [way.runs_before_server for way in ways] == [True]
+
+
+def test_package_main_importing_its_own_package_absolutely(tmp_path):
+    """kserve's own servers: `lgbserver/__main__.py` does `from lgbserver.model import ...`."""
+    root = project(tmp_path, {
+        "python/lgb/lgbserver/__init__.py": "",
+        "python/lgb/lgbserver/model.py": "import kserve\n\nclass LightGBMModel(kserve.Model):" + BODY,
+        "python/lgb/lgbserver/__main__.py": "import kserve\nfrom lgbserver.model import LightGBMModel\n\n"
+                                            "kserve.ModelServer().start([LightGBMModel('m')])\n",
+    })
+    analysis = serving.analyse(root, "python/lgb/lgbserver/__main__.py")
+    assert served(analysis) == {"LightGBMModel": ("kserve.Model", "python/lgb/lgbserver/model.py")}

@@ -4,7 +4,8 @@ Given a name used in a module (`kserve.Model`, `LLM`, `models.base.Base`), say w
 a class or function defined in one of the project's files, one of the project's modules, or
 something outside the project (by its fully qualified name). Imports are followed through
 packages (`__init__.py` or namespace folders), relative imports and re-exports, from the roots
-Python would search when `serve.py` runs: serve.py's folder, the project root and `src/`.
+Python would search when `serve.py` runs: serve.py's folder (and the folder above the package it
+is in, if any), the project root and `src/`.
 
 Every file is read and parsed through `Project` (once per run), nothing is imported or run, and
 the work is bounded: at most MAX_MODULES files are read, and every loop is iterative (an
@@ -157,12 +158,12 @@ class Modules:
     def __init__(self, project, entry: str):
         self.project = project
         self.entry = entry
-        entry_folder = PurePosixPath(entry).parent
-        roots = [entry_folder, PurePosixPath("."), PurePosixPath("src")]
-        self.roots = list(dict.fromkeys(roots))
         self._modules: dict[str, Module | None] = {}
         self.problems: dict[str, str] = {}  # path -> why it could not be read
         self._locations: dict = {}  # path -> located Path, or None when it does not exist
+        entry_folder = PurePosixPath(entry).parent
+        roots = [entry_folder, self._above_package(entry_folder), PurePosixPath("."), PurePosixPath("src")]
+        self.roots = list(dict.fromkeys(roots))
         self._nesting = 0
         self._looked_up: dict[tuple[str, str], Reference] = {}
         self._lines: dict[str, list[str]] = {}
@@ -199,6 +200,13 @@ class Modules:
                 self.problems[key] = problem.found
                 self._locations[key] = None
         return self._locations[key]
+
+    def _above_package(self, folder: PurePosixPath) -> PurePosixPath:
+        """The folder holding the outermost package around `folder`: where `python -m pkg` runs,
+        and what an installed package puts on the path (`pkg/__main__.py` importing `pkg.model`)."""
+        while folder != PurePosixPath(".") and self._existing(folder / "__init__.py") is not None:
+            folder = folder.parent
+        return folder
 
     def _find_in(self, folder: PurePosixPath, parts: list[str]) -> str | None:
         """The module `parts` below `folder` (the folder itself without parts): a package's
