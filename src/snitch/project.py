@@ -139,7 +139,7 @@ class Project:
 
     @_memoised
     def serving(self) -> serving.ServeAnalysis:
-        return serving.analyse(self, "serve.py")
+        return serving.analyse(self)
 
     @_memoised
     def requirements(self) -> list[requirements.Line]:
