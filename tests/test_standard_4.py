@@ -125,3 +125,13 @@ def test_load_marks_model_ready(compliant_report, compliant):
     edit(compliant / SERVE, "        self.ready = True\n", "")
     run = run_json(compliant, "-s", "4")
     assert_only_failure(run, 4, "test_load_marks_model_ready", SERVE, "never sets self.ready = True")
+
+
+def test_many_failing_classes_are_listed_briefly(compliant):
+    """A file with 25 serving classes lacking predict() names ten of them and counts the rest."""
+    classes = "".join(f"\n\nclass Part{i}(kserve.Model):\n    def load(self):\n        self.ready = True\n" for i in range(25))
+    (compliant / SERVE).write_text((compliant / SERVE).read_text() + classes)
+    message = run_json(compliant, "-s", "4").check("test_model_subclass_implements_predict")["message"]
+    first_line = message.splitlines()[0]
+    assert "class Part9 (line" in first_line and "and 15 more does not implement predict()" in first_line
+    assert "Part10 " not in first_line

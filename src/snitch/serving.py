@@ -24,8 +24,8 @@ SERVING_BASES = {
     "kfserving.server.KFModel": "kfserving.KFModel",  # kfserving 0.2
     "kfserving.transformer.Transformer": "kfserving.KFModel",  # kfserving 0.2's transformer base
 }
-# At most this many class names are listed when serve.py has no serving class.
-LISTED_CLASSES = 10
+# A message names at most this many classes, methods or patches; a hostile file can hold 10,000.
+LISTED = 10
 
 Method = DefinitionRef  # a method: the file it is in, and its FunctionDef
 
@@ -174,10 +174,14 @@ def serving_classes(modules: Modules, hierarchy: Hierarchy, entry: str) -> tuple
         if reference.path != entry and reference not in chosen and hierarchy.api(reference):
             chosen.append(reference)
     others = [cls for cls in defined if not hierarchy.api(cls)]
-    listed = [f"{cls.node.name}({_bases_text(modules, module, cls.node)})" for cls in others[:LISTED_CLASSES]]
-    if len(others) > LISTED_CLASSES:
-        listed.append(f"and {len(others) - LISTED_CLASSES} more")
-    return [ServingClass(cls, hierarchy.api(cls), hierarchy, entry) for cls in chosen], listed
+    listed = [f"{cls.node.name}({_bases_text(modules, module, cls.node)})" for cls in others[:LISTED]]
+    return [ServingClass(cls, hierarchy.api(cls), hierarchy, entry) for cls in chosen], listing(listed, len(others))
+
+
+def listing(items: list[str], total: int | None = None) -> list[str]:
+    """The first LISTED items, and how many more there are (of `total`, when only some were made)."""
+    total = len(items) if total is None else total
+    return items[:LISTED] + ([f"and {total - LISTED} more"] if total > LISTED else [])
 
 
 def _used_classes(modules: Modules, module, defined: list[DefinitionRef]):

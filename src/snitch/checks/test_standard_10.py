@@ -3,6 +3,7 @@ KServe serves with, before the server starts."""
 
 from packaging.version import Version
 
+from snitch.serving import listing
 from snitch.violation import Violation
 
 SERVE = "serve.py"
@@ -47,4 +48,4 @@ def test_ddtrace_patches_framework_of_pinned_kserve(project):
 def test_tracing_starts_before_server(project):
     enabled = tracing(project)
     if not any(way.runs_before_server for way in enabled):
-        raise Violation(SERVE, str(enabled[0]), detail="\n".join(str(way) for way in enabled[1:]) or None)
+        raise Violation(SERVE, str(enabled[0]), detail="\n".join(listing([str(way) for way in enabled[1:]])) or None)
