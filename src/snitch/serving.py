@@ -169,10 +169,10 @@ def serving_classes(modules: Modules, hierarchy: Hierarchy, entry: str) -> tuple
     defined = [DefinitionRef(entry, node) for node in module.index.classes]
     serving = [cls for cls in defined if hierarchy.api(cls)]
     extended = {base for cls in serving for base in hierarchy.class_bases(cls)}
-    chosen = [cls for cls in serving if cls not in extended]
+    chosen = {cls: None for cls in serving if cls not in extended}  # a dict: ordered, and a set
     for reference in _used_classes(modules, module, defined):
-        if reference.path != entry and reference not in chosen and hierarchy.api(reference):
-            chosen.append(reference)
+        if reference.path != entry and hierarchy.api(reference):
+            chosen.setdefault(reference)
     others = [cls for cls in defined if not hierarchy.api(cls)]
     listed = [f"{cls.node.name}({_bases_text(modules, module, cls.node)})" for cls in others[:LISTED]]
     return [ServingClass(cls, hierarchy.api(cls), hierarchy, entry) for cls in chosen], listing(listed, len(others))
