@@ -479,3 +479,11 @@ def test_package_main_importing_its_own_package_absolutely(tmp_path):
     })
     analysis = serving.analyse(root, "python/lgb/lgbserver/__main__.py")
     assert served(analysis) == {"LightGBMModel": ("kserve.Model", "python/lgb/lgbserver/model.py")}
+
+
+def test_star_imports_searched_are_capped(tmp_path):
+    stars = "".join(f"from missing_{i} import *\n" for i in range(modules.MAX_STAR_IMPORTS + 50))
+    root = project(tmp_path, {"serve.py": stars + "import kserve\n\nclass Iris(kserve.Model):" + BODY})
+    entry = modules.Modules(root, "serve.py").module("serve.py")
+    assert len(entry.star_imports) == modules.MAX_STAR_IMPORTS
+    assert root.serving().classes[0].name == "Iris"

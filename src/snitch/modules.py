@@ -24,6 +24,9 @@ from snitch.violation import FileProblem
 MAX_MODULES = 200
 # `Alias = other_module.Name` chains are followed this deep, no deeper.
 MAX_ALIAS_NESTING = 50
+# Only a module's first `from x import *` lines are searched for names it does not bind (each
+# unknown name costs a pass over them).
+MAX_STAR_IMPORTS = 32
 # Libraries snitch knows are installed, never the project's: a folder of the same name in the
 # project (say `kserve/` holding manifests) is not what `import kserve` loads.
 INSTALLED = frozenset({"kserve", "kfserving", "ddtrace"})
@@ -366,7 +369,8 @@ def _bind(module: Module) -> None:
     imports what `main()` uses inside `main()`."""
     bindings = module.bindings
     top_level = list(top_level_statements(module.tree.body))
-    for statement in top_level + module.index.imports:
+    at_top = {id(statement) for statement in top_level}
+    for statement in top_level + [node for node in module.index.imports if id(node) not in at_top]:
         if isinstance(statement, (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
             bindings.setdefault(statement.name, ("definition", statement))
         elif isinstance(statement, ast.Import):
@@ -375,12 +379,12 @@ def _bind(module: Module) -> None:
                 bindings.setdefault(alias.asname or bound, ("module", bound))
         elif isinstance(statement, ast.ImportFrom):
             for alias in statement.names:
-                if alias.name == "*":
-                    module.star_imports.append((statement.module or "", statement.level))
-                else:
+                if alias.name != "*":
                     bindings.setdefault(
                         alias.asname or alias.name, ("from", statement.module or "", statement.level, alias.name)
                     )
+                elif len(module.star_imports) < MAX_STAR_IMPORTS:
+                    module.star_imports.append((statement.module or "", statement.level))
         elif isinstance(statement, ast.Assign) and _is_dotted_name(statement.value):
             for target in statement.targets:
                 if isinstance(target, ast.Name):
