@@ -444,6 +444,7 @@ def test_tracing_in_a_module_serve_py_imports(tmp_path):
         ('ENTRYPOINT ["sh", "-c", "exec ddtrace-run python serve.py"]', True),
         ('CMD ["ddtrace-run", "python", "train.py"]', False),
         ('CMD ["python", "serve.py"]', False),
+        ("CMD " + "[" * 100_000, False),  # nested too deep for json: read as the shell form
     ],
 )
 def test_ddtrace_run_in_the_dockerfile(tmp_path, dockerfile, counts):
