@@ -326,6 +326,18 @@ def test_module_level_patch_under_try_and_if(tmp_path):
     assert verdicts(tracing(tmp_path, serve)) == [(line(serve, "patch("), True, "")]
 
 
+def test_auto_import_under_with_and_main_guard(tmp_path):
+    serve = """
+        import contextlib
+
+        if __name__ == "__main__":
+            with contextlib.suppress(ImportError):
+                import ddtrace.auto  # noqa: F401
+            kserve.ModelServer().start([Iris("iris")])
+    """
+    assert verdicts(tracing(tmp_path, serve)) == [(line(serve, "ddtrace.auto"), True, "")]
+
+
 def test_main_calls_a_helper_before_the_server_starts(tmp_path):
     serve = """
         import ddtrace
