@@ -3,6 +3,7 @@ comments and the `# escape=` directive handled the way BuildKit reads them."""
 
 from __future__ import annotations
 
+import json
 import re
 import shlex
 from dataclasses import dataclass, field
@@ -33,6 +34,8 @@ class FinalStage:
     args: dict[str, str | None] = field(default_factory=dict)  # name -> default
     env: dict[str, str] = field(default_factory=dict)
     labels: dict[str, Label] = field(default_factory=dict)
+    entrypoint: tuple[int, list[str]] | None = None  # (line, words) of the stage's last ENTRYPOINT
+    cmd: tuple[int, list[str]] | None = None  # (line, words) of the stage's last CMD
 
     def static_value(self, label: Label) -> str | None:
         """The label's value as far as the Dockerfile alone decides it: variables replaced by the
@@ -91,6 +94,17 @@ def _pairs(arguments: str, line: int, keyword: str) -> dict[str, str]:
     return pairs
 
 
+def _command_words(arguments: str) -> list[str]:
+    """The exec form's JSON array, or the shell form run the way Docker runs it."""
+    try:
+        words = json.loads(arguments)
+    except (ValueError, RecursionError):
+        words = None
+    if isinstance(words, list) and all(isinstance(word, str) for word in words):
+        return words
+    return ["/bin/sh", "-c", arguments]
+
+
 def final_stage(text: str) -> FinalStage:
     stage = None
     for line, keyword, arguments in instructions(text):
@@ -109,6 +123,8 @@ def final_stage(text: str) -> FinalStage:
         elif keyword == "LABEL":
             for key, value in _pairs(arguments, line, keyword).items():
                 stage.labels[key] = Label(key, value, line)
+        elif keyword in ("ENTRYPOINT", "CMD"):
+            setattr(stage, keyword.lower(), (line, _command_words(arguments)))
     if stage is None:
         raise DockerfileProblem("has no FROM instruction, so it builds no image")
     return stage

@@ -139,17 +139,21 @@ class Project:
 
     @_memoised
     def serving(self) -> serving.ServeAnalysis:
-        return serving.analyse(self.python("serve.py"))
+        return serving.analyse(self)
 
     @_memoised
     def requirements(self) -> list[requirements.Line]:
         return requirements.parse(self.text("requirements.txt"))
 
     def serving_pin(self) -> requirements.Line | None:
-        """The requirements line of the serving library serve.py uses (kfserving or kserve)."""
+        """The requirements line of the serving library serve.py uses (kfserving or kserve);
+        None when it is missing or pinned to several versions at once."""
         uses_kfserving = any(cls.api == "kfserving.KFModel" for cls in self.serving().classes)
         wanted = "kfserving" if uses_kfserving else "kserve"
-        return next((line for line in self.requirements() if line.name == wanted), None)
+        lines = [line for line in self.requirements() if line.name == wanted]
+        if requirements.conflicting_pins(lines):
+            return None
+        return lines[0] if lines else None
 
     @_memoised
     def dockerfile(self) -> dockerfile.FinalStage:

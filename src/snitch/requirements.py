@@ -81,3 +81,13 @@ def _parse_line(number: int, text: str) -> Line:
         return Line(number, text, requirement=Requirement(_HASH_OPTION.sub("", text)))
     except InvalidRequirement as error:
         return Line(number, text, problem=f"is not a valid requirement ({error})")
+
+
+def conflicting_pins(lines: list[Line]) -> list[list[Line]]:
+    """Groups of lines that pin one package, for the same environment markers, to different
+    versions (pip refuses to install such a file)."""
+    groups: dict[tuple, list[Line]] = {}
+    for line in lines:
+        if line.pinned_version is not None:
+            groups.setdefault((line.name, str(line.requirement.marker)), []).append(line)
+    return [group for group in groups.values() if len({line.pinned_version for line in group}) > 1]

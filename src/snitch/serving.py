@@ -1,12 +1,18 @@
-"""What serve.py does, read from its syntax tree: which names mean which kserve/kfserving/ddtrace
-objects (any import form or alias), which classes are serving classes, and how tracing is enabled."""
+"""What serve.py serves, read from syntax trees: which classes are KServe models (their bases
+followed into the project's own modules), which methods they have, inherited ones included, and
+how tracing is enabled (see snitch.tracing). Nothing is imported or run."""
 
 from __future__ import annotations
 
 import ast
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
-# Fully qualified base classes a serving class may derive from, and the API each one means.
+from snitch import tracing
+from snitch.modules import DefinitionRef, External, Modules
+
+# Fully qualified base classes a serving class may derive from, and the API each one means
+# (standard 5 checks that the pinned library has it).
 SERVING_BASES = {
     "kserve.Model": "kserve.Model",
     "kserve.model.Model": "kserve.Model",
@@ -14,195 +20,248 @@ SERVING_BASES = {
     "kserve.kfmodel.KFModel": "kserve.KFModel",
     "kfserving.KFModel": "kfserving.KFModel",
     "kfserving.kfmodel.KFModel": "kfserving.KFModel",
+    "kfserving.model.KFModel": "kfserving.KFModel",  # kfserving 0.2
+    "kfserving.server.KFModel": "kfserving.KFModel",  # kfserving 0.2
+    "kfserving.transformer.Transformer": "kfserving.KFModel",  # kfserving 0.2's transformer base
 }
+# A message names at most this many classes, methods or patches; a hostile file can hold 10,000.
+LISTED = 10
+
+Method = DefinitionRef  # a method: the file it is in, and its FunctionDef
 
 
-@dataclass
+@dataclass(eq=False)
 class ServingClass:
-    node: ast.ClassDef
+    ref: DefinitionRef
     api: str  # one of SERVING_BASES' values
-    methods: dict[str, ast.FunctionDef | ast.AsyncFunctionDef] = field(default_factory=dict)
+    hierarchy: Hierarchy
+    entry: str
+
+    @property
+    def name(self) -> str:
+        return self.ref.node.name
 
     @property
     def declaration(self) -> str:
-        return f"class {self.node.name} (line {self.node.lineno})"
+        return f"class {self.name} ({self.place(self.ref)})"
 
+    def place(self, ref: DefinitionRef) -> str:
+        """"line 12" in serve.py, "src/models/base.py, line 12" elsewhere."""
+        return f"line {ref.node.lineno}" if ref.path == self.entry else ref.where
 
-@dataclass
-class Tracing:
-    """One way serve.py turns on ddtrace."""
+    def method(self, name: str) -> Method | None:
+        """The method `name` as Python finds it: the class's own, else the first base's, left to right."""
+        return self.hierarchy.method(self.ref, name)
 
-    line: int
-    frameworks: tuple[str, ...]  # ("fastapi",), ("tornado",), or ("*",) for ddtrace.auto
-    source: str
-    inside: str | None  # the enclosing function's name, None at module level
+    @property
+    def methods(self) -> dict[str, Method]:
+        """Every method the class has, own and inherited, first definition winning."""
+        found: dict[str, Method] = {}
+        for ancestor in self.hierarchy.ancestry(self.ref):
+            for name, method in _own_methods(ancestor).items():
+                found.setdefault(name, method)
+        return found
 
 
 @dataclass
 class ServeAnalysis:
     classes: list[ServingClass]
     other_classes: list[str]
-    tracing: list[Tracing]
+    tracing: list[tracing.Tracing]  # ddtrace-run first, then serve.py's in source order, then other modules'
     deprecated_patch_all: list[int]
-    server_start_lines: list[int]
+    server_start: str | None  # where the server starts: "line 40" or "app/main.py, line 12"
+    problems: dict[str, str] = field(default_factory=dict)  # project modules that could not be read
 
 
-def _import_aliases(tree: ast.Module) -> dict[str, str]:
-    """Local name -> fully qualified name, for every import anywhere in the module."""
-    aliases: dict[str, str] = {}
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            for alias in node.names:
-                if alias.asname:
-                    aliases[alias.asname] = alias.name
-                else:
-                    root = alias.name.split(".")[0]
-                    aliases[root] = root
-        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
-            for alias in node.names:
-                aliases[alias.asname or alias.name] = f"{node.module}.{alias.name}"
-    return aliases
+class Hierarchy:
+    """Class facts that follow the bases, memoised and computed without recursion, so a chain of
+    10,000 classes costs linear time and no stack."""
 
+    def __init__(self, modules: Modules):
+        self.modules = modules
+        self._bases: dict[DefinitionRef, list] = {}
+        self._answers: dict[str, dict[DefinitionRef, object]] = {}
 
-def qualified_name(expression: ast.expr, aliases: dict[str, str]) -> str | None:
-    """`ks.Model` with `import kserve as ks` -> "kserve.Model"; None for anything not a dotted name."""
-    parts = []
-    while isinstance(expression, ast.Attribute):
-        parts.append(expression.attr)
-        expression = expression.value
-    if not isinstance(expression, ast.Name):
-        return None
-    parts.append(aliases.get(expression.id, expression.id))
-    return ".".join(reversed(parts))
+    def bases(self, cls: DefinitionRef) -> list:
+        if cls not in self._bases:
+            module = self.modules.module(cls.path)
+            self._bases[cls] = [self.modules.resolve(module, base) for base in cls.node.bases] if module else []
+        return self._bases[cls]
 
+    def class_bases(self, cls: DefinitionRef) -> list[DefinitionRef]:
+        return [base for base in self.bases(cls) if _is_class(base)]
 
-def _serving_classes(tree: ast.Module, aliases: dict[str, str]) -> tuple[list[ServingClass], list[str]]:
-    """Classes deriving from a serving base, directly or through another class in the file."""
-    definitions = [node for node in ast.walk(tree) if isinstance(node, ast.ClassDef)]
-    api_of: dict[str, str] = {}
-    changed = True
-    while changed:  # propagate through in-file inheritance chains
-        changed = False
-        for cls in definitions:
-            if cls.name in api_of:
+    def first_along_bases(self, question: str, cls: DefinitionRef, own: Callable[[DefinitionRef], object]):
+        """own(cls) if it is not None, else the first base's answer that is not None, bases taken
+        left to right, depth first. Memoised per question; a base cycle counts as no answer."""
+        memo = self._answers.setdefault(question, {})
+        stack, waiting = [cls], set()
+        while stack:
+            current = stack[-1]
+            if current in memo:
+                stack.pop()
                 continue
-            for base in cls.bases:
-                name = qualified_name(base, aliases)
-                api = SERVING_BASES.get(name) or api_of.get(name)
-                if api:
-                    api_of[cls.name] = api
-                    changed = True
-                    break
-    by_name = {cls.name: cls for cls in definitions}
-    # A base class that another serving class extends is not served itself: check the leaves.
-    extended = {
-        ancestor.name
-        for cls in definitions
-        if cls.name in api_of
-        for ancestor in _in_file_ancestry(cls, by_name, aliases)[1:]
-    }
-    serving = []
-    for cls in definitions:
-        if cls.name not in api_of or cls.name in extended:
-            continue
-        methods: dict = {}
-        for ancestor in _in_file_ancestry(cls, by_name, aliases):
-            for item in ancestor.body:
-                if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                    methods.setdefault(item.name, item)
-        serving.append(ServingClass(cls, api_of[cls.name], methods))
-    others = [
-        f"{cls.name}({', '.join(ast.unparse(base) for base in cls.bases) or 'object'})"
-        for cls in definitions
-        if cls.name not in api_of
-    ]
-    return serving, others
+            answer = own(current)
+            if answer is None:
+                bases = self.class_bases(current)
+                pending = [base for base in bases if base not in memo and base not in waiting]
+                if pending and current not in waiting:
+                    waiting.add(current)
+                    stack.extend(reversed(pending))
+                    continue
+                answer = next((memo[base] for base in bases if memo.get(base) is not None), None)
+            memo[current] = answer
+            waiting.discard(current)
+            stack.pop()
+        return memo[cls]
+
+    def api(self, cls: DefinitionRef) -> str | None:
+        return self.first_along_bases("api", cls, self._own_api)
+
+    def _own_api(self, cls: DefinitionRef) -> str | None:
+        for base in self.bases(cls):
+            if isinstance(base, External) and base.name in SERVING_BASES:
+                return SERVING_BASES[base.name]
+        return None
+
+    def method_owner(self, cls: DefinitionRef, name: str) -> tuple[DefinitionRef, Method] | None:
+        """The class that defines the method `name` Python finds for `cls`, and the method."""
+
+        def own(current: DefinitionRef):
+            method = _own_methods(current).get(name)
+            return (current, method) if method else None
+
+        return self.first_along_bases(f"method {name}", cls, own)
+
+    def method(self, cls: DefinitionRef, name: str) -> Method | None:
+        found = self.method_owner(cls, name)
+        return found[1] if found else None
+
+    def ancestry(self, cls: DefinitionRef) -> list[DefinitionRef]:
+        """The class and its project ancestors in lookup order (depth first, left to right)."""
+        order, seen, pending = [], set(), [cls]
+        while pending:
+            current = pending.pop()
+            if current in seen:
+                continue
+            seen.add(current)
+            order.append(current)
+            pending.extend(reversed(self.class_bases(current)))
+        return order
 
 
-def _in_file_ancestry(cls: ast.ClassDef, by_name: dict, aliases: dict) -> list[ast.ClassDef]:
-    chain, seen = [cls], {cls.name}
-    for current in chain:
-        for base in current.bases:
-            name = qualified_name(base, aliases)
-            if name in by_name and name not in seen:
-                seen.add(name)
-                chain.append(by_name[name])
-    return chain
+def _is_class(reference) -> bool:
+    return isinstance(reference, DefinitionRef) and isinstance(reference.node, ast.ClassDef)
 
 
-def _enclosing_functions(tree: ast.Module) -> dict[int, str]:
-    """id(node) -> name of the innermost function containing it."""
-    owner: dict[int, str] = {}
-    for function in ast.walk(tree):
-        if isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            for node in ast.walk(function):
-                if node is not function:
-                    owner[id(node)] = function.name  # inner functions are walked later and win
-    return owner
+def _own_methods(cls: DefinitionRef) -> dict[str, Method]:
+    methods: dict[str, Method] = {}
+    for item in cls.node.body:
+        if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            methods.setdefault(item.name, Method(cls.path, item))
+    return methods
 
 
-def _tracing(tree: ast.Module, aliases: dict[str, str]) -> tuple[list[Tracing], list[int]]:
-    owner = _enclosing_functions(tree)
-    found, patch_all = [], []
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import) and any(a.name == "ddtrace.auto" for a in node.names):
-            found.append(Tracing(node.lineno, ("*",), "import ddtrace.auto", owner.get(id(node))))
-        elif isinstance(node, ast.ImportFrom) and node.module == "ddtrace" and any(
-            a.name == "auto" for a in node.names
-        ):
-            found.append(Tracing(node.lineno, ("*",), "from ddtrace import auto", owner.get(id(node))))
-        elif isinstance(node, ast.Call):
-            name = qualified_name(node.func, aliases)
-            if name == "ddtrace.patch":
-                frameworks = tuple(
-                    keyword.arg
-                    for keyword in node.keywords
-                    if keyword.arg and isinstance(keyword.value, ast.Constant) and keyword.value.value is True
-                )
-                found.append(Tracing(node.lineno, frameworks, ast.unparse(node), owner.get(id(node))))
-            elif name == "ddtrace.patch_all":
-                patch_all.append(node.lineno)
-    return found, patch_all
+def serving_classes(modules: Modules, hierarchy: Hierarchy, entry: str) -> tuple[list[ServingClass], list[str]]:
+    """The classes serve.py serves: the serving classes it defines, except those another of them
+    extends, and the serving classes of other project modules that it uses (instantiates, lists)."""
+    module = modules.module(entry)
+    defined = [DefinitionRef(entry, node) for node in module.index.classes]
+    serving = [cls for cls in defined if hierarchy.api(cls)]
+    extended = {base for cls in serving for base in hierarchy.class_bases(cls)}
+    chosen = {cls: None for cls in serving if cls not in extended}  # a dict: ordered, and a set
+    for reference in _used_classes(modules, module, defined):
+        if reference.path != entry and hierarchy.api(reference):
+            chosen.setdefault(reference)
+    others = [cls for cls in defined if not hierarchy.api(cls)]
+    listed = [f"{cls.node.name}({_bases_text(modules, module, cls.node)})" for cls in others[:LISTED]]
+    return [ServingClass(cls, hierarchy.api(cls), hierarchy, entry) for cls in chosen], listing(listed, len(others))
 
 
-def _server_starts(tree: ast.Module, aliases: dict[str, str]) -> list[int]:
-    """Lines that call .start() on a ModelServer (directly, or on a variable assigned one)."""
-    servers: set[str] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call):
-            if (qualified_name(node.value.func, aliases) or "").endswith("ModelServer"):
-                servers.update(t.id for t in node.targets if isinstance(t, ast.Name))
-    lines = []
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "start":
-            receiver = node.func.value
-            if isinstance(receiver, ast.Call):
-                receiver = receiver.func
-            name = qualified_name(receiver, aliases) or ""
-            if name.endswith("ModelServer") or name in servers:
-                lines.append(node.lineno)
-    return sorted(lines)
+def listing(items: list[str], total: int | None = None) -> list[str]:
+    """The first LISTED items, and how many more there are (of `total`, when only some were made)."""
+    total = len(items) if total is None else total
+    return items[:LISTED] + ([f"and {total - LISTED} more"] if total > LISTED else [])
 
 
-def analyse(tree: ast.Module) -> ServeAnalysis:
-    aliases = _import_aliases(tree)
-    classes, others = _serving_classes(tree, aliases)
-    tracing, patch_all = _tracing(tree, aliases)
-    return ServeAnalysis(classes, others, tracing, patch_all, _server_starts(tree, aliases))
+def _used_classes(modules: Modules, module, defined: list[DefinitionRef]):
+    """Project classes serve.py refers to outside class statements' base lists."""
+    base_expressions = {id(base) for cls in defined for base in cls.node.bases}
+    used = [name for name in module.index.names if id(name) not in base_expressions]
+    used += [call.func for call in module.index.calls if isinstance(call.func, ast.Attribute)]
+    for expression in used:
+        reference = modules.resolve(module, expression)
+        if _is_class(reference):
+            yield reference
+
+
+def _bases_text(modules: Modules, module, node: ast.ClassDef) -> str:
+    return ", ".join(modules.snippet(module, base) for base in node.bases) or "object"
 
 
 def sets_ready(method: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
-    """Does the method assign `self.ready = True` (or a truthy expression) somewhere?"""
+    """Does the method assign `self.ready` a value that is not a false constant? A bare
+    annotation (`self.ready: bool`) assigns nothing."""
     for node in ast.walk(method):
-        targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(
-            node, (ast.AnnAssign, ast.AugAssign)) else []
-        for target in targets:
-            if (
-                isinstance(target, ast.Attribute)
-                and target.attr == "ready"
-                and isinstance(target.value, ast.Name)
-                and target.value.id == "self"
-                and not (isinstance(node.value, ast.Constant) and not node.value.value)
-            ):
+        if isinstance(node, ast.Assign):
+            pairs = [(target, node.value) for target in node.targets]
+        elif isinstance(node, ast.AnnAssign) and node.value is not None:
+            pairs = [(node.target, node.value)]
+        else:
+            continue
+        for target, value in pairs:
+            if isinstance(target, ast.Tuple) and isinstance(value, ast.Tuple) and len(target.elts) == len(value.elts):
+                pairs += list(zip(target.elts, value.elts))
+            elif _is_self_ready(target) and not (isinstance(value, ast.Constant) and not value.value):
                 return True
     return False
+
+
+def _is_self_ready(target: ast.expr) -> bool:
+    return (
+        isinstance(target, ast.Attribute)
+        and target.attr == "ready"
+        and isinstance(target.value, ast.Name)
+        and target.value.id == "self"
+    )
+
+
+def _calls_super_load(method: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    for node in ast.walk(method):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "load"
+            and isinstance(node.func.value, ast.Call)
+            and isinstance(node.func.value.func, ast.Name)
+            and node.func.value.func.id == "super"
+        ):
+            return True
+    return False
+
+
+def load_sets_ready(cls: ServingClass) -> bool:
+    """Does the load() Python finds for the class set self.ready? A load() that calls
+    `super().load()` counts when the next load() up the bases does, or when it reaches the
+    library's own Model.load() (kserve's and kfserving's set ready)."""
+    hierarchy = cls.hierarchy
+    found, seen = hierarchy.method_owner(cls.ref, "load"), set()
+    while found is not None and found[0] not in seen:
+        owner, method = found
+        seen.add(owner)
+        if sets_ready(method.node):
+            return True
+        if not _calls_super_load(method.node):
+            return False
+        found = next(filter(None, (hierarchy.method_owner(base, "load") for base in hierarchy.class_bases(owner))), None)
+    return found is None
+
+
+def analyse(project, entry: str = "serve.py") -> ServeAnalysis:
+    project.python(entry)  # a missing or broken serve.py fails the checks with its own FileProblem
+    modules = Modules(project, entry)
+    hierarchy = Hierarchy(modules)
+    classes, others = serving_classes(modules, hierarchy, entry)
+    ways, patch_all, start = tracing.entry_tracing(modules, hierarchy, entry)
+    launcher = tracing.ddtrace_run(project, entry)
+    return ServeAnalysis(classes, others, [launcher] * bool(launcher) + ways, patch_all, start, dict(modules.problems))

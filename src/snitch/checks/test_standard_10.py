@@ -3,7 +3,8 @@ KServe serves with, before the server starts."""
 
 from packaging.version import Version
 
-from snitch.violation import Violation
+from snitch.serving import listing
+from snitch.violation import Violation, requires
 
 SERVE = "serve.py"
 FASTAPI_SINCE = Version("0.10")  # kserve moved from tornado to FastAPI in 0.10.0
@@ -22,7 +23,7 @@ def expected_framework(project) -> tuple[str, str]:
     """The framework the pinned serving library serves with, and why."""
     pin = project.serving_pin()
     if pin is None or pin.pinned_version is None:
-        raise Violation(SERVE, "the serving library's version is not pinned, so its web framework is unknown (see standard 5)")
+        raise Violation(SERVE, "the serving library has no single == pin, so its web framework is unknown (see standard 5)")
     if pin.name == "kfserving":
         return "tornado", f"kfserving=={pin.pinned_version} serves with tornado"
     if pin.pinned_version < FASTAPI_SINCE:
@@ -34,27 +35,19 @@ def test_serve_py_enables_ddtrace(project):
     tracing(project)
 
 
+@requires("test_serve_py_enables_ddtrace")
 def test_ddtrace_patches_framework_of_pinned_kserve(project):
     enabled = tracing(project)
+    in_time = [way for way in enabled if way.runs_before_server] or enabled  # late ones: the next check
     framework, reason = expected_framework(project)
-    if any(framework in way.frameworks or "*" in way.frameworks for way in enabled):
+    if any(framework in way.frameworks or "*" in way.frameworks for way in in_time):
         return
-    patched = sorted({name for way in enabled for name in way.frameworks}) or ["no framework"]
+    patched = sorted({name for way in in_time for name in way.frameworks}) or ["no framework"]
     raise Violation(SERVE, f"patches {', '.join(patched)}, but {reason}: use ddtrace.patch({framework}=True)")
 
 
+@requires("test_serve_py_enables_ddtrace")
 def test_tracing_starts_before_server(project):
     enabled = tracing(project)
-    analysis = project.serving()
-    method_names = {method.name for cls in analysis.classes for method in cls.methods.values()}
-    first_start = analysis.server_start_lines[0] if analysis.server_start_lines else None
-    in_time = [
-        way
-        for way in enabled
-        if way.inside not in method_names and (first_start is None or way.line < first_start)
-    ]
-    if not in_time:
-        way = enabled[0]
-        where = f"inside {way.inside}()" if way.inside in method_names else f"at line {way.line}"
-        started = f", after the server starts at line {first_start}" if first_start else ""
-        raise Violation(SERVE, f"`{way.source}` runs {where}{started}")
+    if not any(way.runs_before_server for way in enabled):
+        raise Violation(SERVE, str(enabled[0]), detail="\n".join(listing([str(way) for way in enabled[1:]])) or None)

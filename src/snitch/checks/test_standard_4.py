@@ -1,8 +1,8 @@
-"""Standard 4 — Serving class: serve.py subclasses kserve.Model (legacy KFModel recognised) and
-implements load() and predict()."""
+"""Standard 4 — Serving class: every class serve.py serves subclasses kserve.Model (legacy KFModel
+recognised), directly or through the project's own modules, and implements load() and predict()."""
 
-from snitch.serving import sets_ready
-from snitch.violation import Violation
+from snitch.serving import listing, load_sets_ready
+from snitch.violation import Violation, requires
 
 SERVE = "serve.py"
 
@@ -11,32 +11,45 @@ def serving_classes(project):
     analysis = project.serving()
     if not analysis.classes:
         others = ", ".join(analysis.other_classes) or "none"
-        raise Violation(SERVE, f"no class subclasses kserve.Model (classes found: {others})")
+        unfollowed = [f"{path} could not be followed: it {why}" for path, why in analysis.problems.items()]
+        unread = "\n".join(listing(unfollowed))
+        raise Violation(SERVE, f"no class subclasses kserve.Model (classes found: {others})", detail=unread or None)
     return analysis.classes
 
 
-def method_everywhere(project, name: str):
-    """Each serving class's `name` method; a Violation naming the classes that lack it."""
-    classes = serving_classes(project)
-    lacking = [cls.declaration for cls in classes if name not in cls.methods]
-    if lacking:
-        raise Violation(SERVE, f"{', '.join(lacking)} does not implement {name}()")
-    return [cls.methods[name] for cls in classes]
+def line_in_serve_py(cls) -> int | None:
+    """The class's line, when the class is defined in serve.py itself (reports point there)."""
+    return cls.ref.node.lineno if cls.ref.path == cls.entry else None
+
+
+def lacking(project, name: str) -> None:
+    """A Violation naming every serving class without a `name` method."""
+    missing = [cls for cls in serving_classes(project) if cls.method(name) is None]
+    if missing:
+        raise Violation(
+            SERVE,
+            f"{', '.join(listing([cls.declaration for cls in missing]))} does not implement {name}()",
+            line=line_in_serve_py(missing[0]),
+        )
 
 
 def test_serve_py_defines_model_subclass(project):
     serving_classes(project)
 
 
+@requires("test_serve_py_defines_model_subclass")
 def test_model_subclass_implements_load(project):
-    method_everywhere(project, "load")
+    lacking(project, "load")
 
 
+@requires("test_serve_py_defines_model_subclass")
 def test_model_subclass_implements_predict(project):
-    method_everywhere(project, "predict")
+    lacking(project, "predict")
 
 
+@requires("test_model_subclass_implements_load")
 def test_load_marks_model_ready(project):
-    not_ready = [f"load() at line {method.lineno}" for method in method_everywhere(project, "load") if not sets_ready(method)]
+    not_ready = [cls for cls in serving_classes(project) if not load_sets_ready(cls)]
     if not_ready:
-        raise Violation(SERVE, f"{', '.join(not_ready)} never sets self.ready = True")
+        described = [f"{cls.name}.load() ({cls.place(cls.method('load'))})" for cls in not_ready]
+        raise Violation(SERVE, f"{', '.join(listing(described))} never sets self.ready = True", line=line_in_serve_py(not_ready[0]))

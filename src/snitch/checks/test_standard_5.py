@@ -3,6 +3,7 @@ included, and the kserve pin has the API serve.py uses."""
 
 from packaging.version import Version
 
+from snitch.requirements import conflicting_pins
 from snitch.violation import Violation
 
 REQUIREMENTS = "requirements.txt"
@@ -24,9 +25,15 @@ def test_requirements_are_valid(project):
 
 
 def test_requirements_are_pinned_exactly(project):
-    loose = [line for line in project.requirements() if line.requirement and not line.pinned]
-    if loose:
-        raise Violation(REQUIREMENTS, f"{len(loose)} requirement(s) are not pinned with ==", detail=listed(loose))
+    lines = project.requirements()
+    loose = [line for line in lines if line.requirement and not line.pinned]
+    conflicts = conflicting_pins(lines)
+    found = [f"{len(loose)} requirement(s) are not pinned with =="] if loose else []
+    found += [f"{group[0].name} is pinned to {len(group)} different versions" for group in conflicts]
+    if found:
+        detail = [listed(loose)] if loose else []
+        detail += [listed(group) for group in conflicts]
+        raise Violation(REQUIREMENTS, "; ".join(found), detail="\n".join(detail))
 
 
 def test_kserve_and_ddtrace_are_pinned(project):
@@ -46,7 +53,7 @@ def test_kserve_version_matches_serving_api(project):
         raise Violation(
             REQUIREMENTS,
             "cannot tell which serving API the pinned version has: "
-            + ("serve.py has no serving class" if not apis else "the serving library is not pinned with =="),
+            + ("serve.py has no serving class" if not apis else "the serving library has no single == pin"),
         )
     version = pin.pinned_version
     if "kserve.Model" in apis and version < MODEL_CLASS_SINCE:

@@ -1,0 +1,415 @@
+"""The project's own Python modules as the interpreter would find them, resolved statically.
+
+Given a name used in a module (`kserve.Model`, `LLM`, `models.base.Base`), say what it refers to:
+a class or function defined in one of the project's files, one of the project's modules, or
+something outside the project (by its fully qualified name). Imports are followed through
+packages (`__init__.py` or namespace folders), relative imports and re-exports, from the roots
+Python would search when `serve.py` runs: serve.py's folder (and the folder above the package it
+is in, if any), the project root and `src/`.
+
+Every file is read and parsed through `Project` (once per run), nothing is imported or run, and
+the work is bounded: at most MAX_MODULES files are read, and every loop is iterative (an
+inheritance or re-export chain thousands long does not exhaust the interpreter's stack).
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+from pathlib import PurePosixPath
+
+from snitch.violation import FileProblem
+
+# A model server imports a handful of its own modules; a run that reads more is hostile input.
+MAX_MODULES = 200
+# `Alias = other_module.Name` chains are followed this deep, no deeper.
+MAX_ALIAS_NESTING = 50
+# Only a module's first `from x import *` lines are searched for names it does not bind (each
+# unknown name costs a pass over them).
+MAX_STAR_IMPORTS = 32
+# Libraries snitch knows are installed, never the project's: a folder of the same name in the
+# project (say `kserve/` holding manifests) is not what `import kserve` loads.
+INSTALLED = frozenset({"kserve", "kfserving", "ddtrace"})
+
+Definition = ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef
+
+
+@dataclass(frozen=True)
+class External:
+    """Something outside the project, by its fully qualified name ("kserve.Model")."""
+
+    name: str
+
+
+@dataclass(frozen=True)
+class ModuleRef:
+    path: str  # relative to the project root: "pkg/mod.py", "pkg/__init__.py", or "pkg" for a namespace package
+
+
+@dataclass(frozen=True)
+class DefinitionRef:
+    """A class or function defined at the top level (or under if/try/with) of a project module."""
+
+    path: str
+    node: Definition
+
+    @property
+    def where(self) -> str:
+        return f"{self.path}, line {self.node.lineno}"
+
+
+Reference = External | ModuleRef | DefinitionRef
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The function a node sits in: None at module level (class bodies included)."""
+
+    label: str | None  # "setup()", "Classifier.predict()"
+    kind: str  # "module", "function", "method" or "test"
+
+
+MODULE_SCOPE = Scope(None, "module")
+
+
+@dataclass
+class Index:
+    """The nodes of one module the analyses look at, gathered in a single walk of its tree."""
+
+    classes: list[ast.ClassDef] = field(default_factory=list)
+    imports: list[ast.Import | ast.ImportFrom] = field(default_factory=list)
+    calls: list[ast.Call] = field(default_factory=list)
+    names: list[ast.Name] = field(default_factory=list)  # names read (Load context)
+    assignments: list[ast.Assign | ast.AnnAssign] = field(default_factory=list)
+    scopes: dict[int, Scope] = field(default_factory=dict)  # id(call or import) -> its scope
+
+
+def _index(tree: ast.Module) -> Index:
+    index = Index()
+    pending = [(node, MODULE_SCOPE, None) for node in reversed(tree.body)]
+    while pending:  # iterative: nesting depth never exhausts the stack
+        node, scope, class_name = pending.pop()
+        inner_scope, inner_class = scope, None
+        if isinstance(node, ast.ClassDef):
+            index.classes.append(node)
+            inner_class = node.name
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            if class_name:
+                inner_scope = Scope(f"{class_name}.{node.name}()", "method")
+            else:
+                inner_scope = Scope(f"{node.name}()", "test" if node.name.startswith("test") else "function")
+        elif isinstance(node, (ast.Import, ast.ImportFrom, ast.Call)):
+            (index.calls if isinstance(node, ast.Call) else index.imports).append(node)
+            index.scopes[id(node)] = scope
+        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
+            index.names.append(node)
+        elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+            index.assignments.append(node)
+        pending.extend((child, inner_scope, inner_class) for child in reversed(list(ast.iter_child_nodes(node))))
+    return index
+
+
+@dataclass
+class Module:
+    path: str
+    tree: ast.Module | None  # None for a namespace package (a folder without __init__.py)
+    bindings: dict[str, tuple] = field(default_factory=dict)  # name -> how it is bound, see _bind
+    star_imports: list[tuple] = field(default_factory=list)  # ("module", dotted, level) of `import *`
+    _index: Index | None = None
+
+    @property
+    def index(self) -> Index:
+        if self._index is None:
+            self._index = _index(self.tree)
+        return self._index
+
+    @property
+    def folder(self) -> PurePosixPath:
+        """The package relative imports start from: the file's folder (a package's own folder)."""
+        return PurePosixPath(self.path) if self.tree is None else PurePosixPath(self.path).parent
+
+
+def top_level_statements(body: list[ast.stmt], into_classes: bool = False, imported: bool = False):
+    """Statements that run when a module's (or function's) body runs, in order: descends into
+    if/try/with/for/while/match, not into functions, and into class bodies only if asked (they
+    run, but the names they bind are the class's, not the module's). In an `imported` module the
+    body of `if __name__ == "__main__":` does not run."""
+    pending = list(reversed(body))
+    while pending:
+        statement = pending.pop()
+        yield statement
+        if isinstance(statement, ast.ClassDef) and into_classes:
+            pending.extend(reversed(statement.body))
+        if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            continue
+        nested = []
+        skipped = ("body",) if imported and _is_main_guard(statement) else ()
+        for name in ("body", "orelse", "finalbody"):
+            if name in skipped:
+                continue
+            nested += getattr(statement, name, None) or []
+        for handler in getattr(statement, "handlers", None) or []:
+            nested += handler.body
+        for case in getattr(statement, "cases", None) or []:
+            nested += case.body
+        pending.extend(reversed(nested))
+
+
+class Modules:
+    """The project's modules reachable from one entry file, read on demand."""
+
+    def __init__(self, project, entry: str):
+        self.project = project
+        self.entry = entry
+        self._modules: dict[str, Module | None] = {}
+        self.problems: dict[str, str] = {}  # path -> why it could not be read
+        self._locations: dict = {}  # path -> located Path, or None when it does not exist
+        entry_folder = PurePosixPath(entry).parent
+        roots = [entry_folder, self._above_package(entry_folder), PurePosixPath("."), PurePosixPath("src")]
+        self.roots = list(dict.fromkeys(roots))
+        self._nesting = 0
+        self._looked_up: dict[tuple[str, str], Reference] = {}
+        self._lines: dict[str, list[str]] = {}
+
+    # Finding and reading files.
+
+    def module(self, path: str) -> Module | None:
+        """The parsed module at `path`, None if it cannot be read (the reason is in `problems`)."""
+        if path in self._modules:
+            return self._modules[path]
+        if len(self._modules) >= MAX_MODULES:
+            self.problems[path] = f"not read: snitch follows at most {MAX_MODULES} modules"
+            return None
+        module = None
+        if path.endswith(".py"):
+            try:
+                module = Module(path, self.project.python(path))
+            except FileProblem as problem:
+                self.problems[path] = problem.found
+        else:
+            module = Module(path, None)
+        if module is not None and module.tree is not None:
+            _bind(module)
+        self._modules[path] = module
+        return module
+
+    def _existing(self, relative: PurePosixPath):
+        """The located path of `relative` if it exists inside the project (files and folders)."""
+        key = str(relative)
+        if key not in self._locations:
+            try:
+                self._locations[key] = self.project.locate(key)
+            except FileProblem as problem:
+                self.problems[key] = problem.found
+                self._locations[key] = None
+        return self._locations[key]
+
+    def _above_package(self, folder: PurePosixPath) -> PurePosixPath:
+        """The folder holding the outermost package around `folder`: where `python -m pkg` runs,
+        and what an installed package puts on the path (`pkg/__main__.py` importing `pkg.model`)."""
+        while folder != PurePosixPath(".") and self._existing(folder / "__init__.py") is not None:
+            folder = folder.parent
+        return folder
+
+    def _find_in(self, folder: PurePosixPath, parts: list[str]) -> str | None:
+        """The module `parts` below `folder` (the folder itself without parts): a package's
+        __init__.py, a .py file, or a namespace folder, in the order Python's finder tries them."""
+        target = folder.joinpath(*parts)
+        candidates = [target / "__init__.py"]
+        if parts:
+            candidates.append(target.with_name(target.name + ".py"))
+        for candidate in candidates:
+            located = self._existing(candidate)
+            if located is not None and located.is_file():
+                return str(candidate)
+        located = self._existing(target)
+        return str(target) if located is not None and located.is_dir() else None
+
+    def find(self, dotted: str, level: int = 0, importer: Module | None = None) -> str | None:
+        """The project path of module `dotted` imported (with `level` leading dots) from `importer`;
+        None for a module outside the project."""
+        parts = [part for part in dotted.split(".") if part]
+        if level:
+            if importer is None:
+                return None
+            folder = importer.folder
+            for _ in range(level - 1):
+                if folder == PurePosixPath("."):
+                    return None  # above the project root
+                folder = folder.parent
+            return self._find_in(folder, parts)
+        if not parts or parts[0] in INSTALLED:
+            return None
+        for root in self.roots:
+            found = self._find_in(root, parts)
+            if found:
+                return found
+        return None
+
+    def snippet(self, module: Module, node: ast.AST, limit: int = 80) -> str:
+        """The node's source text on one line, shortened. (ast.unparse recurses, and
+        ast.get_source_segment splits the whole file on every call; this does neither.)"""
+        if module.path not in self._lines:
+            self._lines[module.path] = self.project.text(module.path).splitlines()
+        last = node.end_lineno - 1
+        shown = [line.encode() for line in self._lines[module.path][node.lineno - 1 : min(last, node.lineno + 3) + 1]]
+        if node.lineno - 1 + len(shown) - 1 == last:
+            shown[-1] = shown[-1][: node.end_col_offset]
+        shown[0] = shown[0][node.col_offset :]
+        text = " ".join(b" ".join(shown).decode(errors="replace").split())
+        return text if len(text) <= limit else text[: limit - 1] + "…"
+
+    # Resolving names.
+
+    def resolve(self, module: Module, expression: ast.expr) -> Reference | None:
+        """What a dotted name (`a`, `a.b.c`) used in `module` refers to; None if not a dotted name."""
+        parts = []
+        while isinstance(expression, ast.Attribute):
+            parts.append(expression.attr)
+            expression = expression.value
+        if not isinstance(expression, ast.Name):
+            return None
+        reference = self.lookup(module, expression.id)
+        for attribute in reversed(parts):
+            reference = self.member(reference, attribute)
+        return reference
+
+    def _resolve_nested(self, module: Module, expression: ast.expr) -> Reference | None:
+        """resolve() from inside a lookup: aliases of aliases across modules nest, so bound them."""
+        if self._nesting >= MAX_ALIAS_NESTING:
+            return None
+        self._nesting += 1
+        try:
+            return self.resolve(module, expression)
+        finally:
+            self._nesting -= 1
+
+    def lookup(self, module: Module, name: str) -> Reference:
+        """What `name` means at the top level of `module`, following aliases and re-exports.
+
+        Every name passed on the way redirects to the same answer, so all of them are memoised:
+        a chain of n aliases costs n steps once, not n steps per name."""
+        chain = []
+        while (module.path, name) not in self._looked_up:
+            if (module.path, name) in chain:
+                answer = External(name)  # a cycle: nothing the interpreter could import either
+                break
+            chain.append((module.path, name))
+            step = self._step(module, name)
+            if not isinstance(step, tuple):
+                answer = step
+                break
+            module, name = step
+        else:
+            answer = self._looked_up[(module.path, name)]
+        for key in chain:
+            self._looked_up[key] = answer
+        return answer
+
+    def _step(self, module: Module, name: str) -> Reference | tuple[Module, str]:
+        """What `name` is bound to in `module`: an answer, or the (module, name) it redirects to."""
+        binding = module.bindings.get(name) or self._star_binding(module, name)
+        if binding is None:
+            return External(name)  # a builtin, or a name snitch cannot see defined
+        kind = binding[0]
+        if kind == "definition":
+            return DefinitionRef(module.path, binding[1])
+        if kind == "module":  # import a.b.c as x: x is a.b.c; import a.b.c: a
+            path = self.find(binding[1])
+            return ModuleRef(path) if path else External(binding[1])
+        if kind == "expression":  # Alias = Name or Alias = package.Name
+            if isinstance(binding[1], ast.Name):
+                return module, binding[1].id
+            return self._resolve_nested(module, binding[1]) or External(name)
+        _, dotted, level, imported = binding  # from dotted import imported
+        source = self.find(dotted, level, module)
+        if source is None:
+            return External(f"{dotted}.{imported}" if dotted else imported)
+        source_module = self.module(source)
+        if source_module is None:
+            return ModuleRef(source)  # unreadable: the caller reports it through `problems`
+        if imported not in source_module.bindings and not source_module.star_imports:
+            submodule = self._find_in(source_module.folder, [imported]) if _is_package(source) else None
+            if submodule:
+                return ModuleRef(submodule)
+        return source_module, imported
+
+    def member(self, reference: Reference | None, attribute: str) -> Reference | None:
+        """What `reference.attribute` is; None when snitch does not follow it (attributes of
+        classes and functions, names a module does not define)."""
+        if isinstance(reference, External):
+            return External(f"{reference.name}.{attribute}")
+        if not isinstance(reference, ModuleRef):
+            return None
+        module = self.module(reference.path)
+        if module is None:
+            return None
+        if attribute in module.bindings or module.star_imports:
+            return self.lookup(module, attribute)
+        submodule = self._find_in(module.folder, [attribute]) if _is_package(reference.path) else None
+        return ModuleRef(submodule) if submodule else None
+
+    def _star_binding(self, module: Module, name: str) -> tuple | None:
+        for dotted, level in module.star_imports:
+            source = self.find(dotted, level, module)
+            if source is None:
+                return ("from", dotted, 0, name)  # `from kserve import *` then `Model`
+            source_module = self.module(source)
+            if source_module is not None and name in source_module.bindings:
+                return ("from", dotted, level, name)
+        return None
+
+
+
+def _bind(module: Module) -> None:
+    """Record what each top-level name is bound to; the first binding wins, so the `try` branch of
+    a `try: import new / except ImportError: import old` fallback is the one that counts.
+
+    Imports inside functions are recorded too (after the top-level ones), since serve.py often
+    imports what `main()` uses inside `main()`."""
+    bindings = module.bindings
+    top_level = list(top_level_statements(module.tree.body))
+    at_top = {id(statement) for statement in top_level}
+    for statement in top_level + [node for node in module.index.imports if id(node) not in at_top]:
+        if isinstance(statement, (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
+            bindings.setdefault(statement.name, ("definition", statement))
+        elif isinstance(statement, ast.Import):
+            for alias in statement.names:
+                bound = alias.name if alias.asname else alias.name.split(".")[0]
+                bindings.setdefault(alias.asname or bound, ("module", bound))
+        elif isinstance(statement, ast.ImportFrom):
+            for alias in statement.names:
+                if alias.name != "*":
+                    bindings.setdefault(
+                        alias.asname or alias.name, ("from", statement.module or "", statement.level, alias.name)
+                    )
+                elif len(module.star_imports) < MAX_STAR_IMPORTS:
+                    module.star_imports.append((statement.module or "", statement.level))
+        elif isinstance(statement, ast.Assign) and _is_dotted_name(statement.value):
+            for target in statement.targets:
+                if isinstance(target, ast.Name):
+                    bindings.setdefault(target.id, ("expression", statement.value))
+
+
+def _is_main_guard(statement: ast.stmt) -> bool:
+    """`if __name__ == "__main__":`"""
+    test = getattr(statement, "test", None) if isinstance(statement, ast.If) else None
+    return (
+        isinstance(test, ast.Compare)
+        and isinstance(test.left, ast.Name)
+        and test.left.id == "__name__"
+        and len(test.ops) == 1
+        and isinstance(test.ops[0], ast.Eq)
+        and isinstance(test.comparators[0], ast.Constant)
+        and test.comparators[0].value == "__main__"
+    )
+
+
+def _is_dotted_name(expression: ast.expr) -> bool:
+    while isinstance(expression, ast.Attribute):
+        expression = expression.value
+    return isinstance(expression, ast.Name)
+
+
+def _is_package(path: str) -> bool:
+    return path.endswith("__init__.py") or not path.endswith(".py")
