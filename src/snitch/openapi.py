@@ -12,6 +12,7 @@ read from disk), so such references are reported instead of resolved."""
 from __future__ import annotations
 
 import datetime
+import functools
 import hashlib
 import json
 import os
@@ -47,7 +48,7 @@ def problems(document: dict, text: str | None = None) -> list[Problem]:
     else:
         found = _external_refs(document) + _unresolved_refs(document)
         if not found:  # the validator would follow what these point at
-            found = _cached_verdict(document)
+            found = _cached_verdict(document, text)
     return _locate(found, text) if found and text is not None else found
 
 
@@ -135,13 +136,12 @@ def cache_dir() -> Path:
     return base if os.environ.get("SNITCH_CACHE_DIR") else base / "snitch"
 
 
-def _cached_verdict(document: dict) -> list[Problem]:
-    # The key covers everything the verdict depends on: the document, the validator's version and
+def _cached_verdict(document: dict, text: str | None) -> list[Problem]:
+    # The key covers everything the verdict depends on: the document (its text when there is one:
+    # hashing it is cheaper than serialising the parsed document), the validator's version and
     # this module's own code (so a new snitch never reads an older snitch's verdicts).
-    key = hashlib.sha256()
-    key.update(Path(__file__).read_bytes())
-    key.update(metadata.version("openapi-spec-validator").encode() + b"\0")
-    key.update(json.dumps(document, sort_keys=True, separators=(",", ":"), default=str).encode())
+    key = hashlib.sha256(_code_version())
+    key.update(text.encode() if text is not None else json.dumps(document, sort_keys=True, default=str).encode())
     entry = cache_dir() / "openapi" / f"{key.hexdigest()}.json"
     try:
         return [Problem(message, tuple(path)) for message, path in json.loads(entry.read_text(encoding="utf-8"))]
@@ -150,6 +150,11 @@ def _cached_verdict(document: dict) -> list[Problem]:
     found = _validate(document)
     _store(entry, json.dumps([[problem.message, list(problem.path)] for problem in found]))
     return found
+
+
+@functools.cache
+def _code_version() -> bytes:
+    return Path(__file__).read_bytes() + metadata.version("openapi-spec-validator").encode()
 
 
 def _store(entry: Path, text: str) -> None:
