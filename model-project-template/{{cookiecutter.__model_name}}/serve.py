@@ -13,6 +13,7 @@ import argparse
 import json
 import math
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -47,6 +48,7 @@ MAX_BODY_BYTES = 1 << 20
 V2_DATATYPES = ("FP32", "FP64")
 V2_SHAPE = [1, len(model.FEATURES)]
 V2_OUTPUT = "species"
+INFERENCE_PATH = re.compile(r"^/v1/models/[^/]+:predict$|^/v2/models/(?P<v2_model>[^/]+)/infer$")
 ROW = f"{len(model.FEATURES)} numbers from {model.FEATURE_MIN} to {model.FEATURE_MAX} ({', '.join(model.FEATURES)})"
 
 
@@ -131,17 +133,20 @@ def v2_features(request: InferRequest) -> np.ndarray:
     return features
 
 
-def check_v2_body(body: bytes) -> None:
-    """Check a v2 REST request as sent, before FastAPI's model turns "4" or 4.0 into 4 in shapes."""
+def check_v2_body(body: bytes, model_name: str) -> None:
+    """Check a v2 REST request to `model_name` as sent, before FastAPI's model turns "4" or 4.0
+    into 4 in shapes."""
     try:
         request = json.loads(body)
     except (ValueError, UnicodeDecodeError) as err:
         raise InvalidInput(f"the request body is not JSON: {err}") from None
     if not isinstance(request, dict) or "inputs" not in request:
         raise InvalidInput('the request must be a JSON object with "inputs"')
-    check_keys(request, {"id", "parameters", "inputs"}, "the request")
+    check_keys(request, {"id", "model_name", "parameters", "inputs"}, "the request")
     if request.get("id") is not None and not isinstance(request["id"], str):
         raise InvalidInput('"id" must be a string')
+    if request.get("model_name", model_name) != model_name:  # kserve's own client sends it
+        raise InvalidInput(f'"model_name" must be {json.dumps(model_name)}, the model named in the path')
     check_parameters(request.get("parameters"), '"parameters"')
     inputs = request["inputs"]
     if not isinstance(inputs, list) or len(inputs) != 1:
@@ -187,8 +192,8 @@ class RestContract:
         self.app = app
 
     async def __call__(self, scope, receive, send):
-        path = scope.get("path", "")
-        if scope["type"] != "http" or scope["method"] != "POST" or not path.endswith((":predict", "/infer")):
+        inference = INFERENCE_PATH.match(scope.get("path", "")) if scope["type"] == "http" and scope["method"] == "POST" else None
+        if not inference:
             return await self.app(scope, receive, send)
         content_type = dict(scope["headers"]).get(b"content-type", b"").split(b";")[0].strip().lower()
         if content_type != b"application/json":
@@ -196,9 +201,9 @@ class RestContract:
         body = await read_body(receive)
         if body is None:
             return await error(send, 413, f"the request body is larger than {MAX_BODY_BYTES} bytes")
-        if path.endswith("/infer"):
+        if inference["v2_model"]:
             try:
-                check_v2_body(body)
+                check_v2_body(body, inference["v2_model"])
             except InvalidInput as err:
                 return await error(send, 400, str(err))
         await self.app(scope, replay(body, receive), send)

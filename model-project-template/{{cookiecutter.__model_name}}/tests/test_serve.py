@@ -96,6 +96,7 @@ TENSOR = {"name": "features", "shape": [1, 4], "datatype": "FP32", "data": [5.1,
         ({"inputs": [TENSOR], "outputs": [{"name": "species"}]}, 'unknown field(s) "outputs"'),
         ({"inputs": [TENSOR], "parameters": {"nested": {}}}, "values are strings, numbers or booleans"),
         ({"inputs": [TENSOR], "id": 7}, '"id" must be a string'),
+        ({"inputs": [TENSOR], "model_name": "other"}, f'"model_name" must be "{MODEL_NAME}"'),
         ({"inputs": [{"name": "features"}]}, 'with "name", "shape", "datatype" and "data"'),
         ({"inputs": [{**TENSOR, "name": 1}]}, "name must be a string"),
         ({"id": "x"}, 'JSON object with "inputs"'),
@@ -108,7 +109,7 @@ def test_v2_bad_requests_are_400_with_a_reason(client, request_, message):
 
 
 def test_v2_accepts_parameters_and_an_id(client):
-    request = {"id": "r1", "parameters": {"binary_data_output": True, "priority": 2}, "inputs": [{**TENSOR, "parameters": {"unit": "cm"}}]}
+    request = {"id": "r1", "model_name": MODEL_NAME, "parameters": {"binary_data_output": True, "priority": 2}, "inputs": [{**TENSOR, "parameters": {"unit": "cm"}}]}
     response = client.post(f"/v2/models/{MODEL_NAME}/infer", json=request)
     assert response.status_code == 200, response.text
     assert response.json()["id"] == "r1" and response.json()["outputs"][0]["data"] == ["setosa"]

@@ -1,0 +1,169 @@
+#!/usr/bin/env python3
+"""What the template's serve.py costs over a bare KServe model serving the same weights.
+Method and results: docs/serving.md.
+
+    python benchmarks/bench_serving.py [--seconds 8] [--connections 8] [--markdown]
+
+Renders the template, trains it, then serves the weights with each server below, one at a time,
+each in its own `python` process with one uvicorn worker (KServe's default), HTTP only, on
+127.0.0.1. A load generator in this process keeps --connections keep-alive connections busy with
+the same v1 request for a warm-up second and then --seconds seconds, and reports requests per
+second and the p50/p99 latency, for a 1-row and a 100-row request. Every request and run is
+bounded; the servers are stopped at the end."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO_ROOT / "tests"))
+
+from fixtures.template import DEFAULT_MODEL_NAME, ensure_model_env, render_project  # noqa: E402
+
+# The bare server: what KServe's docs show, with no validation and no tracing (ddtrace.patch in
+# the "patched" variants, placed where the template had it).
+BARE = '''
+import sys
+{patch}
+import joblib
+import numpy as np
+from kserve import Model, ModelServer
+
+CLASSES = ["setosa", "versicolor", "virginica"]
+
+
+class Bare(Model):
+    def load(self):
+        self.estimator = joblib.load(sys.argv[1] + "/model.joblib")
+        self.ready = True
+
+    def predict(self, payload, headers=None, response_headers=None):
+        return {{"predictions": [CLASSES[i] for i in self.estimator.predict(np.asarray(payload["instances"]))]}}
+
+
+model = Bare("{name}")
+model.load()
+ModelServer(http_port=int(sys.argv[2]), enable_grpc=False).start([model])
+'''
+PATCH = "import ddtrace\nddtrace.patch(fastapi=True)"
+ROW = [6.7, 3.0, 5.2, 2.3]
+SERVERS = {
+    # label: (script, environment)
+    "bare KServe model": ("bare.py", {"DD_TRACE_ENABLED": "false"}),
+    "bare + ddtrace.patch, DD_TRACE_ENABLED=false": ("bare_patched.py", {"DD_TRACE_ENABLED": "false"}),
+    "template serve.py, DD_TRACE_ENABLED=false": ("serve.py", {"DD_TRACE_ENABLED": "false"}),
+    "bare + ddtrace.patch, tracing on": ("bare_patched.py", {"DD_TRACE_ENABLED": "true"}),
+    "template serve.py, tracing on": ("serve.py", {"DD_TRACE_ENABLED": "true"}),
+}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start(python: Path, project: Path, weights: Path, script: str, env: dict, port: int) -> subprocess.Popen:
+    args = [weights, port] if script != "serve.py" else ["--model_dir", weights, "--http_port", port, "--enable_grpc", "false"]
+    environment = {**os.environ, "DD_TRACE_AGENT_URL": "http://127.0.0.1:9", "DD_INSTRUMENTATION_TELEMETRY_ENABLED": "false", **env}
+    process = subprocess.Popen([str(python), script, *map(str, args)], cwd=project, env=environment,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            sys.exit(f"benchmark: {script} exited with {process.returncode}")
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/v2/health/ready", timeout=2):
+                return process
+        except OSError:
+            time.sleep(0.3)
+    process.kill()
+    sys.exit(f"benchmark: {script} was not ready after 90 s")
+
+
+def http_request(port: int, rows: int) -> bytes:
+    body = json.dumps({"instances": [ROW] * rows}).encode()
+    return (f"POST /v1/models/{DEFAULT_MODEL_NAME}:predict HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n").encode() + body
+
+
+async def one_connection(port: int, request: bytes, stop_at: float, record_from: float, latencies: list) -> None:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        while (sent := time.perf_counter()) < stop_at:
+            writer.write(request)
+            head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), timeout=30)
+            if not head.startswith(b"HTTP/1.1 200"):
+                raise RuntimeError(f"the server answered {head.splitlines()[0].decode()}")
+            length = next(int(line.split(b":")[1]) for line in head.lower().split(b"\r\n") if line.startswith(b"content-length:"))
+            await asyncio.wait_for(reader.readexactly(length), timeout=30)
+            if sent >= record_from:
+                latencies.append(time.perf_counter() - sent)
+    finally:
+        writer.close()
+
+
+async def load(port: int, rows: int, connections: int, seconds: float) -> dict:
+    request, latencies = http_request(port, rows), []
+    record_from = time.perf_counter() + 1.0  # one warm-up second
+    stop_at = record_from + seconds
+    await asyncio.gather(*(one_connection(port, request, stop_at, record_from, latencies) for _ in range(connections)))
+    cuts = statistics.quantiles(latencies, n=100)
+    return {"rps": len(latencies) / seconds, "p50_ms": cuts[49] * 1000, "p99_ms": cuts[98] * 1000}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seconds", type=float, default=8.0)
+    parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--markdown", action="store_true", help="print a Markdown table")
+    options = parser.parse_args()
+    python = ensure_model_env() / "python"
+    with tempfile.TemporaryDirectory() as scratch:
+        project = render_project(Path(scratch))
+        subprocess.run([str(python), "train.py"], cwd=project, check=True, capture_output=True,
+                       env={**os.environ, "DD_TRACE_ENABLED": "false"})
+        (weights,) = (project / "weights").iterdir()
+        (project / "bare.py").write_text(BARE.format(patch="", name=DEFAULT_MODEL_NAME))
+        (project / "bare_patched.py").write_text(BARE.format(patch=PATCH, name=DEFAULT_MODEL_NAME))
+        results = {}
+        for label, (script, env) in SERVERS.items():
+            port = free_port()
+            process = start(python, project, weights, script, env, port)
+            try:
+                results[label] = {rows: asyncio.run(load(port, rows, options.connections, options.seconds)) for rows in (1, 100)}
+            finally:
+                process.terminate()
+                process.wait(timeout=30)
+    report(results, options)
+
+
+def report(results: dict, options) -> None:
+    bare = results["bare KServe model"]
+    print(f"# {platform.python_implementation()} {platform.python_version()}, {os.cpu_count()} CPUs, "
+          f"{options.connections} connections, {options.seconds:g} s per cell")
+    if options.markdown:
+        print("| server | rows | requests/s | vs bare | p50 ms | p99 ms |\n| --- | ---: | ---: | ---: | ---: | ---: |")
+    for label, by_rows in results.items():
+        for rows, cell in by_rows.items():
+            ratio = cell["rps"] / bare[rows]["rps"]
+            if options.markdown:
+                print(f"| {label} | {rows} | {cell['rps']:.0f} | {ratio:.2f}× | {cell['p50_ms']:.1f} | {cell['p99_ms']:.1f} |")
+            else:
+                print(f"{label:48} {rows:>4} rows {cell['rps']:8.0f} req/s {ratio:5.2f}x  p50 {cell['p50_ms']:6.1f} ms  p99 {cell['p99_ms']:6.1f} ms")
+
+
+if __name__ == "__main__":
+    main()
