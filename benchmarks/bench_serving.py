@@ -4,12 +4,13 @@ Method and results: docs/serving.md.
 
     python benchmarks/bench_serving.py [--seconds 8] [--connections 8] [--markdown]
 
-Renders the template, trains it, then serves the weights with each server below, one at a time,
-each in its own `python` process with one uvicorn worker (KServe's default), HTTP only, on
-127.0.0.1. A load generator in this process keeps --connections keep-alive connections busy with
-the same v1 request for a warm-up second and then --seconds seconds, and reports requests per
-second and the p50/p99 latency, for a 1-row and a 100-row request. Every request and run is
-bounded; the servers are stopped at the end."""
+Renders the template, trains it, then serves the weights with each server below, each in its own
+`python` process with one uvicorn worker (KServe's default), HTTP only, on 127.0.0.1. A load
+generator in this process keeps --connections keep-alive connections busy with the same v1
+request for a warm-up second and then --seconds seconds, for a 1-row and a 100-row request.
+The servers take turns for --rounds rounds (so a noisy neighbour hits them all alike) and each
+cell reports the median round: requests per second and the p50/p99 latency. Every request and
+run is bounded; the servers are stopped at the end."""
 
 from __future__ import annotations
 
@@ -59,6 +60,7 @@ ModelServer(http_port=int(sys.argv[2]), enable_grpc=False).start([model])
 '''
 PATCH = "import ddtrace\nddtrace.patch(fastapi=True)"
 ROW = [6.7, 3.0, 5.2, 2.3]
+ROWS = (1, 100)
 SERVERS = {
     # label: (script, environment)
     "bare KServe model": ("bare.py", {"DD_TRACE_ENABLED": "false"}),
@@ -99,7 +101,13 @@ def http_request(port: int, rows: int) -> bytes:
             f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n").encode() + body
 
 
-async def one_connection(port: int, request: bytes, stop_at: float, record_from: float, latencies: list) -> None:
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process (Linux /proc), all its threads included."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def one_connection(port: int, request: bytes, stop_at: float, record_from: float, latencies: list, done: list) -> None:
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     try:
         while (sent := time.perf_counter()) < stop_at:
@@ -109,24 +117,28 @@ async def one_connection(port: int, request: bytes, stop_at: float, record_from:
                 raise RuntimeError(f"the server answered {head.splitlines()[0].decode()}")
             length = next(int(line.split(b":")[1]) for line in head.lower().split(b"\r\n") if line.startswith(b"content-length:"))
             await asyncio.wait_for(reader.readexactly(length), timeout=30)
+            done.append(1)
             if sent >= record_from:
                 latencies.append(time.perf_counter() - sent)
     finally:
         writer.close()
 
 
-async def load(port: int, rows: int, connections: int, seconds: float) -> dict:
-    request, latencies = http_request(port, rows), []
+async def load(port: int, pid: int, rows: int, connections: int, seconds: float) -> dict:
+    request, latencies, done = http_request(port, rows), [], []
     record_from = time.perf_counter() + 1.0  # one warm-up second
     stop_at = record_from + seconds
-    await asyncio.gather(*(one_connection(port, request, stop_at, record_from, latencies) for _ in range(connections)))
+    cpu_before = cpu_seconds(pid)
+    await asyncio.gather(*(one_connection(port, request, stop_at, record_from, latencies, done) for _ in range(connections)))
     cuts = statistics.quantiles(latencies, n=100)
-    return {"rps": len(latencies) / seconds, "p50_ms": cuts[49] * 1000, "p99_ms": cuts[98] * 1000}
+    return {"rps": len(latencies) / seconds, "p50_ms": cuts[49] * 1000, "p99_ms": cuts[98] * 1000,
+            "cpu_us": (cpu_seconds(pid) - cpu_before) / len(done) * 1e6}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--seconds", type=float, default=8.0)
+    parser.add_argument("--seconds", type=float, default=4.0)
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--markdown", action="store_true", help="print a Markdown table")
     options = parser.parse_args()
@@ -138,31 +150,45 @@ def main() -> None:
         (weights,) = (project / "weights").iterdir()
         (project / "bare.py").write_text(BARE.format(patch="", name=DEFAULT_MODEL_NAME))
         (project / "bare_patched.py").write_text(BARE.format(patch=PATCH, name=DEFAULT_MODEL_NAME))
-        results = {}
-        for label, (script, env) in SERVERS.items():
-            port = free_port()
-            process = start(python, project, weights, script, env, port)
-            try:
-                results[label] = {rows: asyncio.run(load(port, rows, options.connections, options.seconds)) for rows in (1, 100)}
-            finally:
+        ports, processes = {}, {}
+        try:
+            for label, (script, env) in SERVERS.items():
+                ports[label] = free_port()
+                processes[label] = start(python, project, weights, script, env, ports[label])
+            rounds = {(label, rows): [] for label in SERVERS for rows in ROWS}
+            for _ in range(options.rounds):
+                for (label, rows), cells in rounds.items():
+                    cells.append(asyncio.run(load(ports[label], processes[label].pid, rows, options.connections, options.seconds)))
+        finally:
+            for process in processes.values():
                 process.terminate()
                 process.wait(timeout=30)
+    results = {label: {rows: median_round(rounds[label, rows]) for rows in ROWS} for label in SERVERS}
     report(results, options)
+
+
+def median_round(cells: list[dict]) -> dict:
+    """Each measure's median over the rounds."""
+    return {key: statistics.median(cell[key] for cell in cells) for key in cells[0]}
 
 
 def report(results: dict, options) -> None:
     bare = results["bare KServe model"]
     print(f"# {platform.python_implementation()} {platform.python_version()}, {os.cpu_count()} CPUs, "
-          f"{options.connections} connections, {options.seconds:g} s per cell")
+          f"{options.connections} connections, median of {options.rounds} rounds of {options.seconds:g} s per cell")
     if options.markdown:
-        print("| server | rows | requests/s | vs bare | p50 ms | p99 ms |\n| --- | ---: | ---: | ---: | ---: | ---: |")
+        print("| server | rows | server CPU µs/request | capacity vs bare | requests/s | p50 ms | p99 ms |\n"
+              "| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
     for label, by_rows in results.items():
         for rows, cell in by_rows.items():
-            ratio = cell["rps"] / bare[rows]["rps"]
+            # One worker serves at most 1 / (CPU per request): the ratio that a busy machine's
+            # neighbours disturb least.
+            capacity = bare[rows]["cpu_us"] / cell["cpu_us"]
             if options.markdown:
-                print(f"| {label} | {rows} | {cell['rps']:.0f} | {ratio:.2f}× | {cell['p50_ms']:.1f} | {cell['p99_ms']:.1f} |")
+                print(f"| {label} | {rows} | {cell['cpu_us']:.0f} | {capacity:.2f}× | {cell['rps']:.0f} | {cell['p50_ms']:.1f} | {cell['p99_ms']:.1f} |")
             else:
-                print(f"{label:48} {rows:>4} rows {cell['rps']:8.0f} req/s {ratio:5.2f}x  p50 {cell['p50_ms']:6.1f} ms  p99 {cell['p99_ms']:6.1f} ms")
+                print(f"{label:48} {rows:>4} rows {cell['cpu_us']:7.0f} us CPU/req {capacity:5.2f}x  {cell['rps']:6.0f} req/s"
+                      f"  p50 {cell['p50_ms']:6.1f} ms  p99 {cell['p99_ms']:6.1f} ms")
 
 
 if __name__ == "__main__":

@@ -110,9 +110,29 @@ def v1_features(payload) -> np.ndarray:
     rows = payload["instances"]
     if not isinstance(rows, list) or not 1 <= len(rows) <= MAX_ROWS:
         raise InvalidInput(f'"instances" must be a list of 1 to {MAX_ROWS} rows of {ROW}')
-    for index, row in enumerate(rows):
+    features = fast_features(rows)
+    if features is not None:
+        return features
+    for index, row in enumerate(rows):  # find the first bad row, to say what is wrong with it
         check_row(row, f"instances[{index}]")
-    return np.array(rows, dtype=np.float64)
+    raise InvalidInput(f'"instances" must be a list of rows of {ROW}')
+
+
+def fast_features(rows: list) -> np.ndarray | None:
+    """The rows as an (n, 4) array when they are all valid, else None; a few times faster than
+    check_row on every row (the validation budget is a few percent of a request)."""
+    try:
+        types = {type(value) for row in rows for value in row}
+        features = np.array(rows, dtype=np.float64)
+    except (TypeError, ValueError, OverflowError):
+        return None
+    valid = (
+        types <= {int, float}  # bool is not int here; "5.1" is a string, not a number
+        and all(type(row) is list for row in rows)
+        and features.shape == (len(rows), len(model.FEATURES))
+        and ((features >= model.FEATURE_MIN) & (features <= model.FEATURE_MAX)).all()  # false for NaN
+    )
+    return features if valid else None
 
 
 def v2_features(request: InferRequest) -> np.ndarray:
