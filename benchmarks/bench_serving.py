@@ -9,8 +9,12 @@ Renders the template, trains it, then serves the weights with each server below,
 generator in this process keeps --connections keep-alive connections busy with the same v1
 request for a warm-up second and then --seconds seconds, for a 1-row and a 100-row request.
 The servers take turns for --rounds rounds (so a noisy neighbour hits them all alike) and each
-cell reports the median round: requests per second and the p50/p99 latency. Every request and
-run is bounded; the servers are stopped at the end."""
+cell reports the median round: the server's CPU time per request, requests per second and the
+p50/p99 latency. Every request and run is bounded; the servers are stopped at the end.
+
+A second table times, in one process and without a network, the only code the template runs per
+request that the bare server does not (RestContract, v1_features), against what the bare server
+runs instead (np.asarray): small enough that the end-to-end numbers cannot resolve it."""
 
 from __future__ import annotations
 
@@ -59,6 +63,43 @@ model.load()
 ModelServer(http_port=int(sys.argv[2]), enable_grpc=False).start([model])
 '''
 PATCH = "import ddtrace\nddtrace.patch(fastapi=True)"
+# Run with the template's serve.py importable; prints one JSON line of microseconds per call.
+EXTRA_WORK = '''
+import asyncio, json, sys, timeit
+import numpy as np
+import serve
+
+ROW, CALLS = json.loads(sys.argv[1]), 2000
+SCOPE = {"type": "http", "method": "POST", "path": "/v1/models/m:predict", "headers": [(b"content-type", b"application/json")]}
+
+
+async def app(scope, receive, send):
+    await receive()
+
+
+def per_call(function):
+    return min(timeit.repeat(function, number=CALLS, repeat=5)) / CALLS * 1e6
+
+
+loop = asyncio.new_event_loop()
+out = {}
+for rows in (1, 100):
+    instances = [ROW] * rows
+    message = {"type": "http.request", "body": json.dumps({"instances": instances}).encode(), "more_body": False}
+
+    async def receive():
+        return message
+
+    middleware = serve.RestContract(app)
+    out[rows] = {
+        "np.asarray (bare)": per_call(lambda: np.asarray(instances)),
+        "v1_features": per_call(lambda: serve.v1_features({"instances": instances})),
+        # the middleware around a trivial app, less that app alone (the event loop's own cost)
+        "RestContract": per_call(lambda: loop.run_until_complete(middleware(SCOPE, receive, None)))
+        - per_call(lambda: loop.run_until_complete(app(SCOPE, receive, None))),
+    }
+print(json.dumps(out))
+'''
 ROW = [6.7, 3.0, 5.2, 2.3]
 ROWS = (1, 100)
 SERVERS = {
@@ -163,8 +204,11 @@ def main() -> None:
             for process in processes.values():
                 process.terminate()
                 process.wait(timeout=30)
+        extra = subprocess.run([str(python), "-c", EXTRA_WORK, json.dumps(ROW)], cwd=project, check=True,
+                               capture_output=True, text=True, env={**os.environ, "DD_TRACE_ENABLED": "false"})
     results = {label: {rows: median_round(rounds[label, rows]) for rows in ROWS} for label in SERVERS}
     report(results, options)
+    report_extra_work(json.loads(extra.stdout), results["bare KServe model"])
 
 
 def median_round(cells: list[dict]) -> dict:
@@ -189,6 +233,15 @@ def report(results: dict, options) -> None:
             else:
                 print(f"{label:48} {rows:>4} rows {cell['cpu_us']:7.0f} us CPU/req {capacity:5.2f}x  {cell['rps']:6.0f} req/s"
                       f"  p50 {cell['p50_ms']:6.1f} ms  p99 {cell['p99_ms']:6.1f} ms")
+
+
+def report_extra_work(extra: dict, bare: dict) -> None:
+    print("\n| rows | np.asarray (bare) µs | v1_features µs | RestContract µs | template's extra work, % of the bare server's CPU per request |\n"
+          "| ---: | ---: | ---: | ---: | ---: |")
+    for rows, parts in extra.items():
+        added = parts["v1_features"] + parts["RestContract"] - parts["np.asarray (bare)"]
+        print(f"| {rows} | {parts['np.asarray (bare)']:.1f} | {parts['v1_features']:.1f} | {parts['RestContract']:.1f} "
+              f"| {100 * added / bare[int(rows)]['cpu_us']:.1f} % |")
 
 
 if __name__ == "__main__":
