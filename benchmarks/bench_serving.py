@@ -13,7 +13,7 @@ cell reports the median round: the server's CPU time per request, requests per s
 p50/p99 latency. Every request and run is bounded; the servers are stopped at the end.
 
 A second table times, in one process and without a network, the only code the template runs per
-request that the bare server does not (RestContract, v1_features), against what the bare server
+request that the bare server does not (rest_contract, v1_features), against what the bare server
 runs instead (np.asarray): small enough that the end-to-end numbers cannot resolve it."""
 
 from __future__ import annotations
@@ -90,12 +90,12 @@ for rows in (1, 100):
     async def receive():
         return message
 
-    middleware = serve.RestContract(app)
+    middleware = serve.rest_contract(app)
     out[rows] = {
         "np.asarray (bare)": per_call(lambda: np.asarray(instances)),
         "v1_features": per_call(lambda: serve.v1_features({"instances": instances})),
         # the middleware around a trivial app, less that app alone (the event loop's own cost)
-        "RestContract": per_call(lambda: loop.run_until_complete(middleware(SCOPE, receive, None)))
+        "rest_contract": per_call(lambda: loop.run_until_complete(middleware(SCOPE, receive, None)))
         - per_call(lambda: loop.run_until_complete(app(SCOPE, receive, None))),
     }
 print(json.dumps(out))
@@ -236,11 +236,11 @@ def report(results: dict, options) -> None:
 
 
 def report_extra_work(extra: dict, bare: dict) -> None:
-    print("\n| rows | np.asarray (bare) µs | v1_features µs | RestContract µs | template's extra work, % of the bare server's CPU per request |\n"
+    print("\n| rows | np.asarray (bare) µs | v1_features µs | rest_contract µs | template's extra work, % of the bare server's CPU per request |\n"
           "| ---: | ---: | ---: | ---: | ---: |")
     for rows, parts in extra.items():
-        added = parts["v1_features"] + parts["RestContract"] - parts["np.asarray (bare)"]
-        print(f"| {rows} | {parts['np.asarray (bare)']:.1f} | {parts['v1_features']:.1f} | {parts['RestContract']:.1f} "
+        added = parts["v1_features"] + parts["rest_contract"] - parts["np.asarray (bare)"]
+        print(f"| {rows} | {parts['np.asarray (bare)']:.1f} | {parts['v1_features']:.1f} | {parts['rest_contract']:.1f} "
               f"| {100 * added / bare[int(rows)]['cpu_us']:.1f} % |")
 
 

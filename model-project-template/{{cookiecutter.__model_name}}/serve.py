@@ -209,19 +209,16 @@ def check_parameters(parameters, where: str) -> None:
         raise InvalidInput(f"{where} must be an object whose values are strings, numbers or booleans")
 
 
-class RestContract:
+def rest_contract(app):
     """ASGI middleware: v2 REST requests are checked as sent, and inference requests must be JSON.
 
     KServe would hand a non-JSON body to predict() as bytes (v1) or read it as the binary
     tensor extension (v2), which openapi.yaml does not offer."""
 
-    def __init__(self, app):
-        self.app = app
-
-    async def __call__(self, scope, receive, send):
+    async def middleware(scope, receive, send):
         inference = INFERENCE_PATH.match(scope.get("path", "")) if scope["type"] == "http" and scope["method"] == "POST" else None
         if not inference:
-            return await self.app(scope, receive, send)
+            return await app(scope, receive, send)
         content_type = dict(scope["headers"]).get(b"content-type", b"").split(b";")[0].strip().lower()
         if content_type != b"application/json":
             return await error(send, 415, "send the request as JSON with the header Content-Type: application/json")
@@ -233,7 +230,9 @@ class RestContract:
                 check_v2_body(body, inference["v2_model"])
             except InvalidInput as err:
                 return await error(send, 400, str(err))
-        await self.app(scope, replay(body, receive), send)
+        await app(scope, replay(body, receive), send)
+
+    return middleware
 
 
 async def read_body(receive) -> bytes | None:
@@ -282,7 +281,7 @@ async def predict_method_not_allowed(request: Request, model_name: str) -> JSONR
 
 def keep_contract(app) -> None:
     """Make KServe's app answer what openapi.yaml promises; call before the server is created."""
-    app.add_middleware(RestContract)
+    app.add_middleware(rest_contract)
     app.add_exception_handler(RequestValidationError, validation_error)
     # Without this, other methods on :predict fall through to GET /v1/models/{model_name}
     # and answer 405 with `Allow: GET`.
