@@ -22,7 +22,8 @@ from model import MODEL_NAME
 OPENAPI = Path(__file__).resolve().parents[1] / "openapi.yaml"
 EXAMPLES = int(os.environ.get("CONTRACT_EXAMPLES", "25"))
 SEED = int(os.environ.get("CONTRACT_SEED", "0"))
-FUZZ = settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
+# No example database: runs are reproducible from the seed, and nothing is written into the project.
+FUZZ = settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck), database=None)
 
 
 contract = schemathesis.openapi.from_path(OPENAPI)
