@@ -115,3 +115,40 @@ def test_openapi_describes_health_endpoints(compliant_report, compliant):
     rewrite(compliant, lambda document: document["paths"].pop("/v2/health/live"))
     run = run_checks(compliant, 7)
     assert_only_failure(run, 7, "test_openapi_describes_health_endpoints", OPENAPI, "no GET /v2/health/live")
+
+
+def test_openapi_documents_inference_errors(compliant_report, compliant):
+    passed_on_compliant(compliant_report, "test_openapi_documents_inference_errors")
+
+    def break_it(document):
+        paths = document["paths"]
+        paths["/v1/models/{model_name}:predict"]["post"]["responses"]["400"] = {"description": "bad request, no body"}
+        del paths["/v2/models/{model_name}/infer"]["post"]["responses"]["400"]
+
+    rewrite(compliant, break_it)
+    run = run_json(compliant, "-s", "7")
+    assert_only_failure(run, 7, "test_openapi_documents_inference_errors", OPENAPI,
+                        "POST /v1/models/{model_name}:predict, POST /v2/models/{model_name}/infer: no 400 response")
+
+
+def test_openapi_inference_errors_accept_4xx_and_refs(compliant):
+    def use_4xx_and_a_ref_chain(document):
+        responses = document["components"]["responses"]
+        responses["Alias"] = {"$ref": "#/components/responses/BadRequest"}
+        for path in ("/v1/models/{model_name}:predict", "/v2/models/{model_name}/infer"):
+            operation = document["paths"][path]["post"]
+            del operation["responses"]["400"]
+            operation["responses"]["4XX"] = {"$ref": "#/components/responses/Alias"}
+
+    rewrite(compliant, use_4xx_and_a_ref_chain)
+    run = run_json(compliant, "-s", "7")
+    assert run.check("test_openapi_documents_inference_errors")["outcome"] == "passed", run.stdout
+
+
+def test_openapi_inference_errors_ref_loop_is_a_failure(compliant):
+    def loop(document):
+        document["components"]["responses"]["BadRequest"] = {"$ref": "#/components/responses/BadRequest"}
+
+    rewrite(compliant, loop)
+    check = run_json(compliant, "-s", "7").check("test_openapi_documents_inference_errors")
+    assert check["outcome"] == "failed" and "no 400 response" in check["message"]

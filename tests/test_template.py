@@ -37,6 +37,7 @@ EXPECTED_FILES = {
     "serve.py",
     "train.py",
     "tests/conftest.py",
+    "tests/test_contract.py",
     "tests/test_evaluate.py",
     "tests/test_model.py",
     "tests/test_publish.py",

@@ -22,6 +22,8 @@ from sklearn.preprocessing import StandardScaler
 
 MODEL_NAME = "{{ cookiecutter.__model_name }}"
 FEATURES = ["sepal_length", "sepal_width", "petal_length", "petal_width"]
+# Measurements in centimetres; nothing outside this range is an iris (serve.py rejects it).
+FEATURE_MIN, FEATURE_MAX = 0.0, 100.0
 TARGET = "species"
 CLASSES = ["setosa", "versicolor", "virginica"]
 

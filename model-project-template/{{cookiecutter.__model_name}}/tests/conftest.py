@@ -1,7 +1,16 @@
-"""Shared fixtures: one trained set of weights per test session, in a temporary folder."""
+"""Shared fixtures: one trained set of weights per test session, in a temporary folder, and
+`python serve.py` serving them on free loopback ports."""
 
 import csv
 import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -39,3 +48,51 @@ def iris_rows():
     """The built-in evaluation split as CSV rows."""
     features, labels = model.load_dataset(split="eval")
     return [[*row, model.CLASSES[label]] for row, label in zip(features.tolist(), labels)]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def server(weights_dir, tmp_path_factory):
+    """The real `python serve.py` process (HTTP and gRPC) on the session's weights.
+
+    Yields .http (base URL) and .grpc (host:port); .log holds what the server printed."""
+    http_port, grpc_port = free_port(), free_port()
+    log = tmp_path_factory.mktemp("server") / "serve.log"
+    project = Path(__file__).resolve().parents[1]
+    with log.open("w") as output:
+        process = subprocess.Popen(
+            [sys.executable, "serve.py", "--model_dir", str(weights_dir),
+             "--http_port", str(http_port), "--grpc_port", str(grpc_port)],
+            cwd=project, stdout=output, stderr=subprocess.STDOUT, env={**os.environ, "DD_TRACE_ENABLED": "false"},
+        )
+        running = SimpleNamespace(http=f"http://127.0.0.1:{http_port}", grpc=f"127.0.0.1:{grpc_port}", log=log)
+        try:
+            wait_until_ready(running, process)
+            yield running
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def wait_until_ready(running, process, timeout: float = 90) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"serve.py exited with {process.returncode}:\n{running.log.read_text()[-3000:]}")
+        try:
+            with urllib.request.urlopen(f"{running.http}/v2/health/ready", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            pass
+        time.sleep(0.3)
+    pytest.fail(f"serve.py was not ready after {timeout}s:\n{running.log.read_text()[-3000:]}")

@@ -84,3 +84,52 @@ def test_openapi_describes_health_endpoints(project):
         missing.append("GET /v2/health/ready (or /v2/models/<name>/ready)")
     if missing:
         raise Violation(OPENAPI, f"no {' and no '.join(missing)}")
+
+
+CLIENT_ERROR_STATUSES = ("400", "4XX")
+MAX_REF_HOPS = 20  # a $ref chain longer than this is treated as unresolved (and never loops)
+
+
+def follow(document: dict, node):
+    """`node`, or what its local `$ref` chain points at; None when the chain is broken."""
+    for _ in range(MAX_REF_HOPS):
+        reference = node.get("$ref") if isinstance(node, dict) else None
+        if not isinstance(reference, str):
+            return node
+        if not reference.startswith("#/"):
+            return None
+        node = document
+        for part in reference[2:].split("/"):
+            node = node.get(part.replace("~1", "/").replace("~0", "~")) if isinstance(node, dict) else None
+    return None
+
+
+def documents_json_error(document: dict, operation) -> bool:
+    responses = follow(document, operation.get("responses")) if isinstance(operation, dict) else None
+    if not isinstance(responses, dict):
+        return False
+    by_status = {str(status).upper(): response for status, response in responses.items()}
+    for status in CLIENT_ERROR_STATUSES:
+        response = follow(document, by_status.get(status))
+        content = response.get("content") if isinstance(response, dict) else None
+        if isinstance(content, dict) and any(
+            str(media).split(";")[0].strip().lower() == "application/json" and isinstance(body, dict) and body.get("schema")
+            for media, body in content.items()
+        ):
+            return True
+    return False
+
+
+def post_operation(item: dict):
+    return next((operation for method, operation in item.items() if str(method).lower() == "post"), None)
+
+
+def test_openapi_documents_inference_errors(project):
+    spec = document(project)
+    undocumented = [
+        f"POST {path}"
+        for path in served(project, INFERENCE_ROUTES, "post")
+        if not documents_json_error(spec, post_operation(spec["paths"][path]))
+    ]
+    if undocumented:
+        raise Violation(OPENAPI, f"{', '.join(undocumented)}: no 400 response with an application/json schema")

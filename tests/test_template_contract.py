@@ -1,0 +1,93 @@
+"""The rendered project's server keeps the promises its openapi.yaml makes, checked by outside tools.
+
+* openapi-spec-validator (the real package) accepts every rendered variant's openapi.yaml;
+* schemathesis' own CLI (`st run --checks all`) finds nothing against the real `python serve.py`
+  of several variants, with two different seeds, and does find failures when the server's feature
+  range is taken out (so a clean run means something).
+The rendered projects' own schemathesis and gRPC tests run in test_template_project.py.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+import yaml
+from fixtures.template import render_project
+from openapi_spec_validator import validate
+from test_template import VARIANTS
+from test_template_project import _wait_until_ready, free_port, run
+
+SEEDS = (1, 2)
+EXAMPLES = 30
+FUZZED_VARIANTS = ("default", "odd-name", "platform")
+
+
+@pytest.mark.parametrize("variant", list(VARIANTS))
+def test_openapi_yaml_passes_openapi_spec_validator(variant, tmp_path):
+    answers, _model_name = VARIANTS[variant]
+    project = render_project(tmp_path, **answers)
+    validate(yaml.safe_load((project / "openapi.yaml").read_text()))
+
+
+@contextmanager
+def serving(project: Path, model_env: Path):
+    """`python serve.py` on freshly trained weights; yields the base URL."""
+    trained = run(model_env, "train.py", cwd=project)
+    assert trained.returncode == 0, trained.stdout + trained.stderr
+    port = free_port()
+    log_path = project.parent / "serve.log"
+    with log_path.open("w") as log:
+        process = subprocess.Popen(
+            [str(model_env / "python"), "serve.py", "--http_port", str(port), "--enable_grpc", "false"],
+            cwd=project, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "DD_TRACE_ENABLED": "false"},
+        )
+        base = f"http://127.0.0.1:{port}"
+        try:
+            _wait_until_ready(base, process, log_path)
+            yield base
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def st_run(model_env: Path, project: Path, base: str, seed: int) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [str(model_env / "st"), "run", "openapi.yaml", "--url", base, "--checks", "all",
+         "--max-examples", str(EXAMPLES), "--seed", str(seed), "--no-color"],
+        cwd=project, capture_output=True, text=True, timeout=300, check=False,
+    )
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("variant", FUZZED_VARIANTS)
+def test_schemathesis_cli_finds_nothing(variant, tmp_path, model_env):
+    answers, _model_name = VARIANTS[variant]
+    project = render_project(tmp_path, **answers)
+    with serving(project, model_env) as base:
+        for seed in SEEDS:
+            result = st_run(model_env, project, base, seed)
+            assert result.returncode == 0, f"seed {seed}:\n{result.stdout[-6000:]}{result.stderr[-2000:]}"
+            assert "No issues found" in result.stdout and "0 generated" not in result.stdout
+
+
+@pytest.mark.slow
+def test_schemathesis_cli_catches_a_server_that_breaks_the_contract(tmp_path, model_env):
+    """Without its feature range the server accepts what openapi.yaml forbids (and 1.79e308 overflows)."""
+    project = render_project(tmp_path)
+    model_py = project / "model.py"
+    feature_range = "FEATURE_MIN, FEATURE_MAX = 0.0, 100.0\n"
+    source = model_py.read_text()
+    assert feature_range in source
+    model_py.write_text(source.replace(feature_range, 'FEATURE_MIN, FEATURE_MAX = float("-inf"), float("inf")\n'))
+    with serving(project, model_env) as base:
+        result = st_run(model_env, project, base, SEEDS[0])
+    assert result.returncode == 1, result.stdout[-3000:]
+    assert "POST /v1/models/{model_name}:predict" in result.stdout, result.stdout[-3000:]
