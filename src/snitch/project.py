@@ -7,12 +7,29 @@ import ast
 import functools
 from pathlib import Path
 
-from snitch import dockerfile, requirements, serving
+from snitch import dockerfile, files, requirements, serving
 from snitch.safe_yaml import YamlProblem, load_documents
 from snitch.violation import FileProblem
 
 # No file a standard looks at is legitimately this large; refuse rather than read 50 MB into memory.
-MAX_FILE_BYTES = 2 * 1024 * 1024
+MAX_FILE_BYTES = files.MAX_BYTES
+# Syntax nested deeper than this is no hand-written code, and walking it recursively (as ast's
+# visitors do) would exhaust Python's stack; CPython's own parser stops at 200 nested brackets.
+MAX_PYTHON_NESTING = 200
+
+
+def python_nesting(tree: ast.AST, limit: int = MAX_PYTHON_NESTING) -> int:
+    """How deep the syntax tree nests, counted without recursion; stops once past `limit`."""
+    deepest = 0
+    stack = [(tree, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > deepest:
+            deepest = depth
+            if deepest > limit:
+                break
+        stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
+    return deepest
 
 
 def _memoised(method):
@@ -78,35 +95,18 @@ class Project:
                 f"the project has {relative} (standard 2 lists the required files)",
                 f"create {relative}; a freshly rendered model-project-template project has a working one",
             )
-        if not path.is_file():
-            raise FileProblem(relative, "is not a regular file", "a text file", f"replace {relative} with a file")
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise FileProblem(
-                relative,
-                f"is {size / 1024 / 1024:.1f} MiB, too large to be a source file",
-                f"a text file under {MAX_FILE_BYTES // 1024 // 1024} MiB",
-                f"keep {relative} small; large data belongs in S3, not in the repository",
-            )
-        data = path.read_bytes()
-        if b"\0" in data:
-            raise FileProblem(relative, "is a binary file", "a UTF-8 text file", f"replace {relative} with its text")
         try:
-            return data.decode("utf-8")
-        except UnicodeDecodeError as error:
-            line = data[: error.start].count(b"\n") + 1
+            return files.read_text(path, MAX_FILE_BYTES)
+        except files.Unreadable as problem:
             raise FileProblem(
-                relative,
-                f"is not valid UTF-8 (byte {error.start}, line {line})",
-                "a UTF-8 text file",
-                f"re-save {relative} as UTF-8, for example `iconv -f latin1 -t utf-8`",
+                relative, str(problem), "a UTF-8 text file under 2 MiB", problem.fix.format(file=relative)
             ) from None
 
     @_memoised
     def python(self, relative: str) -> ast.Module:
         source = self.text(relative)
         try:
-            return ast.parse(source, filename=relative)
+            tree = ast.parse(source, filename=relative)
         except SyntaxError as error:
             raise FileProblem(
                 relative,
@@ -114,8 +114,18 @@ class Project:
                 "valid Python",
                 f"fix the syntax error (`python -m py_compile {relative}` shows it)",
             ) from None
-        except (ValueError, RecursionError) as error:
-            raise FileProblem(relative, f"cannot be parsed: {error}", "valid Python", "fix the file") from None
+        except (RecursionError, MemoryError):
+            tree = None  # nested too deeply for the parser itself: reported below like any deep tree
+        except ValueError as error:
+            raise FileProblem(relative, f"cannot be parsed: {error}", "valid Python", f"fix {relative}") from None
+        if tree is None or python_nesting(tree) > MAX_PYTHON_NESTING:
+            raise FileProblem(
+                relative,
+                f"nests expressions or statements more than {MAX_PYTHON_NESTING} levels deep",
+                "Python a person can read and a parser can walk",
+                f"split the deeply nested expression in {relative} into named parts",
+            )
+        return tree
 
     @_memoised
     def yaml(self, relative: str):
