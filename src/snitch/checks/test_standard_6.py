@@ -6,8 +6,8 @@ import re
 from snitch.violation import Violation
 
 DOCKERFILE = "Dockerfile"
-COMMIT_SHA = re.compile(r"^[0-9a-f]{7,40}$|^[0-9a-f]{64}$")
-RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$")
+COMMIT_SHA = re.compile(r"^[0-9a-f]{7,40}\Z|^[0-9a-f]{64}\Z")
+RFC3339 = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?([Zz]|[+-][0-9]{2}:[0-9]{2})\Z")
 
 
 def test_dockerfile_final_stage_sets_required_labels(project, parameters):

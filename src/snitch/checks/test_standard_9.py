@@ -30,7 +30,8 @@ def test_shared_pipeline_ref_is_pinned_tag(project, parameters):
     ref = shared_include(project, parameters).get("ref")
     if ref is None:
         raise Violation(CI, "the shared pipeline include has no `ref`, so it follows the default branch")
-    if not re.match(parameters["pipeline_ref_pattern"], str(ref)):
+    # The whole ref, in ASCII: `$` alone would accept a trailing newline, `\d` other scripts' digits.
+    if not isinstance(ref, str) or not re.fullmatch(parameters["pipeline_ref_pattern"], ref, re.ASCII):
         raise Violation(CI, f"the shared pipeline is included at ref {ref!r}, which is not a release tag")
 
 

@@ -28,7 +28,7 @@ from snitch.pipeline.errors import PipelineError
 
 RECORD_VERSION = 1
 ARTIFACT_PATH = "promotion/promotion-record.json"
-_DOTENV_SAFE = re.compile(r"^[^\n\r]*$")
+_DOTENV_SAFE = re.compile(r"^[^\n\r]*\Z")
 
 
 def now_utc() -> str:

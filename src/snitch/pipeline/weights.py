@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 from snitch.pipeline.errors import PipelineError
 from snitch.weights import CLOCK_SKEW, parse_timestamp, parse_uri  # snitch's own parser (standard 1)
 
-_BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+_BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]\Z")
 EXAMPLE = "s3://ml-platform-bucket/<model name>/models/20261122T093000Z"
 
 
