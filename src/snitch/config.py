@@ -173,3 +173,17 @@ def _flatten(body) -> list:
     while len(items) == 1 and items[0][0] is _constants.SUBPATTERN:
         items = list(items[0][1][-1])
     return items
+
+
+def load_standards(config: str | os.PathLike | None = None) -> Standards:
+    """The standards with overrides from `config`, else from $SNITCH_CONFIG, else the defaults."""
+    chosen = config or os.environ.get(CONFIG_ENV)
+    if not chosen:
+        return load()
+    path = Path(chosen)
+    overrides = _read_overrides(path)
+    standards = load()
+    _validate(overrides, standards.parameters, path)
+    standards.parameters.update(overrides)
+    standards.config = path
+    return standards

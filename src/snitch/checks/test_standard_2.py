@@ -16,8 +16,8 @@ IGNORE_LINES = {"{0}", "{0}/", "/{0}", "/{0}/", "{0}/*", "/{0}/*", "{0}/**", "/{
 def git_repository(project):
     try:
         return project.git()
-    except GitUnavailable:
-        pytest.skip("git is not installed, so what git ignores and tracks cannot be checked")
+    except GitUnavailable as reason:
+        pytest.skip(f"{reason}; what git ignores and tracks cannot be checked")
 
 
 def test_required_files_exist(project):
@@ -29,6 +29,8 @@ def test_required_files_exist(project):
 
 
 def test_datasets_and_weights_are_gitignored(project):
+    if project.exists(".gitignore"):
+        project.text(".gitignore")  # a FIFO or binary .gitignore fails here, before git would hang on it
     repository = git_repository(project)
     if repository is not None:
         not_ignored = [f"{folder}/" for folder in UNTRACKED_FOLDERS if not repository.ignored(f"{folder}/any-file")]
