@@ -13,7 +13,7 @@ from pathlib import Path
 
 import click
 
-from snitch import __version__
+from snitch import __version__, files, streams
 from snitch.config import CONFIG_ENV, load_standards
 from snitch.names import is_dns_label
 from snitch.standards import Standards, StandardsError
@@ -31,6 +31,7 @@ class _Group(click.Group):
     """Turns every error snitch did not foresee into exit status 2 with a short message, never 0."""
 
     def main(self, *args, **kwargs):
+        streams.guard()
         try:
             return super().main(*args, standalone_mode=False, **kwargs)
         except click.exceptions.Exit as done:
@@ -166,6 +167,10 @@ def _run(project, standards, output_format, junitxml, image, selected, online) -
         "-p", "no:threadexception",
     ]
     if junitxml:
+        try:
+            files.prepare_output(junitxml)
+        except files.Unwritable as problem:
+            raise click.BadParameter(f"cannot write the JUnit report: {problem}", param_hint="--junitxml") from None
         args.append(f"--junitxml={Path(junitxml).resolve()}")
     if output_format == "json":
         args += ["-p", "no:terminal"]
@@ -176,6 +181,10 @@ def _run(project, standards, output_format, junitxml, image, selected, online) -
             source += f" with parameters from {standards.config}"
         click.echo(f"Running snitch on the {project.model} model at {project.root}, using {source}")
         sys.stdout.flush()
+    if image:
+        from snitch.image import absolute
+
+        image = absolute(image)  # the checks run from snitch's own folder: a relative path must not move
     plugin = SnitchPlugin(project, standards, tuple(selected), image, online)
     # Run from snitch's own folder so the session lists checks/test_standard_N.py, not long relative paths.
     here = os.getcwd()

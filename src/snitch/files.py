@@ -132,13 +132,46 @@ def _no_constant(name: str):
 
 def load_json(path: str | os.PathLike, limit: int = MAX_BYTES):
     """The JSON document in the file; Unreadable when the file or its JSON is unusable."""
-    text = read_text(path, limit)
+    return parse_json(read_text(path, limit))
+
+
+def parse_json(text: str):
+    """Strict JSON (no NaN or Infinity), refused before parsing when it nests too deep."""
     if json_too_deep(text):
         raise Unreadable(f"nests more than {MAX_DEPTH} levels deep", "replace {file} with the JSON the tool wrote")
     try:
         return json.loads(text, parse_constant=_no_constant)
     except ValueError as error:  # JSONDecodeError, NaN/Infinity, an integer of thousands of digits
         raise Unreadable(f"is not valid JSON ({error})", "replace {file} with the JSON the tool wrote") from None
+
+
+class Unwritable(Exception):
+    """Why an output file cannot be written; the message names it."""
+
+
+def prepare_output(path: str | os.PathLike) -> Path:
+    """Make sure a report can be written at `path` (creating its folder) before the work that
+    produces it: a FIFO, a device or a folder there, or a read-only or impossible folder, is an
+    Unwritable naming the path, not a crash at the end."""
+    target = Path(path)
+    try:
+        kind = kind_of(target.stat().st_mode)
+    except OSError:
+        kind = None  # not there yet (or unreachable: the open below says why)
+    if kind:
+        raise Unwritable(f"{target} is {kind}, not a regular file")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_NONBLOCK | os.O_CLOEXEC, 0o644)
+    except OSError as error:
+        raise Unwritable(f"{target}: {error.strerror} (write it to an existing, writable folder)") from None
+    try:
+        kind = kind_of(os.fstat(descriptor).st_mode)
+    finally:
+        os.close(descriptor)
+    if kind:
+        raise Unwritable(f"{target} is {kind}, not a regular file")
+    return target
 
 
 def describe(path: str | os.PathLike, problem: Unreadable) -> str:

@@ -47,15 +47,16 @@ class GitInfo:
 
     def ignored(self, relative: str) -> bool:
         """Would git ignore a new file at `relative`?"""
-        done = _git(self.root, "check-ignore", "-q", "--", relative, ok=(0, 1))
+        done = run_git(self.root, "check-ignore", "-q", "--", relative, ok=(0, 1))
         return done.returncode == 0
 
     def tracked_under(self, folder: str) -> list[str]:
-        output = _git(self.root, "ls-files", "-z", "--", folder).stdout
+        output = run_git(self.root, "ls-files", "-z", "--", folder).stdout
         return [name.decode("utf-8", "replace") for name in output.split(b"\0") if name]
 
 
-def _git(root: Path, *args: str, ok=(0,)) -> subprocess.CompletedProcess:
+def run_git(root: Path, *args: str, ok=(0,)) -> subprocess.CompletedProcess:
+    """git ARGS in `root`, hardened as the module says; GitUnavailable when it cannot answer."""
     command = ["git", "--no-pager", *_SAFE_OPTIONS, *args]
     try:
         done = subprocess.run(
@@ -112,7 +113,7 @@ def open_repository(root: Path) -> GitInfo | None:
     if git_dir is None:
         return None
     _check_git_dir(git_dir)
-    inside = _git(root, "rev-parse", "--is-inside-work-tree", ok=(0, 128))
+    inside = run_git(root, "rev-parse", "--is-inside-work-tree", ok=(0, 128))
     if inside.returncode != 0 or inside.stdout.strip() != b"true":
         reason = inside.stderr.decode("utf-8", "replace").strip()
         if "dubious ownership" in reason:

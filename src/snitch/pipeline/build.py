@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import shutil
@@ -11,10 +10,17 @@ import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
-from snitch import dockerfile
+from snitch import dockerfile, files
 from snitch.pipeline import settings
 from snitch.pipeline.errors import CommandFailed, PipelineError
 from snitch.pipeline.manifest import check_digest, check_repository
+
+def _read_text(path: Path) -> str:
+    try:
+        return files.read_text(path)
+    except files.Unreadable as problem:
+        raise PipelineError(files.describe(path, problem)) from None
+
 
 def labels_only_dockerfile(text: str) -> str:
     """A FROM-scratch Dockerfile with the final stage's ARG and LABEL lines of `text`.
@@ -89,7 +95,7 @@ def build(context: Path, dockerfile: str, labels_only: bool, push: str | None, o
     output_dir.mkdir(parents=True, exist_ok=True)
     if labels_only:
         derived = output_dir / "Dockerfile.labels-only"
-        derived.write_text(labels_only_dockerfile(dockerfile_path.read_text(encoding="utf-8")), encoding="utf-8")
+        derived.write_text(labels_only_dockerfile(_read_text(dockerfile_path)), encoding="utf-8")
         dockerfile_path = derived
     command = [*_buildah(), "build", "--isolation", os.environ.get("BUILDAH_ISOLATION", "chroot") or "chroot",
                "-f", str(dockerfile_path), "-t", reference]
@@ -114,7 +120,7 @@ def build(context: Path, dockerfile: str, labels_only: bool, push: str | None, o
         raise PipelineError(f"SNITCH_IMAGE_PUSH {destination!r} must start with docker:// or oci:")
     digest_file = output_dir / "image.digest"
     _run([*_buildah(), "push", "--digestfile", str(digest_file), reference, destination], "buildah push")
-    digest = check_digest(digest_file.read_text(encoding="utf-8").strip())
+    digest = check_digest(_read_text(digest_file).strip())
     inspect = _run([*_buildah(), "inspect", "--type", "image", reference], "buildah inspect", echo=False)
     (output_dir / "image-inspect.json").write_text(inspect, encoding="utf-8")
     facts = {
@@ -145,11 +151,11 @@ def check_image(model: str, source: str, junitxml: str | None, project: Path) ->
         if not skopeo:
             raise PipelineError("skopeo is needed to read a registry image's labels; use a `build_image` with skopeo")
         config = _run([skopeo, "inspect", "--config", source], "skopeo inspect --config")
-        target = Path("image-config.json")
+        target = Path("image-config.json").resolve()
         target.write_text(config, encoding="utf-8")
         try:
-            json.loads(config)
-        except ValueError:
+            files.parse_json(config)
+        except files.Unreadable:
             raise CommandFailed(f"skopeo inspect --config {source} did not print JSON") from None
         source = str(target)
     command = [*snitch_command(), "-n", model, "-p", str(project), "--image", source, "-s", "6"]

@@ -9,9 +9,9 @@ import sys
 import traceback
 from pathlib import Path
 
-import yaml
-
+from snitch import files, streams
 from snitch.pipeline.errors import EXIT_FAILED, EXIT_UNUSABLE, CheckFailed, PipelineError
+from snitch.safe_yaml import YamlProblem, load_documents
 
 PROG = "snitch-pipeline"
 
@@ -89,16 +89,29 @@ def _need_environment(args) -> str:
     return args.environment
 
 
+def _read_text(path: str) -> str:
+    try:
+        return files.read_text(path)
+    except files.Unreadable as problem:
+        raise PipelineError(files.describe(path, problem)) from None
+
+
 def _load_manifest(path: str) -> dict:
     try:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise PipelineError(f"{path} does not exist") from None
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
-        raise PipelineError(f"{path} cannot be read as YAML/JSON: {error}") from None
+        documents = load_documents(_read_text(path))
+    except YamlProblem as problem:
+        raise PipelineError(f"{path} cannot be read as YAML/JSON: it {problem}") from None
+    data = documents[0] if len(documents) == 1 else None
     if not isinstance(data, dict):
         raise PipelineError(f"{path} does not hold a Kubernetes object")
     return data
+
+
+def _writable(path: str) -> Path:
+    try:
+        return files.prepare_output(path)
+    except files.Unwritable as problem:
+        raise PipelineError(f"cannot write {problem}") from None
 
 
 def dispatch(args, passthrough: list[str]) -> int:
@@ -109,7 +122,7 @@ def dispatch(args, passthrough: list[str]) -> int:
         manifest = render(deploy.release_from_environment(_need_environment(args)))
         text = deploy.dump(manifest)
         if args.output:
-            Path(args.output).write_text(text, encoding="utf-8")
+            _writable(args.output).write_text(text, encoding="utf-8")
         else:
             sys.stdout.write(text)
         return 0
@@ -135,11 +148,7 @@ def dispatch(args, passthrough: list[str]) -> int:
     if args.command == "check-image":
         return build.check_image(settings.get("MODEL_NAME", required=True), args.image, args.junitxml, Path(args.path))
     if args.command == "labels-dockerfile":
-        try:
-            text = Path(args.dockerfile).read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as error:
-            raise PipelineError(f"{args.dockerfile} cannot be read: {error}") from None
-        sys.stdout.write(build.labels_only_dockerfile(text))
+        sys.stdout.write(build.labels_only_dockerfile(_read_text(args.dockerfile)))
         return 0
     if args.command == "run-local":
         return local.run(args.project, args.jobs, passthrough)
@@ -147,6 +156,7 @@ def dispatch(args, passthrough: list[str]) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    streams.guard()
     argv = list(sys.argv[1:] if argv is None else argv)
     passthrough: list[str] = []
     if "--" in argv:
