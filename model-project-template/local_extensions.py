@@ -1,4 +1,5 @@
-"""Jinja filters that derive the model name and validate the answers.
+"""Jinja filters that derive the model name and validate the answers, and the guard that
+keeps answers data.
 
 Validation runs while cookiecutter renders the private ``__answers`` variable, i.e.
 right after the questions and before any file or folder exists. It is not a
@@ -6,13 +7,21 @@ pre_gen_project hook on purpose: cookiecutter deletes the folder when such a hoo
 fails but also logs a Python traceback, which buries the one line that matters.
 ``InvalidAnswers`` subclasses the exception cookiecutter's CLI turns into a plain
 message and exit status 1.
+
+Answers given with ``--no-input key=value`` (or ``extra_context``) reach cookiecutter's
+Jinja environment as template source, and may even replace the private, derived
+variables. So the extension (1) refuses to compile any text with template markup that
+is not the template's own, and (2) checks the complete context before the project
+folder is named: every answer valid, every derived variable equal to what it derives from.
 """
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 from datetime import datetime, timezone
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from cookiecutter.exceptions import FailedHookException
@@ -113,8 +122,84 @@ def check_answers(answers: dict) -> str:
     return "ok"
 
 
+TEMPLATE_DIR = Path(__file__).resolve().parent
+_MARKUP = re.compile(r"\{\{|\{%|\{#")
+# The only markup in the template's folder and file names: a private variable, e.g. the
+# project folder `{{cookiecutter.__model_name}}`.
+_NAME_REFERENCE = re.compile(r"\{\{\s*cookiecutter\.__\w+\s*\}\}")
+# Private variables the template works out from the answers; nobody may set them.
+DERIVED = {
+    "__answers": lambda answers: "ok",
+    "__model_name": lambda answers: model_name(answers["project_name"]),
+}
+
+
+def _template_strings(context: dict) -> set[str]:
+    """Every text the template itself hands to Jinja: cookiecutter.json's values and the hooks."""
+    found: set[str] = set()
+
+    def collect(value) -> None:
+        if isinstance(value, str):
+            found.add(value)
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                collect(key)
+                collect(item)
+        elif isinstance(value, list):
+            for item in value:
+                collect(item)
+
+    collect(context)
+    found.update(hook.read_text(encoding="utf-8") for hook in (TEMPLATE_DIR / "hooks").glob("*.py"))
+    return found
+
+
+def check_complete_context(answers: dict) -> None:
+    """The final answers, as the files will be rendered with them: derived values untouched,
+    every answer valid (even when `__answers` itself was overridden)."""
+    problems = [
+        f"{key}={answers[key]!r} is worked out from the other answers and cannot be given; leave it out"
+        for key, derive in DERIVED.items()
+        if answers[key] != derive(answers)
+    ]
+    problems += answer_problems(answers)
+    if problems:
+        raise InvalidAnswers(
+            "Cannot create the project, please fix these answers and run again:\n  - " + "\n  - ".join(problems)
+        )
+
+
+def _guarded(environment, own_strings: set[str], questions: set[str]):
+    """`environment.from_string` that compiles the template's own text only, and validates the
+    complete context the first time a template is rendered with it."""
+    compile_source = environment.from_string
+
+    def from_string(source, *args, **kwargs):
+        if isinstance(source, str) and source not in own_strings and _MARKUP.search(_NAME_REFERENCE.sub("", source)):
+            raise InvalidAnswers(
+                f"Cannot create the project: the answer {source[:80]!r} contains template markup "
+                "({{ }}, {% %} or {# #}); answers are plain text, never templates. Remove the markup."
+            )
+        template = compile_source(source, *args, **kwargs)
+        render = template.render
+
+        def checked_render(*render_args, **context):
+            answers = context.get("cookiecutter")
+            if isinstance(answers, dict) and questions <= answers.keys():
+                check_complete_context(answers)
+            return render(*render_args, **context)
+
+        template.render = checked_render
+        return template
+
+    return from_string
+
+
 class AnswersExtension(Extension):
     def __init__(self, environment):
         super().__init__(environment)
         environment.filters["model_name"] = model_name
         environment.filters["check_answers"] = check_answers
+        context = json.loads((TEMPLATE_DIR / "cookiecutter.json").read_text(encoding="utf-8"))
+        questions = {key for key in context if not key.startswith("_")} | set(DERIVED)
+        environment.from_string = _guarded(environment, _template_strings(context), questions)
