@@ -27,7 +27,7 @@ def test_label_values_are_not_empty(project, parameters):
         label = stage.labels.get(key)
         if label is None:
             continue  # reported by test_dockerfile_final_stage_sets_required_labels
-        undeclared = [name for name in label.variables if name not in stage.args and name not in stage.env]
+        undeclared = [name for name in label.required_variables if name not in stage.args and name not in stage.env]
         if undeclared:
             empty.append(f"{key} (line {label.line}) uses ${{{undeclared[0]}}}, which no ARG or ENV of the final stage declares")
         elif not label.value.strip():

@@ -31,11 +31,13 @@ def labels_only_dockerfile(text: str) -> str:
     starts = [index for index, (_, keyword, _) in enumerate(steps) if keyword == "FROM"]
     if not starts:
         raise PipelineError("the Dockerfile has no FROM instruction")
+    global_args = [f"ARG {arguments}" for _, keyword, arguments in steps[:starts[0]] if keyword == "ARG"]
     final = steps[starts[-1] + 1:]
     kept = [f"{keyword} {arguments}" for _, keyword, arguments in final if keyword in ("ARG", "LABEL")]
     if not any(line.startswith("LABEL") for line in kept):
         raise PipelineError("the Dockerfile's final stage sets no LABEL (Model Standard 6)")
-    return "FROM scratch\n" + "\n".join(kept) + "\n"
+    # global ARGs stay before FROM: a stage's bare `ARG NAME` takes their defaults
+    return "".join(line + "\n" for line in global_args) + "FROM scratch\n" + "\n".join(kept) + "\n"
 
 
 def build_metadata(environ=None) -> dict[str, str]:
