@@ -142,7 +142,7 @@ def parse_json(text: str):
     try:
         return json.loads(text, parse_constant=_no_constant)
     except ValueError as error:  # JSONDecodeError, NaN/Infinity, an integer of thousands of digits
-        raise Unreadable(f"is not valid JSON ({error})", "replace {file} with the JSON the tool wrote") from None
+        raise Unreadable(f"is not readable JSON ({error})", "replace {file} with the JSON the tool wrote") from None
 
 
 class Unwritable(Exception):
