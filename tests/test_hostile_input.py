@@ -488,3 +488,15 @@ def test_readme_line_of_brackets_finishes(compliant):
         handle.write("[" * 40_000 + "\n" + "[](x \"" * 6_000 + "\n")
     run = run_json(compliant, "-s", "3")
     assert run.code == 0, run.stdout
+
+
+def test_polynomial_config_pattern_is_bounded_on_a_long_readme_line(compliant, tmp_path):
+    """`.*a.*b.*x` passes the load-time check (it cannot backtrack exponentially) but needs minutes
+    on a 2,000-character line: the check stops it and says so."""
+    config = tmp_path / "config.yaml"
+    config.write_text("readme_links: {logs: '.*a.*b.*x'}\n")
+    with open(compliant / "README.md", "a") as handle:
+        handle.write("- " + "ab" * 1000 + " [here](https://docs.test/page)\n")
+    run = run_json(compliant, "-s", "3", "--config", str(config))
+    assert_failed_with(run, "test_readme_links_every_resource", "README.md",
+                       "the organisation's readme_links patterns did not finish within 2 s on its lines")

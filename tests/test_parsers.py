@@ -246,3 +246,13 @@ def test_history_sorts_records_whatever_they_hold(tmp_path):
     found, _ = records.history("m", "dev", str(tmp_path))
     assert [record["deployed_at"] for record in found] == ["2026-01-01T00:00:00Z"]
 
+
+
+def test_pattern_budget_interrupts_a_slow_pattern():
+    import re
+
+    with pytest.raises(config.PatternTooSlow):
+        with config.pattern_budget(0.2):
+            re.search(r".*a.*b.*x", "ab" * 1000)
+    with config.pattern_budget(0.2):  # the timer is gone afterwards, and quick patterns are untouched
+        assert re.search(r"\blogs?\b", "- Logs: here", re.IGNORECASE)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import re
+import signal
+import threading
 from pathlib import Path
 
 try:  # the parser of the `re` module, to read a pattern's structure (sre_parse before Python 3.11)
@@ -20,6 +23,8 @@ from snitch.standards import Standards, StandardsError, load
 CONFIG_ENV = "SNITCH_CONFIG"
 _REGEX_PARAMETERS = ("pipeline_ref_pattern",)
 _POSSESSIVE_REPEAT = getattr(_constants, "POSSESSIVE_REPEAT", None)
+# What all of a check's organisation patterns together may spend on one project (see pattern_budget).
+PATTERN_BUDGET_S = 2.0
 # A config is a screenful of YAML; anything larger is the wrong file.
 MAX_CONFIG_BYTES = 256 * 1024
 
@@ -67,6 +72,34 @@ def _validate(overrides: dict, defaults: dict, path: Path) -> None:
         problem = _pattern_problem(pattern)
         if problem:
             raise StandardsError(f"config file {path}: {key} {problem}")
+
+
+class PatternTooSlow(Exception):
+    """An organisation's pattern ran past its time budget on the project's text."""
+
+
+@contextlib.contextmanager
+def pattern_budget(seconds: float = PATTERN_BUDGET_S):
+    """Bound the time the organisation's patterns may spend on a project's text.
+
+    Patterns that backtrack exponentially are refused when the config loads, but a polynomial
+    one (`.*a.*b.*x` needs minutes on a 1,000-character line) is only caught by running it: the
+    regular-expression engine checks for signals as it goes, so a timer interrupts it with
+    PatternTooSlow. Outside the main thread (where no timer can be set) patterns run unbounded."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def expire(signum, frame):
+        raise PatternTooSlow()
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 def _shown(value) -> str:

@@ -4,6 +4,7 @@ tag and does not redefine its protected jobs."""
 import re
 
 from snitch import gitlab_ci
+from snitch.config import PATTERN_BUDGET_S, PatternTooSlow, pattern_budget
 from snitch.violation import Violation
 
 CI = ".gitlab-ci.yml"
@@ -31,7 +32,13 @@ def test_shared_pipeline_ref_is_pinned_tag(project, parameters):
     if ref is None:
         raise Violation(CI, "the shared pipeline include has no `ref`, so it follows the default branch")
     # The whole ref, in ASCII: `$` alone would accept a trailing newline, `\d` other scripts' digits.
-    if not isinstance(ref, str) or not re.fullmatch(parameters["pipeline_ref_pattern"], ref, re.ASCII):
+    try:
+        with pattern_budget():
+            tag = isinstance(ref, str) and re.fullmatch(parameters["pipeline_ref_pattern"], ref, re.ASCII)
+    except PatternTooSlow:
+        raise Violation(CI, f"the ref {ref[:60]!r}... is too long for the organisation's pipeline_ref_pattern to judge "
+                        f"within {PATTERN_BUDGET_S:g} s") from None
+    if not tag:
         raise Violation(CI, f"the shared pipeline is included at ref {ref!r}, which is not a release tag")
 
 
