@@ -103,7 +103,7 @@ class Project:
             return files.read_text(path, MAX_FILE_BYTES)
         except files.Unreadable as problem:
             raise FileProblem(
-                relative, str(problem), "a UTF-8 text file under 2 MiB", problem.fix.format(file=relative)
+                relative, str(problem), f"a UTF-8 text file under {MAX_FILE_BYTES // 1024 // 1024} MiB", problem.fix.format(file=relative),
             ) from None
 
     @_memoised

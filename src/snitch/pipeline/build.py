@@ -12,15 +12,8 @@ from pathlib import Path
 
 from snitch import dockerfile, files
 from snitch.pipeline import settings
-from snitch.pipeline.errors import CommandFailed, PipelineError
+from snitch.pipeline.errors import CommandFailed, PipelineError, read_text
 from snitch.pipeline.manifest import check_digest, check_repository
-
-def _read_text(path: Path) -> str:
-    try:
-        return files.read_text(path)
-    except files.Unreadable as problem:
-        raise PipelineError(files.describe(path, problem)) from None
-
 
 def labels_only_dockerfile(text: str) -> str:
     """A FROM-scratch Dockerfile with the final stage's ARG and LABEL lines of `text`.
@@ -97,7 +90,7 @@ def build(context: Path, dockerfile: str, labels_only: bool, push: str | None, o
     output_dir.mkdir(parents=True, exist_ok=True)
     if labels_only:
         derived = output_dir / "Dockerfile.labels-only"
-        derived.write_text(labels_only_dockerfile(_read_text(dockerfile_path)), encoding="utf-8")
+        derived.write_text(labels_only_dockerfile(read_text(dockerfile_path)), encoding="utf-8")
         dockerfile_path = derived
     command = [*_buildah(), "build", "--isolation", os.environ.get("BUILDAH_ISOLATION", "chroot") or "chroot",
                "-f", str(dockerfile_path), "-t", reference]
@@ -122,7 +115,7 @@ def build(context: Path, dockerfile: str, labels_only: bool, push: str | None, o
         raise PipelineError(f"SNITCH_IMAGE_PUSH {destination!r} must start with docker:// or oci:")
     digest_file = output_dir / "image.digest"
     _run([*_buildah(), "push", "--digestfile", str(digest_file), reference, destination], "buildah push")
-    digest = check_digest(_read_text(digest_file).strip())
+    digest = check_digest(read_text(digest_file).strip())
     inspect = _run([*_buildah(), "inspect", "--type", "image", reference], "buildah inspect", echo=False)
     (output_dir / "image-inspect.json").write_text(inspect, encoding="utf-8")
     facts = {

@@ -9,8 +9,8 @@ import sys
 import traceback
 from pathlib import Path
 
-from snitch import files, streams
-from snitch.pipeline.errors import EXIT_FAILED, EXIT_UNUSABLE, CheckFailed, PipelineError
+from snitch import streams
+from snitch.pipeline.errors import EXIT_FAILED, EXIT_UNUSABLE, CheckFailed, PipelineError, read_text, writable
 from snitch.safe_yaml import YamlProblem, load_documents
 
 PROG = "snitch-pipeline"
@@ -89,29 +89,15 @@ def _need_environment(args) -> str:
     return args.environment
 
 
-def _read_text(path: str) -> str:
-    try:
-        return files.read_text(path)
-    except files.Unreadable as problem:
-        raise PipelineError(files.describe(path, problem)) from None
-
-
 def _load_manifest(path: str) -> dict:
     try:
-        documents = load_documents(_read_text(path))
+        documents = load_documents(read_text(path))
     except YamlProblem as problem:
         raise PipelineError(f"{path} cannot be read as YAML/JSON: it {problem}") from None
     data = documents[0] if len(documents) == 1 else None
     if not isinstance(data, dict):
         raise PipelineError(f"{path} does not hold a Kubernetes object")
     return data
-
-
-def _writable(path: str) -> Path:
-    try:
-        return files.prepare_output(path)
-    except files.Unwritable as problem:
-        raise PipelineError(f"cannot write {problem}") from None
 
 
 def dispatch(args, passthrough: list[str]) -> int:
@@ -122,7 +108,7 @@ def dispatch(args, passthrough: list[str]) -> int:
         manifest = render(deploy.release_from_environment(_need_environment(args)))
         text = deploy.dump(manifest)
         if args.output:
-            _writable(args.output).write_text(text, encoding="utf-8")
+            writable(args.output).write_text(text, encoding="utf-8")
         else:
             sys.stdout.write(text)
         return 0
@@ -148,7 +134,7 @@ def dispatch(args, passthrough: list[str]) -> int:
     if args.command == "check-image":
         return build.check_image(settings.get("MODEL_NAME", required=True), args.image, args.junitxml, Path(args.path))
     if args.command == "labels-dockerfile":
-        sys.stdout.write(build.labels_only_dockerfile(_read_text(args.dockerfile)))
+        sys.stdout.write(build.labels_only_dockerfile(read_text(args.dockerfile)))
         return 0
     if args.command == "run-local":
         return local.run(args.project, args.jobs, passthrough)

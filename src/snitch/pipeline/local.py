@@ -16,9 +16,9 @@ import sys
 from pathlib import Path
 
 
-from snitch import files, gitlab_ci
+from snitch import gitlab_ci
 from snitch.gitinfo import GitUnavailable, run_git
-from snitch.pipeline.errors import PipelineError
+from snitch.pipeline.errors import PipelineError, read_text
 from snitch.safe_yaml import YamlProblem, load_documents
 
 PIPELINE_FILE = "ci/model-promotion-pipeline.yml"
@@ -49,9 +49,7 @@ def pipeline_includes(project: Path) -> list[dict]:
     """The `include: project` entries of PROJECT/.gitlab-ci.yml that pull in the shared pipeline."""
     ci_file = project / ".gitlab-ci.yml"
     try:
-        documents = load_documents(files.read_text(ci_file))
-    except files.Unreadable as problem:
-        raise PipelineError(files.describe(ci_file, problem)) from None
+        documents = load_documents(read_text(ci_file))
     except YamlProblem as problem:  # the same safe reader snitch uses: !reference works, tags never run
         raise PipelineError(f"{ci_file} {problem}") from None
     data = documents[-1] if documents else None

@@ -26,7 +26,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from snitch import files
-from snitch.pipeline.errors import PipelineError
+from snitch.pipeline.errors import PipelineError, writable
 
 RECORD_VERSION = 1
 # The facts a rollback matches and reports: text when present.
@@ -119,9 +119,9 @@ def write(record: dict, output_dir: Path, manifest_text: str) -> dict[str, Path]
 
 def _write(path: Path, text: str) -> None:
     try:
-        files.prepare_output(path).write_text(text, encoding="utf-8")
-    except (files.Unwritable, OSError) as error:
-        raise PipelineError(f"cannot write {error}") from None
+        writable(path).write_text(text, encoding="utf-8")
+    except OSError as error:
+        raise PipelineError(f"cannot write {path}: {error.strerror}") from None
 
 
 def store(record: dict, records_dir: Path) -> Path:
