@@ -121,6 +121,9 @@ def mutate(project: Path, outside: Path, name: str, kind: str, data: bytes, posi
         target.write_bytes(data or b"secret")
         _remove(path)
         path.symlink_to(target)
+    elif kind == "symlink-loop":
+        _remove(path)
+        path.symlink_to(path.name)
     elif kind == "huge":
         with open(path, "ab") as handle:
             handle.truncate(3 * 1024 * 1024)
@@ -139,7 +142,7 @@ def mutate(project: Path, outside: Path, name: str, kind: str, data: bytes, posi
                          f"[diff]\n\texternal = touch {evidence}\n")
 
 
-KINDS = ("truncate", "random-bytes", "bom", "deep-nesting", "fifo", "symlink-out", "huge", "folder-for-file",
+KINDS = ("truncate", "random-bytes", "bom", "deep-nesting", "fifo", "symlink-out", "symlink-loop", "huge", "folder-for-file",
          "file-for-folder", "delete", "hostile-git-config")
 mutations = st.lists(
     st.tuples(st.sampled_from(FILES), st.sampled_from(KINDS), st.binary(max_size=64), st.floats(0, 1)),
@@ -170,6 +173,7 @@ def check_mutated_project(git_project: Path, changes, output_format: str) -> Non
          output_format="json")
 @example(changes=[("requirements.txt", "huge", b"", 0.0), ("tests/conftest.py", "folder-for-file", b"x", 0.0)],
          output_format="json")
+@example(changes=[("serve.py", "symlink-loop", b"", 0.0), ("README.md", "symlink-loop", b"", 0.0)], output_format="json")
 @settings(max_examples=12, **FUZZ_SETTINGS)
 @given(changes=mutations, output_format=st.sampled_from(["json", "text"]))
 def test_mutated_project_keeps_the_contract(git_project, changes, output_format):

@@ -256,3 +256,13 @@ def test_pattern_budget_interrupts_a_slow_pattern():
             re.search(r".*a.*b.*x", "ab" * 1000)
     with config.pattern_budget(0.2):  # the timer is gone afterwards, and quick patterns are untouched
         assert re.search(r"\blogs?\b", "- Logs: here", re.IGNORECASE)
+
+
+def test_project_symlink_loop(tmp_path):
+    (tmp_path / "serve.py").symlink_to("loop.py")
+    (tmp_path / "loop.py").symlink_to("serve.py")
+    project = Project(tmp_path, "m")
+    assert project.exists("serve.py")
+    with pytest.raises(FileProblem) as problem:
+        project.text("serve.py")
+    assert problem.value.found == "is a symlink loop"

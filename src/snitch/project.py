@@ -69,7 +69,12 @@ class Project:
         path = self.root / relative
         if not path.exists() and not path.is_symlink():
             return None
-        resolved = path.resolve()
+        try:
+            resolved = path.resolve()
+        except (RuntimeError, OSError):  # Python 3.11 raises RuntimeError on a loop, later ones OSError
+            raise FileProblem(
+                relative, "is a symlink loop", "an existing file", f"replace the symlink {relative} with the real file"
+            ) from None
         if not resolved.is_relative_to(self.root):
             raise FileProblem(
                 relative,
