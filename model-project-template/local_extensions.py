@@ -112,13 +112,16 @@ def answer_problems(answers: dict) -> list[str]:
     return problems
 
 
-def check_answers(answers: dict) -> str:
-    problems = answer_problems(answers)
+def _stop_on(problems: list[str]) -> None:
     if problems:
         raise InvalidAnswers(
             "Cannot create the project, please fix these answers and run again:\n  - "
             + "\n  - ".join(problems)
         )
+
+
+def check_answers(answers: dict) -> str:
+    _stop_on(answer_problems(answers))
     return "ok"
 
 
@@ -157,21 +160,18 @@ def _template_strings(context: dict) -> set[str]:
 def check_complete_context(answers: dict) -> None:
     """The final answers, as the files will be rendered with them: derived values untouched,
     every answer valid (even when `__answers` itself was overridden)."""
-    problems = [
+    overridden = [
         f"{key}={answers[key]!r} is worked out from the other answers and cannot be given; leave it out"
         for key, derive in DERIVED.items()
         if answers[key] != derive(answers)
     ]
-    problems += answer_problems(answers)
-    if problems:
-        raise InvalidAnswers(
-            "Cannot create the project, please fix these answers and run again:\n  - " + "\n  - ".join(problems)
-        )
+    _stop_on(overridden + answer_problems(answers))
 
 
 def _guarded(environment, own_strings: set[str], questions: set[str]):
     """`environment.from_string` that compiles the template's own text only, and validates the
-    complete context the first time a template is rendered with it."""
+    context whenever a template is rendered with the complete one (the first time is the project
+    folder's name, before anything is written)."""
     compile_source = environment.from_string
 
     def from_string(source, *args, **kwargs):
