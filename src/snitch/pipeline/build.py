@@ -12,7 +12,7 @@ from pathlib import Path
 
 from snitch import dockerfile, files
 from snitch.pipeline import settings
-from snitch.pipeline.errors import CommandFailed, PipelineError, read_text
+from snitch.pipeline.errors import CommandFailed, PipelineError, read_text, writable
 from snitch.pipeline.manifest import check_digest, check_repository
 
 def labels_only_dockerfile(text: str) -> str:
@@ -87,7 +87,7 @@ def build(context: Path, dockerfile: str, labels_only: bool, push: str | None, o
     dockerfile_path = context / dockerfile
     if not dockerfile_path.is_file():
         raise PipelineError(f"{dockerfile_path} does not exist; the build job builds the project's Dockerfile")
-    output_dir.mkdir(parents=True, exist_ok=True)
+    writable(output_dir / "image-inspect.json")  # the folder exists and takes files, before the long build
     if labels_only:
         derived = output_dir / "Dockerfile.labels-only"
         derived.write_text(labels_only_dockerfile(read_text(dockerfile_path)), encoding="utf-8")
