@@ -216,7 +216,9 @@ CONTENTS = st.one_of(
         b"pipeline_ref_pattern: '(a+)+$'", b"coverage_floor: .nan",
     ]),
 )
-TEXT_VALUES = st.text(max_size=30) | st.sampled_from([MODEL, MODEL + "\n", "-1", "99999999999999999999", "--help"])
+# Anything a shell can pass: no NUL (exec refuses it), no lone surrogates (not encodable).
+ARGUMENT_TEXT = st.text(st.characters(blacklist_characters="\x00", blacklist_categories=("Cs",)), max_size=30)
+TEXT_VALUES = ARGUMENT_TEXT | st.sampled_from([MODEL, MODEL + "\n", "-1", "99999999999999999999", "--help"])
 
 
 def snitch_arguments(paths: dict, choice) -> list[str]:

@@ -500,3 +500,13 @@ def test_polynomial_config_pattern_is_bounded_on_a_long_readme_line(compliant, t
     run = run_json(compliant, "-s", "3", "--config", str(config))
     assert_failed_with(run, "test_readme_links_every_resource", "README.md",
                        "the organisation's readme_links patterns did not finish within 2 s on its lines")
+
+
+def test_corrupt_git_index_skips_with_gits_reason(compliant):
+    git_commit_all(compliant)
+    index = compliant / ".git" / "index"
+    index.write_bytes(b"DIRC" + b"\xf7`?\xe0" * 20)
+    run = run_json(compliant, "-s", "2")
+    assert_no_crash(run)
+    result = run.check("test_nothing_tracked_under_datasets_or_weights")
+    assert result["outcome"] == "skipped" and "`git ls-files` failed" in result["message"], result
