@@ -99,8 +99,21 @@ def _remove(path: Path) -> None:
         path.unlink()
 
 
+# Mutations that write into the file: an earlier mutation's FIFO, link or folder is replaced first.
+_CONTENT_KINDS = {"truncate", "random-bytes", "bom", "deep-nesting", "huge"}
+
+
+def _make_writable(path: Path) -> None:
+    if path.is_symlink() or (path.exists() and not path.is_file()):
+        _remove(path)  # writing to a FIFO would block; to a link loop or a folder, fail
+
+
 def mutate(project: Path, outside: Path, name: str, kind: str, data: bytes, position: float, evidence: Path) -> None:
     path = project / name
+    if kind != "file-for-folder" and not path.parent.is_dir():
+        return  # an earlier mutation replaced the file's folder (tests/ became a file)
+    if kind in _CONTENT_KINDS:
+        _make_writable(path)
     original = path.read_bytes() if path.is_file() else b""
     cut = int(len(original) * position)
     if kind == "truncate":
@@ -137,6 +150,7 @@ def mutate(project: Path, outside: Path, name: str, kind: str, data: bytes, posi
     elif kind == "delete":
         _remove(path)
     elif kind == "hostile-git-config":
+        _make_writable(project / ".git" / "config")
         with open(project / ".git" / "config", "a") as handle:
             handle.write(f"[core]\n\tfsmonitor = touch {evidence}\n\tpager = touch {evidence}\n"
                          f"[diff]\n\texternal = touch {evidence}\n")
