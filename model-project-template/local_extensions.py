@@ -1,4 +1,5 @@
-"""Jinja filters that derive the model name, read the organisation's parameters and validate the answers.
+"""Jinja filters that derive the model name, read the organisation's parameters and validate the
+answers, and the guard that keeps answers data.
 
 The organisation's parameters (bucket, coverage floor, image labels, pipeline project...) come
 from snitch's own config reader, the one the checker and the pipeline use: the standards
@@ -12,36 +13,42 @@ pre_gen_project hook on purpose: cookiecutter deletes the folder when such a hoo
 fails but also logs a Python traceback, which buries the one line that matters.
 ``InvalidAnswers`` subclasses the exception cookiecutter's CLI turns into a plain
 message and exit status 1.
+
+Answers given with ``--no-input key=value`` (or ``extra_context``) reach cookiecutter's
+Jinja environment as template source, and may even replace the private, derived
+variables. So the extension (1) refuses to compile any text with template markup that
+is not the template's own, and (2) checks the complete context before the project
+folder is named: every answer valid, every derived variable equal to what it derives from.
 """
 
 from __future__ import annotations
 
 import functools
+import json
 import os
 import re
 import sys
 import unicodedata
 from datetime import datetime, timezone
-from urllib.parse import urlsplit
-
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from cookiecutter.exceptions import FailedHookException
 from jinja2.ext import Extension
 
 # RFC 1123 label, the form Kubernetes requires for object names.
-DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?\Z")
 DNS_LABEL_MAX = 63
-EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
-HOSTNAME = re.compile(r"^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$")
-S3_BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
-REGISTRY = re.compile(r"^[A-Za-z0-9.-]+(:[0-9]+)?(/[a-z0-9]+([._-][a-z0-9]+)*)*$")
-RELEASE_TAG = re.compile(r"^v\d+\.\d+\.\d+$")
-TIMESTAMP = re.compile(r"^\d{8}T\d{6}Z$")
-WHOLE_NUMBER = re.compile(r"^[0-9]{1,9}$")
+EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+\Z")
+HOSTNAME = re.compile(r"^(?=.{1,253}\Z)[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*\Z")
+S3_BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]\Z")
+REGISTRY = re.compile(r"^[A-Za-z0-9.-]+(:[0-9]+)?(/[a-z0-9]+([._-][a-z0-9]+)*)*\Z")
+RELEASE_TAG = re.compile(r"^v[0-9]+\.[0-9]+\.[0-9]+\Z")
+TIMESTAMP = re.compile(r"^[0-9]{8}T[0-9]{6}Z\Z")
+WHOLE_NUMBER = re.compile(r"^[0-9]{1,9}\Z")
 # A Kubernetes quantity (KServe's CRD pattern, unsigned). snitch.service parses them fully; the
 # template cannot import snitch, which the person rendering it may not have installed.
-QUANTITY = re.compile(r"^([0-9]+(\.[0-9]*)?|\.[0-9]+)([KMGTPE]i|[numkMGTPE]|[eE][+-]?[0-9]+)?$")
+QUANTITY = re.compile(r"^([0-9]+(\.[0-9]*)?|\.[0-9]+)([KMGTPE]i|[numkMGTPE]|[eE][+-]?[0-9]+)?\Z")
 
 
 class InvalidAnswers(FailedHookException):
@@ -219,14 +226,87 @@ def _service_problems(answers: dict, complain) -> None:
         complain("memory", "must be a Kubernetes memory quantity above zero, like 512Mi or 2Gi")
 
 
-def check_answers(answers: dict) -> str:
-    problems = answer_problems(answers)
+def _stop_on(problems: list[str]) -> None:
     if problems:
         raise InvalidAnswers(
             "Cannot create the project, please fix these answers and run again:\n  - "
             + "\n  - ".join(problems)
         )
+
+
+def check_answers(answers: dict) -> str:
+    _stop_on(answer_problems(answers))
     return "ok"
+
+
+TEMPLATE_DIR = Path(__file__).resolve().parent
+_MARKUP = re.compile(r"\{\{|\{%|\{#")
+# The only markup in the template's folder and file names: a private variable, e.g. the
+# project folder `{{cookiecutter.__model_name}}`.
+_NAME_REFERENCE = re.compile(r"\{\{\s*cookiecutter\.__\w+\s*\}\}")
+# Private variables the template works out from the answers; nobody may set them.
+DERIVED = {
+    "__answers": lambda answers: "ok",
+    "__model_name": lambda answers: model_name(answers["project_name"]),
+}
+
+
+def _template_strings(context: dict) -> set[str]:
+    """Every text the template itself hands to Jinja: cookiecutter.json's values and the hooks."""
+    found: set[str] = set()
+
+    def collect(value) -> None:
+        if isinstance(value, str):
+            found.add(value)
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                collect(key)
+                collect(item)
+        elif isinstance(value, list):
+            for item in value:
+                collect(item)
+
+    collect(context)
+    found.update(hook.read_text(encoding="utf-8") for hook in (TEMPLATE_DIR / "hooks").glob("*.py"))
+    return found
+
+
+def check_complete_context(answers: dict) -> None:
+    """The final answers, as the files will be rendered with them: derived values untouched,
+    every answer valid (even when `__answers` itself was overridden)."""
+    overridden = [
+        f"{key}={answers[key]!r} is worked out from the other answers and cannot be given; leave it out"
+        for key, derive in DERIVED.items()
+        if answers[key] != derive(answers)
+    ]
+    _stop_on(overridden + answer_problems(answers))
+
+
+def _guarded(environment, own_strings: set[str], questions: set[str]):
+    """`environment.from_string` that compiles the template's own text only, and validates the
+    context whenever a template is rendered with the complete one (the first time is the project
+    folder's name, before anything is written)."""
+    compile_source = environment.from_string
+
+    def from_string(source, *args, **kwargs):
+        if isinstance(source, str) and source not in own_strings and _MARKUP.search(_NAME_REFERENCE.sub("", source)):
+            raise InvalidAnswers(
+                f"Cannot create the project: the answer {source[:80]!r} contains template markup "
+                "({{ }}, {% %} or {# #}); answers are plain text, never templates. Remove the markup."
+            )
+        template = compile_source(source, *args, **kwargs)
+        render = template.render
+
+        def checked_render(*render_args, **context):
+            answers = context.get("cookiecutter")
+            if isinstance(answers, dict) and questions <= answers.keys():
+                check_complete_context(answers)
+            return render(*render_args, **context)
+
+        template.render = checked_render
+        return template
+
+    return from_string
 
 
 class AnswersExtension(Extension):
@@ -236,3 +316,6 @@ class AnswersExtension(Extension):
         environment.filters["check_answers"] = check_answers
         environment.filters["org_parameter"] = org_parameter
         environment.filters["image_labels"] = image_labels
+        context = json.loads((TEMPLATE_DIR / "cookiecutter.json").read_text(encoding="utf-8"))
+        questions = {key for key in context if not key.startswith("_")} | set(DERIVED)
+        environment.from_string = _guarded(environment, _template_strings(context), questions)

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from fixtures.pipeline import KSERVE_SCHEMA, PIPELINE_FILE, REPO_ROOT
+from fixtures.pipeline import KSERVE_SCHEMA, PIPELINE_FILE, REPO_ROOT, SERVICE_VALUES, service_environment
 from fixtures.s3 import AWS_TEST_ENV, s3_client
 from snitch.pipeline import records
 from snitch.pipeline.build import labels_only_dockerfile
@@ -30,9 +30,6 @@ from snitch.service import FIELDS, ServiceSpec
 PROTECTED_JOBS = ["snitch", "test", "build", "image-labels", "deploy-dev", "deploy-staging", "deploy-production",
                   "rollback-dev", "rollback-staging", "rollback-production", "experiment"]
 DEPLOY_JOBS = [job for job in PROTECTED_JOBS if job.startswith(("deploy-", "rollback-"))]
-SERVICE_VALUES = {"team": "fraud-detection", "latency_slo_ms": "250", "min_replicas": "2", "max_replicas": "6",
-                  "dev_min_replicas": "0", "dev_max_replicas": "1", "target_concurrency": "8", "cpu": "500m",
-                  "memory": "1Gi"}
 SERVICE = ServiceSpec.from_values(SERVICE_VALUES)
 TIERS = {"dev": "development", "staging": "staging", "production": "production"}
 DIGEST = "sha256:" + "ab" * 32
@@ -291,7 +288,7 @@ def ci_environment(**changes) -> dict:
         MODEL_NAME="iris-classifier", WEIGHTS_URI=WEIGHTS, IMAGE_REPOSITORY="registry.example.com/ml/iris-classifier",
         IMAGE_DIGEST=DIGEST, CI_COMMIT_SHA=COMMIT, CI_COMMIT_SHORT_SHA=COMMIT[:8], GITLAB_USER_LOGIN="alice",
         CI_PIPELINE_URL="https://gitlab.example.com/ml/iris-classifier/-/pipelines/7",
-        **{field.variable: SERVICE_VALUES[field.name] for field in FIELDS},
+        **service_environment(),
     )
     env = {key: value for key, value in env.items() if not key.startswith("AWS_")}
     env.update(changes)

@@ -65,19 +65,24 @@ def test_tracing_after_server_start(compliant):
     assert_only_failure(run, 10, "test_tracing_starts_before_server", SERVE, "runs after the server starts at line")
 
 
+MODULE_LEVEL_CALL = (
+    'if os.environ.get("DD_TRACE_ENABLED", "true").strip().lower() not in ("false", "0"):\n    trace_requests()\n'
+)
+
+
 def test_tracing_in_a_helper_main_calls(compliant):
-    """main() calls setup_tracing() before it starts the server: tracing is on in time."""
-    edit(compliant / SERVE, "ddtrace.patch(fastapi=True)", "def setup_tracing():\n    ddtrace.patch(fastapi=True)")
-    edit(compliant / SERVE, 'if __name__ == "__main__":\n', 'def main():\n    setup_tracing()\n')
+    """main() calls the template's trace_requests() before it starts the server: tracing is on in time."""
+    edit(compliant / SERVE, MODULE_LEVEL_CALL, "")
+    edit(compliant / SERVE, 'if __name__ == "__main__":\n', 'def main():\n    trace_requests()\n')
     (compliant / SERVE).write_text((compliant / SERVE).read_text() + '\n\nif __name__ == "__main__":\n    main()\n')
     assert run_checks(compliant, 10).code == 0
 
 
 def test_tracing_in_a_helper_nothing_calls(compliant):
-    edit(compliant / SERVE, "ddtrace.patch(fastapi=True)", "def setup_tracing():\n    ddtrace.patch(fastapi=True)")
+    edit(compliant / SERVE, MODULE_LEVEL_CALL, "")
     run = run_checks(compliant, 10)
     assert_only_failure(run, 10, "test_tracing_starts_before_server", SERVE,
-                        "is inside setup_tracing(), which nothing calls before the server starts at line")
+                        "is inside trace_requests(), which nothing calls before the server starts at line")
 
 
 def test_ddtrace_run_in_the_dockerfile_counts(compliant):

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import click
 
-from snitch import __version__
+from snitch import __version__, files, streams
 from snitch.config import CONFIG_ENV, load_standards
 from snitch.names import is_dns_label
 from snitch.standards import Standards, StandardsError
@@ -31,6 +31,7 @@ class _Group(click.Group):
     """Turns every error snitch did not foresee into exit status 2 with a short message, never 0."""
 
     def main(self, *args, **kwargs):
+        streams.guard()
         try:
             return super().main(*args, standalone_mode=False, **kwargs)
         except click.exceptions.Exit as done:
@@ -122,7 +123,25 @@ def main(ctx, model, path, output_format, junitxml, codequality_file, config, im
             param_hint="-s/--standard",
         )
     outputs = {"junitxml": junitxml, "codequality": codequality_file}
+    for option, output in outputs.items():
+        _writable(output, f"--{option}")
+    if image:
+        from snitch.image import absolute
+
+        image = absolute(image)  # the checks run from snitch's own folder: a relative path must not move
     sys.exit(_run(project, standards, output_format, outputs, image, selected, online))
+
+
+_REPORTS = {"--junitxml": "the JUnit report", "--codequality": "the Code Quality report", "--html": "the HTML page"}
+
+
+def _writable(path: str | None, option: str) -> None:
+    """A report that cannot be written is said before any work, not after it."""
+    if path:
+        try:
+            files.prepare_output(path)
+        except files.Unwritable as problem:
+            raise click.BadParameter(f"cannot write {_REPORTS[option]}: {problem}", param_hint=option) from None
 
 
 def declared_model_name(project) -> str:
@@ -246,6 +265,7 @@ def fleet(paths, from_file, output_format, html_file, jobs, config):
         raise click.BadParameter(str(error), param_hint="--from") from None
     if not sources:
         raise click.UsageError("name the projects to check: snitch fleet PATH... or snitch fleet --from FILE")
+    _writable(html_file, "--html")
     if sys.stderr.isatty():
         with click.progressbar(length=len(sources), label="checking projects", file=sys.stderr) as bar:
             result = fleets.check_fleet(sources, standards, progress=lambda entry: bar.update(1), jobs=jobs)

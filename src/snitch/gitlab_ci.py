@@ -24,11 +24,13 @@ def includes(document: dict) -> list:
 
 
 def pipeline_include(document: dict, project: str, file: str) -> dict | None:
-    """The include entry that brings in the shared pipeline, if any."""
+    """The include entry that brings in the shared pipeline, if any. GitLab reads `file:` from
+    the project's root with or without a leading slash (its docs write `/templates/...`)."""
     for entry in includes(document):
         if isinstance(entry, dict) and entry.get("project") == project:
             files = entry.get("file")
-            if file in (files if isinstance(files, list) else [files]):
+            names = files if isinstance(files, list) else [files]
+            if any(isinstance(name, str) and name.lstrip("/") == file.lstrip("/") for name in names):
                 return entry
     return None
 

@@ -4,9 +4,10 @@
 from __future__ import annotations
 
 import functools
-import json
+import re
 from pathlib import Path
 
+from snitch import files
 from snitch.violation import FileProblem
 
 _LABEL_PATHS = (("Labels",), ("config", "Labels"), ("Config", "Labels"), ("OCIv1", "config", "Labels"))
@@ -17,13 +18,18 @@ class ImageProblem(Exception):
     pass
 
 
+# An OCI descriptor's digest, `algorithm:encoded` (OCI image spec); anything else could walk out
+# of blobs/ ("sha256:../../x").
+_DIGEST = re.compile(r"[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]+")
+# An index may point at another index; real layouts nest one or two deep.
+MAX_INDEX_DEPTH = 8
+
+
 def _read_json(path: Path, what: str):
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ImageProblem(f"{what} {path} does not exist") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise ImageProblem(f"{what} {path} is not readable JSON ({error})") from None
+        return files.load_json(path)
+    except files.Unreadable as problem:
+        raise ImageProblem(f"{what} {path} {problem}") from None
 
 
 def _split_source(source: str) -> tuple[Path, str | None]:
@@ -32,6 +38,14 @@ def _split_source(source: str) -> tuple[Path, str | None]:
         location, _, tag = source[4:].partition(":")
         return Path(location), tag or None
     return Path(source), None
+
+
+def absolute(source: str) -> str:
+    """`source` with its path made absolute, so it still means the same file after snitch
+    changes folder to run its checks."""
+    path, tag = _split_source(source)
+    resolved = str(path.absolute())
+    return f"oci:{resolved}{f':{tag}' if tag else ''}" if source.startswith("oci:") else resolved
 
 
 def labels(source: str) -> dict[str, str]:
@@ -51,29 +65,57 @@ def labels(source: str) -> dict[str, str]:
         for key in keys:
             node = node.get(key) if isinstance(node, dict) else None
         if isinstance(node, dict):
-            return {str(k): "" if v is None else str(v) for k, v in node.items()}
+            return _label_values(node)
     raise ImageProblem(f"{source} holds no image labels (no Labels object where inspect tools put it)")
 
 
-def _blob(layout: Path, digest: str, what: str):
+def _label_values(found: dict) -> dict[str, str]:
+    return {str(k): "" if v is None else str(v) for k, v in found.items()}
+
+
+_KIND_NAMES = {list: "list", dict: "object", str: "string"}
+
+
+def _field(node, key: str, kind: type, where: str):
+    """node[key] when node is a JSON object holding a `kind` there; else say what is missing."""
+    value = node.get(key) if isinstance(node, dict) else None
+    if not isinstance(value, kind):
+        raise ImageProblem(f"{where} has no `{key}` {_KIND_NAMES[kind]}, so it is not a valid OCI document")
+    return value
+
+
+def _blob(layout: Path, descriptor, what: str):
+    digest = _field(descriptor, "digest", str, f"a descriptor of the {what}")
+    if not _DIGEST.fullmatch(digest):
+        raise ImageProblem(f"OCI layout {layout}: {digest!r} is not an OCI digest (algorithm:hex)")
     algorithm, _, value = digest.partition(":")
     return _read_json(layout / "blobs" / algorithm / value, what)
 
 
 def _layout_labels(layout: Path, tag: str | None) -> dict[str, str]:
-    index = _read_json(layout / "index.json", "OCI layout index")
-    manifests = index.get("manifests") or []
+    index_file = layout / "index.json"
+    index = _read_json(index_file, "OCI layout index")
+    manifests = [m for m in _field(index, "manifests", list, f"OCI layout index {index_file}") if isinstance(m, dict)]
     if tag:
         manifests = [m for m in manifests if (m.get("annotations") or {}).get(_TAG_ANNOTATION) == tag]
     if not manifests:
         raise ImageProblem(f"OCI layout {layout} has no image{f' tagged {tag!r}' if tag else ''}")
-    descriptor = manifests[0]
-    manifest = _blob(layout, descriptor["digest"], "manifest")
-    while "manifests" in manifest:  # an image index: take its first image
-        manifest = _blob(layout, manifest["manifests"][0]["digest"], "manifest")
-    config = _blob(layout, manifest["config"]["digest"], "image config")
-    found = (config.get("config") or {}).get("Labels") or {}
-    return {str(k): str(v) for k, v in found.items()}
+    manifest = _blob(layout, manifests[0], "manifest")
+    depth = 0
+    while isinstance(manifest, dict) and "manifests" in manifest:  # an image index: take its first image
+        depth += 1
+        if depth > MAX_INDEX_DEPTH:
+            raise ImageProblem(
+                f"OCI layout {layout}: image indexes nest more than {MAX_INDEX_DEPTH} deep (does an index refer to itself?)"
+            )
+        inner = _field(manifest, "manifests", list, f"an image index in {layout}")
+        if not inner:
+            raise ImageProblem(f"an image index in OCI layout {layout} lists no manifests")
+        manifest = _blob(layout, inner[0], "manifest")
+    config = _blob(layout, _field(manifest, "config", dict, f"the manifest in {layout}"), "image config")
+    settings = config.get("config") if isinstance(config, dict) else None
+    found = settings.get("Labels") if isinstance(settings, dict) else None
+    return _label_values(found) if isinstance(found, dict) else {}
 
 
 class BuiltImage:

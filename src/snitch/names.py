@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?\Z")
 DNS_LABEL_MAX = 63
 
 

@@ -7,12 +7,33 @@ import ast
 import functools
 from pathlib import Path
 
-from snitch import dockerfile, requirements, serving
+from snitch import dockerfile, files, requirements, serving
 from snitch.safe_yaml import YamlProblem, load_documents
 from snitch.violation import FileProblem
 
 # No file a standard looks at is legitimately this large; refuse rather than read 50 MB into memory.
-MAX_FILE_BYTES = 2 * 1024 * 1024
+MAX_FILE_BYTES = files.MAX_BYTES
+# Syntax nested deeper than this is no hand-written code, and walking it recursively (as ast's
+# visitors do) would exhaust Python's stack; CPython's own parser stops at 200 nested brackets.
+MAX_PYTHON_NESTING = 200
+
+
+def python_nesting(tree: ast.AST, limit: int = MAX_PYTHON_NESTING) -> int:
+    """How deep the syntax tree nests, counted level by level without recursion (reading the
+    fields directly: three times faster than ast.iter_child_nodes); stops once past `limit`."""
+    level, depth = [tree], 0
+    while level and depth <= limit:
+        depth += 1
+        below = []
+        for node in level:
+            for name in node._fields:
+                value = getattr(node, name, None)
+                if isinstance(value, ast.AST):
+                    below.append(value)
+                elif isinstance(value, list):
+                    below.extend(item for item in value if isinstance(item, ast.AST))
+        level = below
+    return depth
 
 
 def _memoised(method):
@@ -48,7 +69,12 @@ class Project:
         path = self.root / relative
         if not path.exists() and not path.is_symlink():
             return None
-        resolved = path.resolve()
+        try:
+            resolved = path.resolve()
+        except (RuntimeError, OSError):  # Python 3.11 raises RuntimeError on a loop, later ones OSError
+            raise FileProblem(
+                relative, "is a symlink loop", "an existing file", f"replace the symlink {relative} with the real file"
+            ) from None
         if not resolved.is_relative_to(self.root):
             raise FileProblem(
                 relative,
@@ -78,35 +104,18 @@ class Project:
                 f"the project has {relative} (standard 2 lists the required files)",
                 f"create {relative}; a freshly rendered model-project-template project has a working one",
             )
-        if not path.is_file():
-            raise FileProblem(relative, "is not a regular file", "a text file", f"replace {relative} with a file")
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise FileProblem(
-                relative,
-                f"is {size / 1024 / 1024:.1f} MiB, too large to be a source file",
-                f"a text file under {MAX_FILE_BYTES // 1024 // 1024} MiB",
-                f"keep {relative} small; large data belongs in S3, not in the repository",
-            )
-        data = path.read_bytes()
-        if b"\0" in data:
-            raise FileProblem(relative, "is a binary file", "a UTF-8 text file", f"replace {relative} with its text")
         try:
-            return data.decode("utf-8")
-        except UnicodeDecodeError as error:
-            line = data[: error.start].count(b"\n") + 1
+            return files.read_text(path, MAX_FILE_BYTES)
+        except files.Unreadable as problem:
             raise FileProblem(
-                relative,
-                f"is not valid UTF-8 (byte {error.start}, line {line})",
-                "a UTF-8 text file",
-                f"re-save {relative} as UTF-8, for example `iconv -f latin1 -t utf-8`",
+                relative, str(problem), f"a UTF-8 text file under {MAX_FILE_BYTES // 1024 // 1024} MiB", problem.fix.format(file=relative),
             ) from None
 
     @_memoised
     def python(self, relative: str) -> ast.Module:
         source = self.text(relative)
         try:
-            return ast.parse(source, filename=relative)
+            tree = ast.parse(source, filename=relative)
         except SyntaxError as error:
             raise FileProblem(
                 relative,
@@ -114,8 +123,18 @@ class Project:
                 "valid Python",
                 f"fix the syntax error (`python -m py_compile {relative}` shows it)",
             ) from None
-        except (ValueError, RecursionError) as error:
-            raise FileProblem(relative, f"cannot be parsed: {error}", "valid Python", "fix the file") from None
+        except (RecursionError, MemoryError):
+            tree = None  # nested too deeply for the parser itself: reported below like any deep tree
+        except ValueError as error:
+            raise FileProblem(relative, f"cannot be parsed: {error}", "valid Python", f"fix {relative}") from None
+        if tree is None or python_nesting(tree) > MAX_PYTHON_NESTING:
+            raise FileProblem(
+                relative,
+                f"nests expressions or statements more than {MAX_PYTHON_NESTING} levels deep",
+                "Python a person can read and a parser can walk",
+                f"split the deeply nested expression in {relative} into named parts",
+            )
+        return tree
 
     @_memoised
     def yaml(self, relative: str):

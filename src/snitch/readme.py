@@ -6,10 +6,13 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-_INLINE = re.compile(r"\[(?P<label>[^\]]*)\]\(\s*<?(?P<url>[^)\s>]*)>?(?:\s+[\"'][^)]*[\"'])?\s*\)")
-_REFERENCE_USE = re.compile(r"\[(?P<label>[^\]]+)\]\[(?P<ref>[^\]]*)\]")
-_REFERENCE_DEF = re.compile(r"^\s{0,3}\[(?P<ref>[^\]]+)\]:\s*<?(?P<url>\S+?)>?(?:\s+.*)?$", re.MULTILINE)
-_AUTOLINK = re.compile(r"<(?P<url>[a-z][a-z0-9+.-]*://[^>\s]*)>", re.IGNORECASE)
+# Every pattern here runs in linear time on any line: a label never spans another `[`, an
+# autolink never spans another `<`, so no match attempt rescans the rest of a hostile line.
+_INLINE = re.compile(r"\[(?P<label>[^\[\]]*)\]\(\s*<?(?P<url>[^()\s<>]*)>?(?:\s+(?:\"[^\"]*\"|'[^']*'))?\s*\)")
+_REFERENCE_USE = re.compile(r"\[(?P<label>[^\[\]]+)\]\[(?P<ref>[^\[\]]*)\]")
+# One definition per line: `[ \t]`, not `\s`, so a definition never swallows the next line.
+_REFERENCE_DEF = re.compile(r"^[ \t]{0,3}\[(?P<ref>[^\[\]]+)\]:[ \t]*<?(?P<url>[^\s<>]+)>?(?:[ \t].*)?$", re.MULTILINE)
+_AUTOLINK = re.compile(r"<(?P<url>[a-z][a-z0-9+.-]*://[^<>\s]*)>", re.IGNORECASE)
 _HAS_SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*:", re.IGNORECASE)
 _PLACEHOLDERS = re.compile(r"\{\{|\}\}|\{%|<[A-Z][A-Z0-9_]*>|\b(TODO|TBD|FIXME|CHANGEME)\b")
 _FENCE = re.compile(r"^\s*(```|~~~)")

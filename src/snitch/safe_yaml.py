@@ -1,12 +1,22 @@
-"""YAML reading that never executes anything and cannot be blown up by aliases."""
+"""YAML reading that never executes anything and cannot be blown up by aliases or nesting.
+
+Every YAML file snitch and snitch-pipeline read goes through `load_documents`."""
 
 from __future__ import annotations
 
 import yaml
 
+from snitch import files
+
 # Aliases share nodes, so parsing a "billion laughs" document is cheap but walking it is not:
 # refuse documents whose aliases would expand past this many nodes.
 MAX_EXPANDED_NODES = 200_000
+# libyaml composes nested collections by recursing in C: some 60,000 levels crash the process,
+# so deeper documents than this are refused before composing.
+MAX_DEPTH = files.MAX_DEPTH
+# Every collection opens at one of these characters ([ { or the block indicators - ? :), so
+# their count bounds the depth and spares the exact count for nearly every real file.
+_OPENERS = "[{-?:"
 
 
 class YamlProblem(Exception):
@@ -41,10 +51,31 @@ def _reference(loader: yaml.SafeLoader, node: yaml.Node):
 _BoundedLoader.add_constructor("!reference", _reference)
 
 
+def _check_depth(text: str) -> None:
+    """Refuse `text` when its collections nest deeper than MAX_DEPTH, counted on the parser's
+    events (libyaml's parser keeps its own stack on the heap; only the composer recurses)."""
+    if sum(text.count(character) for character in _OPENERS) <= MAX_DEPTH:
+        return
+    depth = 0
+    for event in yaml.parse(text, Loader=_Base):
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_DEPTH:
+                line = event.start_mark.line + 1 if event.start_mark else "?"
+                raise YamlProblem(
+                    f"nests collections more than {MAX_DEPTH} levels deep (line {line}), "
+                    "deeper than any configuration needs, so it was not read"
+                )
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+
+
 def load_documents(text: str) -> list:
     """Every document in `text`, parsed with the safe loader."""
-    loader = _BoundedLoader(text)
+    loader = None
     try:
+        _check_depth(text)
+        loader = _BoundedLoader(text)
         documents = []
         while loader.check_node():
             node = loader.get_node()  # compose first, so an alias bomb is measured before it is built
@@ -63,7 +94,10 @@ def load_documents(text: str) -> list:
         ) from None
     except yaml.YAMLError as error:
         raise YamlProblem(f"is not valid YAML: {' '.join(str(error).split())}") from None
+    except (ValueError, OverflowError) as error:  # e.g. a 5,000-digit integer or the date 2026-13-45
+        raise YamlProblem(f"holds a value that cannot be read ({str(error).split(';')[0]})") from None
     except RecursionError:
         raise YamlProblem("nests too deeply to be read") from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-_URI = re.compile(r"^s3://(?P<bucket>[^/\s]+)/(?P<project>[^/\s]+)/models/(?P<timestamp>[^/\s]+)/?$")
+_URI = re.compile(r"^s3://(?P<bucket>[^/\s]+)/(?P<project>[^/\s]+)/models/(?P<timestamp>[^/\s]+)/?\Z")
 # Clocks of CI runners and laptops drift a little: a timestamp this far ahead still counts as now.
 CLOCK_SKEW = timedelta(minutes=5)
 _TIMESTAMP_FORMATS = ("%Y%m%dT%H%M%SZ", "%Y-%m-%dT%H:%M:%SZ", "%Y%m%dT%H%M%S.%fZ", "%Y-%m-%dT%H:%M:%S.%fZ")
@@ -35,6 +35,8 @@ def parse_uri(uri: str) -> WeightsUri | None:
 
 def parse_timestamp(timestamp: str) -> datetime | None:
     """The UTC datetime of a basic or extended ISO-8601 timestamp ending in Z, else None."""
+    if not timestamp.isascii():
+        return None  # strptime would take other scripts' digits (e.g. Arabic-Indic) as numbers
     for layout in _TIMESTAMP_FORMATS:
         try:
             return datetime.strptime(timestamp, layout).replace(tzinfo=timezone.utc)

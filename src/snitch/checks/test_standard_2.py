@@ -1,5 +1,7 @@
 """Standard 2 — Project layout: the required files exist, and datasets/ and weights/ stay out of git."""
 
+import contextlib
+
 import pytest
 
 from snitch.gitinfo import GitUnavailable
@@ -13,11 +15,18 @@ UNTRACKED_FOLDERS = ("datasets", "weights")
 IGNORE_LINES = {"{0}", "{0}/", "/{0}", "/{0}/", "{0}/*", "/{0}/*", "{0}/**", "/{0}/**"}
 
 
-def git_repository(project):
+@contextlib.contextmanager
+def git_answers():
+    """Skip the check, with git's reason, when git cannot answer (missing, a FIFO in .git, a corrupt index)."""
     try:
+        yield
+    except GitUnavailable as reason:
+        pytest.skip(f"{reason}; what git ignores and tracks cannot be checked")
+
+
+def git_repository(project):
+    with git_answers():
         return project.git()
-    except GitUnavailable:
-        pytest.skip("git is not installed, so what git ignores and tracks cannot be checked")
 
 
 def test_required_files_exist(project):
@@ -29,9 +38,12 @@ def test_required_files_exist(project):
 
 
 def test_datasets_and_weights_are_gitignored(project):
+    if project.exists(".gitignore"):
+        project.text(".gitignore")  # a FIFO or binary .gitignore fails here, before git would hang on it
     repository = git_repository(project)
     if repository is not None:
-        not_ignored = [f"{folder}/" for folder in UNTRACKED_FOLDERS if not repository.ignored(f"{folder}/any-file")]
+        with git_answers():
+            not_ignored = [f"{folder}/" for folder in UNTRACKED_FOLDERS if not repository.ignored(f"{folder}/any-file")]
     else:  # outside git, read .gitignore itself
         text = project.text(".gitignore") if project.exists(".gitignore") else ""
         lines = {line.strip() for line in text.splitlines()}
@@ -48,12 +60,13 @@ def test_nothing_tracked_under_datasets_or_weights(project):
     repository = git_repository(project)
     if repository is None:
         pytest.skip(f"{project.root} is not in a git repository, so nothing is tracked")
-    tracked = [
-        path
-        for folder in UNTRACKED_FOLDERS
-        for path in repository.tracked_under(folder)
-        if not path.endswith("/.gitkeep")
-    ]
+    with git_answers():
+        tracked = [
+            path
+            for folder in UNTRACKED_FOLDERS
+            for path in repository.tracked_under(folder)
+            if not path.endswith("/.gitkeep")
+        ]
     if tracked:
         shown = ", ".join(tracked[:5]) + (f" and {len(tracked) - 5} more" if len(tracked) > 5 else "")
         raise Violation("datasets/, weights/", f"git tracks {shown}")

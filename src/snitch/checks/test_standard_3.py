@@ -3,20 +3,28 @@
 import re
 
 from snitch import readme
+from snitch.config import PATTERN_BUDGET_S, PatternTooSlow, pattern_budget
 from snitch.violation import Violation
 
 README = "README.md"
 
 
 def test_readme_links_every_resource(project, parameters):
-    links = readme.links(project.text(README))
-    missing = [
-        resource
-        for resource, pattern in parameters["readme_links"].items()
-        if not any(
-            re.search(pattern, link.context, re.IGNORECASE) and readme.is_absolute(link.url) for link in links
-        )
-    ]
+    links = [link for link in readme.links(project.text(README)) if readme.is_absolute(link.url)]
+    try:
+        with pattern_budget():
+            missing = [
+                resource
+                for resource, pattern in parameters["readme_links"].items()
+                if not any(re.search(pattern, link.context, re.IGNORECASE) for link in links)
+            ]
+    except PatternTooSlow:
+        raise Violation(
+            README,
+            f"the organisation's readme_links patterns did not finish within {PATTERN_BUDGET_S:g} s on its lines",
+            detail="a pattern such as `.*a.*b` backtracks for minutes on long lines: shorten the README's long "
+            "link lines, or ask the platform team to simplify the pattern (docs/configuration.md)",
+        ) from None
     if missing:
         raise Violation(
             README,

@@ -6,8 +6,8 @@ import re
 from snitch.violation import Violation, requires
 
 DOCKERFILE = "Dockerfile"
-COMMIT_SHA = re.compile(r"^[0-9a-f]{7,40}$|^[0-9a-f]{64}$")
-RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$")
+COMMIT_SHA = re.compile(r"^[0-9a-f]{7,40}\Z|^[0-9a-f]{64}\Z")
+RFC3339 = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?([Zz]|[+-][0-9]{2}:[0-9]{2})\Z")
 
 
 def test_dockerfile_final_stage_sets_required_labels(project, parameters):
@@ -28,7 +28,7 @@ def test_label_values_are_not_empty(project, parameters):
         label = stage.labels.get(key)
         if label is None:
             continue  # reported by test_dockerfile_final_stage_sets_required_labels
-        undeclared = [name for name in label.variables if name not in stage.args and name not in stage.env]
+        undeclared = [name for name in label.required_variables if name not in stage.args and name not in stage.env]
         if undeclared:
             empty.append((label.line, f"{key} (line {label.line}) uses ${{{undeclared[0]}}}, which no ARG or ENV of the final stage declares"))
         elif not label.value.strip():

@@ -2,6 +2,7 @@
 enforces a coverage floor."""
 
 import ast
+import math
 
 from snitch import gitlab_ci
 from snitch.violation import Violation, requires
@@ -56,9 +57,12 @@ def test_ci_sets_coverage_floor(project, parameters):
     if found is None:
         raise Violation(".gitlab-ci.yml", "sets no coverage floor (no `coverage_floor` input, no COVERAGE_FLOOR variable)")
     line = gitlab_ci.key_line(project.text(".gitlab-ci.yml"), "coverage_floor", "COVERAGE_FLOOR")
+    text = str(found.value).strip().rstrip("%")
     try:
-        floor = float(str(found.value).strip().rstrip("%"))
+        floor = float(text) if text.isascii() else math.nan  # float() also reads other scripts' digits
     except ValueError:
-        raise Violation(".gitlab-ci.yml", f"the {found.where} is {found.value!r}, not a number", line=line) from None
+        floor = math.nan
+    if isinstance(found.value, bool) or not math.isfinite(floor):  # NaN compares false with everything
+        raise Violation(".gitlab-ci.yml", f"the {found.where} is {found.value!r}, not a number", line=line)
     if floor < minimum:
         raise Violation(".gitlab-ci.yml", f"the {found.where} is {floor:g}%, below the minimum of {minimum}%", line=line)

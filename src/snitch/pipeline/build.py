@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import shutil
@@ -11,9 +10,9 @@ import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
-from snitch import dockerfile
+from snitch import dockerfile, files
 from snitch.pipeline import settings
-from snitch.pipeline.errors import CommandFailed, PipelineError
+from snitch.pipeline.errors import CommandFailed, PipelineError, read_text, writable
 from snitch.pipeline.manifest import check_digest, check_repository
 
 def labels_only_dockerfile(text: str) -> str:
@@ -25,11 +24,13 @@ def labels_only_dockerfile(text: str) -> str:
     starts = [index for index, (_, keyword, _) in enumerate(steps) if keyword == "FROM"]
     if not starts:
         raise PipelineError("the Dockerfile has no FROM instruction")
+    global_args = [f"ARG {arguments}" for _, keyword, arguments in steps[:starts[0]] if keyword == "ARG"]
     final = steps[starts[-1] + 1:]
     kept = [f"{keyword} {arguments}" for _, keyword, arguments in final if keyword in ("ARG", "LABEL")]
     if not any(line.startswith("LABEL") for line in kept):
         raise PipelineError("the Dockerfile's final stage sets no LABEL (Model Standard 6)")
-    return "FROM scratch\n" + "\n".join(kept) + "\n"
+    # global ARGs stay before FROM: a stage's bare `ARG NAME` takes their defaults
+    return "".join(line + "\n" for line in global_args) + "FROM scratch\n" + "\n".join(kept) + "\n"
 
 
 def build_metadata(environ=None) -> dict[str, str]:
@@ -88,10 +89,10 @@ def build(context: Path, dockerfile: str, labels_only: bool, push: str | None, o
     dockerfile_path = context / dockerfile
     if not dockerfile_path.is_file():
         raise PipelineError(f"{dockerfile_path} does not exist; the build job builds the project's Dockerfile")
-    output_dir.mkdir(parents=True, exist_ok=True)
+    writable(output_dir / "image-inspect.json")  # the folder exists and takes files, before the long build
     if labels_only:
         derived = output_dir / "Dockerfile.labels-only"
-        derived.write_text(labels_only_dockerfile(dockerfile_path.read_text(encoding="utf-8")), encoding="utf-8")
+        derived.write_text(labels_only_dockerfile(read_text(dockerfile_path)), encoding="utf-8")
         dockerfile_path = derived
     command = [*_buildah(), "build", "--isolation", os.environ.get("BUILDAH_ISOLATION", "chroot") or "chroot",
                "-f", str(dockerfile_path), "-t", reference]
@@ -116,7 +117,7 @@ def build(context: Path, dockerfile: str, labels_only: bool, push: str | None, o
         raise PipelineError(f"SNITCH_IMAGE_PUSH {destination!r} must start with docker:// or oci:")
     digest_file = output_dir / "image.digest"
     _run([*_buildah(), "push", "--digestfile", str(digest_file), reference, destination], "buildah push")
-    digest = check_digest(digest_file.read_text(encoding="utf-8").strip())
+    digest = check_digest(read_text(digest_file).strip())
     inspect = _run([*_buildah(), "inspect", "--type", "image", reference], "buildah inspect", echo=False)
     (output_dir / "image-inspect.json").write_text(inspect, encoding="utf-8")
     facts = {
@@ -147,11 +148,11 @@ def check_image(model: str, source: str, junitxml: str | None, project: Path) ->
         if not skopeo:
             raise PipelineError("skopeo is needed to read a registry image's labels; use a `build_image` with skopeo")
         config = _run([skopeo, "inspect", "--config", source], "skopeo inspect --config")
-        target = Path("image-config.json")
+        target = Path("image-config.json").resolve()
         target.write_text(config, encoding="utf-8")
         try:
-            json.loads(config)
-        except ValueError:
+            files.parse_json(config)
+        except files.Unreadable:
             raise CommandFailed(f"skopeo inspect --config {source} did not print JSON") from None
         source = str(target)
     command = [*snitch_command(), "-n", model, "-p", str(project), "--image", source, "-s", "6"]

@@ -9,9 +9,9 @@ import sys
 import traceback
 from pathlib import Path
 
-import yaml
-
-from snitch.pipeline.errors import EXIT_FAILED, EXIT_UNUSABLE, CheckFailed, PipelineError
+from snitch import streams
+from snitch.pipeline.errors import EXIT_FAILED, EXIT_UNUSABLE, CheckFailed, PipelineError, read_text, writable
+from snitch.safe_yaml import YamlProblem, load_documents
 
 PROG = "snitch-pipeline"
 
@@ -99,11 +99,10 @@ def _need_environment(args) -> str:
 
 def _load_manifest(path: str) -> dict:
     try:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise PipelineError(f"{path} does not exist") from None
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
-        raise PipelineError(f"{path} cannot be read as YAML/JSON: {error}") from None
+        documents = load_documents(read_text(path))
+    except YamlProblem as problem:
+        raise PipelineError(f"{path} cannot be read as YAML/JSON: it {problem}") from None
+    data = documents[0] if len(documents) == 1 else None
     if not isinstance(data, dict):
         raise PipelineError(f"{path} does not hold a Kubernetes object")
     return data
@@ -117,7 +116,7 @@ def dispatch(args, passthrough: list[str]) -> int:
         manifest = render(deploy.release_from_environment(_need_environment(args)))
         text = deploy.dump(manifest)
         if args.output:
-            Path(args.output).write_text(text, encoding="utf-8")
+            writable(args.output).write_text(text, encoding="utf-8")
         else:
             sys.stdout.write(text)
         return 0
@@ -149,11 +148,7 @@ def dispatch(args, passthrough: list[str]) -> int:
     if args.command == "check-image":
         return build.check_image(settings.get("MODEL_NAME", required=True), args.image, args.junitxml, Path(args.path))
     if args.command == "labels-dockerfile":
-        try:
-            text = Path(args.dockerfile).read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as error:
-            raise PipelineError(f"{args.dockerfile} cannot be read: {error}") from None
-        sys.stdout.write(build.labels_only_dockerfile(text))
+        sys.stdout.write(build.labels_only_dockerfile(read_text(args.dockerfile)))
         return 0
     if args.command == "run-local":
         return local.run(args.project, args.jobs, passthrough)
@@ -161,6 +156,7 @@ def dispatch(args, passthrough: list[str]) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    streams.guard()
     argv = list(sys.argv[1:] if argv is None else argv)
     passthrough: list[str] = []
     if "--" in argv:

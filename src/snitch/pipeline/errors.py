@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from snitch import files
+
 # Exit statuses of `python -m snitch.pipeline`, in line with snitch's own CLI.
 EXIT_OK = 0
 EXIT_FAILED = 1  # the work was done and found a problem (invalid manifest, kubectl failed, ...)
@@ -30,3 +34,19 @@ class CommandFailed(PipelineError):
     """An external tool (kubectl, buildah, skopeo, snitch) failed."""
 
     exit_code = EXIT_FAILED
+
+
+def read_text(path: str | Path) -> str:
+    """A file the job reads, through snitch's bounded reader; a PipelineError names what is wrong."""
+    try:
+        return files.read_text(path)
+    except files.Unreadable as problem:
+        raise PipelineError(files.describe(path, problem)) from None
+
+
+def writable(path: str | Path) -> Path:
+    """`path`, checked writable (its folder created) before the work that fills it."""
+    try:
+        return files.prepare_output(path)
+    except files.Unwritable as problem:
+        raise PipelineError(f"cannot write {problem}") from None

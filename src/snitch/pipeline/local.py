@@ -17,7 +17,8 @@ from pathlib import Path
 
 
 from snitch import gitlab_ci
-from snitch.pipeline.errors import PipelineError
+from snitch.gitinfo import GitUnavailable, run_git
+from snitch.pipeline.errors import PipelineError, read_text
 from snitch.safe_yaml import YamlProblem, load_documents
 
 PIPELINE_FILE = "ci/model-promotion-pipeline.yml"
@@ -34,9 +35,8 @@ _REMOTE_PATTERNS = (
 def remote_host(project: Path) -> str:
     """The host gitlab-ci-local derives from the `origin` remote (gitlab.com without one)."""
     try:
-        url = subprocess.run(["git", "remote", "get-url", "origin"], cwd=project, capture_output=True,
-                             text=True, check=True).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
+        url = run_git(project, "remote", "get-url", "origin").stdout.decode("utf-8", "replace").strip()
+    except GitUnavailable:
         return "gitlab.com"
     for pattern in _REMOTE_PATTERNS:
         match = pattern.match(url)
@@ -48,12 +48,8 @@ def remote_host(project: Path) -> str:
 def pipeline_includes(project: Path) -> list[dict]:
     """The `include: project` entries of PROJECT/.gitlab-ci.yml that pull in the shared pipeline."""
     ci_file = project / ".gitlab-ci.yml"
-    if not ci_file.is_file():
-        raise PipelineError(f"{ci_file} does not exist; PROJECT must be a model project folder")
     try:
-        documents = load_documents(ci_file.read_text(encoding="utf-8"))
-    except UnicodeDecodeError as error:
-        raise PipelineError(f"{ci_file} is not UTF-8 text: {error}") from None
+        documents = load_documents(read_text(ci_file))
     except YamlProblem as problem:  # the same safe reader snitch uses: !reference works, tags never run
         raise PipelineError(f"{ci_file} {problem}") from None
     data = documents[-1] if documents else None
@@ -61,9 +57,9 @@ def pipeline_includes(project: Path) -> list[dict]:
     for entry in gitlab_ci.includes(data) if isinstance(data, dict) else []:
         if not isinstance(entry, dict) or "project" not in entry:
             continue
-        files = entry.get("file")
-        files = files if isinstance(files, list) else [files]
-        if any(str(name).lstrip("/") == PIPELINE_FILE for name in files):
+        names = entry.get("file")
+        names = names if isinstance(names, list) else [names]
+        if any(str(name).lstrip("/") == PIPELINE_FILE for name in names):
             found.append(entry)
     if not found:
         raise PipelineError(
@@ -82,7 +78,10 @@ def seed_includes(project: Path, checkout: Path = CHECKOUT) -> list[Path]:
     seeded = []
     for entry in pipeline_includes(project):
         ref = str(entry.get("ref") or "HEAD")
-        target = project / ".gitlab-ci-local" / "includes" / host / str(entry["project"]) / ref / PIPELINE_FILE
+        cache = project / ".gitlab-ci-local" / "includes"
+        target = cache / host / str(entry["project"]) / ref / PIPELINE_FILE
+        if not target.resolve().is_relative_to(cache.resolve()):  # `ref: ../../..` must not write elsewhere
+            raise PipelineError(f"the include's project {entry['project']!r} or ref {ref!r} is not a GitLab project path and ref")
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(source, target)
         seeded.append(target)

@@ -14,14 +14,14 @@ KIND = "InferenceService"
 LABEL_PREFIX = "ml-platform"
 ENVIRONMENTS = {"dev": "development", "staging": "staging", "production": "production"}
 
-DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
+DIGEST = re.compile(r"^sha256:[0-9a-f]{64}\Z")
 # An image repository without tag or digest: [registry[:port]/]path/components
 _REPOSITORY = re.compile(
     r"^(?:[a-zA-Z0-9.-]+(?::[0-9]+)?/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
-    r"(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$"
+    r"(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*\Z"
 )
 _LABEL_VALUE_CHARS = re.compile(r"[^A-Za-z0-9._-]+")
-_COMMIT = re.compile(r"^[0-9a-f]{7,40}$")
+_COMMIT = re.compile(r"^[0-9a-f]{7,40}\Z")
 
 
 @dataclass(frozen=True)

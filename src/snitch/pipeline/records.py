@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import re
 import urllib.error
@@ -25,11 +26,14 @@ import urllib.request
 from datetime import datetime, timezone
 from pathlib import Path
 
-from snitch.pipeline.errors import PipelineError
+from snitch import files
+from snitch.pipeline.errors import PipelineError, writable
 
 RECORD_VERSION = 1
+# The facts a rollback matches and reports: text when present.
+_FACTS = ("action", "model", "environment", "version", "commit", "image", "image_digest", "weights_uri")
 ARTIFACT_PATH = "promotion/promotion-record.json"
-_DOTENV_SAFE = re.compile(r"^[^\n\r]*$")
+_DOTENV_SAFE = re.compile(r"^[^\n\r]*\Z")
 
 
 def now_utc() -> str:
@@ -42,12 +46,12 @@ def load_metrics(path: str | Path | None) -> dict | None:
     if not path:
         return None
     file = Path(path)
-    if not file.is_file():
+    if not file.exists():
         return None
     try:
-        data = json.loads(file.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as error:
-        raise PipelineError(f"evaluation metrics {file} are not valid JSON ({error}); fix or remove the file") from None
+        data = files.load_json(file)
+    except files.Unreadable as problem:
+        raise PipelineError(f"evaluation metrics {file} {problem}; fix or remove the file") from None
     if not isinstance(data, dict):
         raise PipelineError(f"evaluation metrics {file} must be a JSON object of metric: value")
     return data
@@ -59,6 +63,18 @@ def content_digest(manifest: dict, service: dict | None) -> str:
     digest serve the same thing, whatever their commit or version."""
     payload = json.dumps({"spec": manifest.get("spec"), "service": service}, sort_keys=True)
     return "sha256:" + hashlib.sha256(payload.encode()).hexdigest()
+def to_json(record: dict) -> str:
+    """The record as strict JSON: NaN or Infinity (from a metric) would make it unreadable to
+    every other JSON reader, so they are refused with the key that holds them."""
+    try:
+        return json.dumps(record, indent=2, allow_nan=False) + "\n"
+    except ValueError:
+        bad = [key for key, value in (record.get("metrics") or {}).items() if isinstance(value, float) and not math.isfinite(value)]
+        where = f"metric(s) {', '.join(map(str, bad))}" if bad else "a value"
+        raise PipelineError(
+            f"the promotion record cannot be written: {where} is NaN or infinite, which JSON cannot hold; "
+            "make the evaluation write finite numbers (or null)"
+        ) from None
 
 
 def make_record(*, action: str, manifest: dict, release: dict, metrics: dict | None, extra: dict | None = None) -> dict:
@@ -99,35 +115,47 @@ def dotenv(record: dict) -> str:
 
 
 def write(record: dict, output_dir: Path, manifest_text: str) -> dict[str, Path]:
-    output_dir.mkdir(parents=True, exist_ok=True)
-    paths = {
-        "manifest": output_dir / "inferenceservice.yaml",
-        "record": output_dir / "promotion-record.json",
-        "dotenv": output_dir / "promotion.env",
+    contents = {
+        "manifest": (output_dir / "inferenceservice.yaml", manifest_text),
+        "record": (output_dir / "promotion-record.json", to_json(record)),
+        "dotenv": (output_dir / "promotion.env", dotenv(record)),
     }
-    paths["manifest"].write_text(manifest_text, encoding="utf-8")
-    paths["record"].write_text(json.dumps(record, indent=2, sort_keys=False) + "\n", encoding="utf-8")
-    paths["dotenv"].write_text(dotenv(record), encoding="utf-8")
-    return paths
+    for path, text in contents.values():
+        _write(path, text)
+    return {name: path for name, (path, _) in contents.items()}
+
+
+def _write(path: Path, text: str) -> None:
+    try:
+        writable(path).write_text(text, encoding="utf-8")
+    except OSError as error:
+        raise PipelineError(f"cannot write {path}: {error.strerror}") from None
 
 
 def store(record: dict, records_dir: Path) -> Path:
     """Keep `record` in a records directory, one file per promotion."""
     stamp = record["deployed_at"].replace("-", "").replace(":", "").replace(".", "")
     folder = records_dir / record["environment"]
-    folder.mkdir(parents=True, exist_ok=True)
     base = f"{stamp}-{record['action']}-{str(record.get('commit', ''))[:8]}"
     path = folder / f"{base}.json"
     counter = 1
     while path.exists():
         counter += 1
         path = folder / f"{base}-{counter}.json"
-    path.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+    _write(path, to_json(record))
     return path
 
 
 def _is_record(data) -> bool:
-    return isinstance(data, dict) and data.get("record_version") == RECORD_VERSION and isinstance(data.get("manifest"), dict)
+    """A record this version wrote: the facts rollback sorts and compares by have their types."""
+    return (
+        isinstance(data, dict)
+        and data.get("record_version") == RECORD_VERSION
+        and isinstance(data.get("manifest"), dict)
+        and isinstance(data.get("deployed_at"), str)
+        and all(isinstance(data.get(key), (str, type(None))) for key in _FACTS)
+        and isinstance(data.get("rolled_back_from", {}), dict)
+    )
 
 
 def from_directory(records_dir: Path, model: str, environment: str) -> list[dict]:
@@ -136,23 +164,30 @@ def from_directory(records_dir: Path, model: str, environment: str) -> list[dict
     found = []
     for path in sorted(records_dir.rglob("*.json")):
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            continue
+            data = files.load_json(path)
+        except files.Unreadable:
+            continue  # not a record (or a FIFO, a device, a broken file): never one to roll back to
         if _is_record(data) and data.get("model") == model and data.get("environment") == environment:
             found.append(data)
     return found
 
 
-def _api_get(url: str, headers: dict) -> bytes:
+def _api_get(url: str, headers: dict):
+    """The JSON document GitLab answers at `url`."""
     request = urllib.request.Request(url, headers=headers)
     try:
         with urllib.request.urlopen(request, timeout=30) as response:
-            return response.read()
+            body = response.read(files.MAX_BYTES + 1)
     except urllib.error.HTTPError as error:
         raise PipelineError(f"GitLab API {url} answered {error.code} {error.reason}") from None
     except (urllib.error.URLError, OSError) as error:
         raise PipelineError(f"GitLab API {url} cannot be reached: {error}") from None
+    if len(body) > files.MAX_BYTES:
+        raise PipelineError(f"GitLab API {url} answered more than {files.MAX_BYTES // 1024 // 1024} MiB")
+    try:
+        return files.parse_json(files.decode(body))
+    except files.Unreadable as problem:
+        raise PipelineError(f"GitLab API {url} answer {problem}") from None
 
 
 def from_gitlab(api_url: str, project_id: str, token_header: tuple[str, str], environment: str, model: str,
@@ -163,19 +198,15 @@ def from_gitlab(api_url: str, project_id: str, token_header: tuple[str, str], en
         {"environment": environment, "status": "success", "order_by": "id", "sort": "desc", "per_page": limit}
     )
     base = f"{api_url.rstrip('/')}/projects/{urllib.parse.quote(str(project_id), safe='')}"
-    try:
-        deployments = json.loads(_api_get(f"{base}/deployments?{query}", headers))
-    except ValueError:
-        raise PipelineError("GitLab API deployments answer is not JSON") from None
+    deployments = _api_get(f"{base}/deployments?{query}", headers)
     records = []
     for deployment in deployments if isinstance(deployments, list) else []:
-        job = (deployment or {}).get("deployable") or {}
-        if not job.get("id"):
+        job = deployment.get("deployable") if isinstance(deployment, dict) else None
+        if not isinstance(job, dict) or not isinstance(job.get("id"), int):
             continue
         try:
-            raw = _api_get(f"{base}/jobs/{job['id']}/artifacts/{ARTIFACT_PATH}", headers)
-            data = json.loads(raw)
-        except (PipelineError, ValueError):
+            data = _api_get(f"{base}/jobs/{job['id']}/artifacts/{ARTIFACT_PATH}", headers)
+        except PipelineError:
             continue  # an old job without a record, or expired artifacts
         if _is_record(data) and data.get("model") == model and data.get("environment") == environment:
             records.append(data)

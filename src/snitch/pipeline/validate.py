@@ -14,19 +14,21 @@ Three independent layers, each reported as plain sentences:
 from __future__ import annotations
 
 import copy
-import json
 import re
 from pathlib import Path
 
+from snitch import files
 from snitch.pipeline.errors import PipelineError
 from snitch.names import is_dns_label
 from snitch.pipeline.manifest import API_VERSION, KIND, LABEL_PREFIX
 from snitch.pipeline.weights import parse_weights_uri
 
-_PINNED_IMAGE = re.compile(r"^[^@\s]+@sha256:[0-9a-f]{64}$")
-_LABEL_NAME = re.compile(r"^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$")
-_DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+_PINNED_IMAGE = re.compile(r"^[^@\s]+@sha256:[0-9a-f]{64}\Z")
+_LABEL_NAME = re.compile(r"^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]\Z")
+_DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\Z")
 COMPONENTS = ("predictor", "transformer", "explainer")
+# KServe's InferenceService CRD schema is ~0.7 MB; CRD schemas of other versions stay well under this.
+MAX_SCHEMA_BYTES = 16 * 1024 * 1024
 
 
 def _check_label_key(key: str) -> str | None:
@@ -204,11 +206,12 @@ def strict_schema(schema: dict) -> dict:
 
 def load_schema(path: str | Path) -> dict:
     try:
-        return json.loads(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise PipelineError(f"InferenceService schema {path} does not exist") from None
-    except (OSError, ValueError) as error:
-        raise PipelineError(f"InferenceService schema {path} cannot be read as JSON: {error}") from None
+        schema = files.load_json(path, MAX_SCHEMA_BYTES)
+    except files.Unreadable as problem:
+        raise PipelineError(f"InferenceService schema {path} {problem}") from None
+    if not isinstance(schema, dict):
+        raise PipelineError(f"InferenceService schema {path} is not a JSON object (a CRD's openAPIV3Schema)")
+    return schema
 
 
 def schema_problems(manifest: dict, schema: dict) -> list[str]:
