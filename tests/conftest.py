@@ -18,10 +18,12 @@ def _private_snitch_cache(tmp_path_factory):
     """snitch caches OpenAPI verdicts in the user's cache folder: keep the tests' runs out of it."""
     os.environ["SNITCH_CACHE_DIR"] = str(tmp_path_factory.mktemp("snitch-cache"))
 
-# Outside tools some tests need. On a developer's machine a missing one skips those tests with a
+# Outside tools some tests need (scripts/setup installs them). On a developer's machine a missing one skips those tests with a
 # reason; in CI (CI=true), where scripts/setup installs them all, a missing one fails the whole
 # run: a test suite that skips its way to green proves nothing.
-CI_TOOLS = ("git", "rsync", "buildah", "skopeo", "gitlab-ci-local", "pre-commit", "cruft")
+CI_TOOLS = (
+    "git", "rsync", "buildah", "skopeo", "gitlab-ci-local", "sarif-multitool", "check-jsonschema", "pre-commit", "cruft",
+)
 
 
 def pytest_sessionstart(session):

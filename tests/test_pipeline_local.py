@@ -18,8 +18,8 @@ from fixtures.pipeline import KSERVE_SCHEMA, ci_project, job_environment, list_j
 from fixtures.template import git_commit_all
 from snitch.pipeline.validate import load_schema, rule_problems, schema_problems
 
-pytestmark = pytest.mark.skipif(bool(tool_missing("gitlab-ci-local", "rsync", "git")),
-                                reason=str(tool_missing("gitlab-ci-local", "rsync", "git")))
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(bool(tool_missing("gitlab-ci-local", "rsync", "git")),
+                                reason=str(tool_missing("gitlab-ci-local", "rsync", "git")))]
 
 ALL_JOBS = ["snitch", "test", "build", "image-labels", "deploy-dev", "deploy-staging", "deploy-production",
             "rollback-dev", "rollback-staging", "rollback-production", "experiment"]

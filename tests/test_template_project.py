@@ -136,6 +136,8 @@ import httpx
 import numpy as np
 from kserve import InferenceRESTClient, InferInput, InferRequest, RESTConfig
 
+pytestmark = pytest.mark.slow  # bakes projects, installs them and runs their servers
+
 BASE, NAME = sys.argv[1], sys.argv[2]
 BAD_V1 = {
     "missing_instances": {"rows": [[5.1, 3.5, 1.4, 0.2]]},
@@ -273,15 +275,6 @@ def test_publish_uploads_to_s3_and_never_overwrites(project, trained, model_env,
 # --- compliance: snitch passes on every rendered variant, inside and outside a git repo ---------
 
 
-def snitch_available() -> bool:
-    try:
-        import snitch.cli  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
-@pytest.mark.skipif(not snitch_available(), reason="snitch (src/snitch) is not importable yet")
 @pytest.mark.parametrize("in_git", [False, True], ids=["plain-folder", "git-repo"])
 @pytest.mark.parametrize("bake", ["default", "odd-name", "longest-name", "yaml-keyword-name", "platform"])
 def test_snitch_passes_on_rendered_project(bake, in_git, tmp_path):
@@ -305,7 +298,6 @@ def test_snitch_passes_on_rendered_project(bake, in_git, tmp_path):
     assert " failed" not in result.stdout
 
 
-@pytest.mark.skipif(not snitch_available(), reason="snitch (src/snitch) is not importable yet")
 def test_snitch_passes_with_trained_weights_present(project, trained, tmp_path):
     """Local weights and datasets must not make the project non-compliant (they are git-ignored)."""
     copy = tmp_path / project.name
