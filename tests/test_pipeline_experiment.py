@@ -151,7 +151,8 @@ def test_hostile_dataset_keys_never_land_outside_the_folder(tmp_path, s3_endpoin
 
 @pytest.mark.parametrize("variables, message", [
     ({}, "variable MODEL_NAME is not set"),
-    ({"MODEL_NAME": MODEL, "WEIGHTS_URI": "s3://ml-platform-bucket/other/models/20240101T000000Z"}, "belongs to model 'other'"),
+    ({"MODEL_NAME": MODEL, "WEIGHTS_URI": "s3://ml-platform-bucket/other/models/20240101T000000Z"},
+     "uses project 'other' instead of the model name 'iris-classifier'"),
     ({"MODEL_NAME": MODEL, "WEIGHTS_URI": f"s3://{BUCKET}/{MODEL}/models/20240101T000000Z",
       "EXPERIMENT_DATASETS_URI": "https://example.com/data"}, "is not an s3://bucket/prefix URI"),
 ])

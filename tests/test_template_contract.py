@@ -9,17 +9,16 @@ The rendered projects' own schemathesis and gRPC tests run in test_template_proj
 
 from __future__ import annotations
 
-import os
 import subprocess
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 import yaml
-from fixtures.template import render_project
+from fixtures.template import render_project, serve_py
 from openapi_spec_validator import validate
 from test_template import VARIANTS
-from test_template_project import _wait_until_ready, free_port, run
+from test_template_project import run
 
 SEEDS = (1, 2)
 EXAMPLES = 30
@@ -38,24 +37,8 @@ def serving(project: Path, model_env: Path):
     """`python serve.py` on freshly trained weights; yields the base URL."""
     trained = run(model_env, "train.py", cwd=project)
     assert trained.returncode == 0, trained.stdout + trained.stderr
-    port = free_port()
-    log_path = project.parent / "serve.log"
-    with log_path.open("w") as log:
-        process = subprocess.Popen(
-            [str(model_env / "python"), "serve.py", "--http_port", str(port), "--enable_grpc", "false"],
-            cwd=project, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "DD_TRACE_ENABLED": "false"},
-        )
-        base = f"http://127.0.0.1:{port}"
-        try:
-            _wait_until_ready(base, process, log_path)
-            yield base
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+    with serve_py(project, model_env, "--enable_grpc", "false") as base:
+        yield base
 
 
 def st_run(model_env: Path, project: Path, base: str, seed: int) -> subprocess.CompletedProcess:

@@ -14,14 +14,15 @@ import re
 import shutil
 import subprocess
 import sys
-import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 import yaml
 from fixtures.s3 import free_port
-from fixtures.template import DEFAULT_MODEL_NAME, git_commit_all, render_project
+from fixtures.template import DEFAULT_MODEL_NAME, git_commit_all, render_project, serve_py
+
+pytestmark = pytest.mark.slow  # bakes projects, installs them and runs their servers
 
 # Bakes whose own test-suites are run (the file-level checks of all variants are in test_template.py).
 BAKES = {
@@ -136,8 +137,6 @@ import httpx
 import numpy as np
 from kserve import InferenceRESTClient, InferInput, InferRequest, RESTConfig
 
-pytestmark = pytest.mark.slow  # bakes projects, installs them and runs their servers
-
 BASE, NAME = sys.argv[1], sys.argv[2]
 BAD_V1 = {
     "missing_instances": {"rows": [[5.1, 3.5, 1.4, 0.2]]},
@@ -181,42 +180,8 @@ asyncio.run(main())
 @pytest.fixture(scope="module")
 def server(project, trained, model_env):
     """`python serve.py` with kserve's own port flags, serving the newest weights by default."""
-    http_port, grpc_port = free_port(), free_port()
-    log = (project.parent / "serve.log").open("w")
-    process = subprocess.Popen(
-        [str(model_env / "python"), "serve.py", "--http_port", str(http_port), "--grpc_port", str(grpc_port)],
-        cwd=project, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "DD_TRACE_ENABLED": "false"},
-    )
-    base = f"http://127.0.0.1:{http_port}"
-    try:
-        _wait_until_ready(base, process, project.parent / "serve.log")
+    with serve_py(project, model_env, "--grpc_port", str(free_port())) as base:
         yield base
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
-
-
-def _wait_until_ready(base: str, process: subprocess.Popen, log: Path, timeout: float = 90) -> None:
-    import urllib.error
-    import urllib.request
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"serve.py exited with {process.returncode}:\n{log.read_text()[-3000:]}")
-        try:
-            with urllib.request.urlopen(f"{base}/v2/health/ready", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
-            pass
-        time.sleep(0.3)
-    pytest.fail(f"serve.py was not ready after {timeout}s:\n{log.read_text()[-3000:]}")
 
 
 def test_running_server_answers_kserve_v1_and_v2(server, project, model_env, tmp_path):
