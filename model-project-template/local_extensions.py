@@ -45,10 +45,6 @@ S3_BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]\Z")
 REGISTRY = re.compile(r"^[A-Za-z0-9.-]+(:[0-9]+)?(/[a-z0-9]+([._-][a-z0-9]+)*)*\Z")
 RELEASE_TAG = re.compile(r"^v[0-9]+\.[0-9]+\.[0-9]+\Z")
 TIMESTAMP = re.compile(r"^[0-9]{8}T[0-9]{6}Z\Z")
-WHOLE_NUMBER = re.compile(r"^[0-9]{1,9}\Z")
-# A Kubernetes quantity (KServe's CRD pattern, unsigned). snitch.service parses them fully; the
-# template cannot import snitch, which the person rendering it may not have installed.
-QUANTITY = re.compile(r"^([0-9]+(\.[0-9]*)?|\.[0-9]+)([KMGTPE]i|[numkMGTPE]|[eE][+-]?[0-9]+)?\Z")
 
 
 class InvalidAnswers(FailedHookException):
@@ -59,13 +55,12 @@ def _load_standards():
     return _standards_for(os.environ.get("SNITCH_CONFIG", ""), os.environ.get("XDG_CONFIG_HOME", ""))
 
 
-@functools.lru_cache(maxsize=8)
-def _standards_for(config: str, config_home: str):
-    """snitch's standards with the organisation's config: from the installed snitch, else from the
-    checkout this template sits in (cookiecutter clones the whole repository). Read once per
-    config: cookiecutter changes the working folder while rendering, and the config path may be relative."""
+def _snitch():
+    """The installed snitch, else the one in the checkout this template sits in (cookiecutter
+    clones the whole repository): the template reads the organisation's parameters and validates
+    service metadata with snitch's own code, the code the checker and the pipeline run."""
     try:
-        from snitch.config import load_standards
+        import snitch.config  # noqa: F401
     except ImportError:
         checkout = Path(__file__).resolve().parent.parent / "src"
         if not (checkout / "snitch" / "config.py").is_file():
@@ -74,11 +69,21 @@ def _standards_for(config: str, config_home: str):
                 "(pip install model-snitch) or render from a checkout of the snitch repository"
             ) from None
         sys.path.insert(0, str(checkout))
-        from snitch.config import load_standards
+    import snitch.config
+    import snitch.service
+
+    return snitch
+
+
+@functools.lru_cache(maxsize=8)
+def _standards_for(config: str, config_home: str):
+    """snitch's standards with the organisation's config. Read once per config: cookiecutter changes
+    the working folder while rendering, and the config path may be relative."""
+    snitch = _snitch()
     from snitch.standards import StandardsError
 
     try:
-        return load_standards()
+        return snitch.config.load_standards()
     except StandardsError as error:
         raise InvalidAnswers(f"Cannot read the organisation's parameters: {error}") from None
 
@@ -205,25 +210,28 @@ def answer_problems(answers: dict) -> list[str]:
 
 
 def _service_problems(answers: dict, complain) -> None:
-    """How the model runs (Model Standard 11): team, latency objective, replicas, CPU, memory."""
-    team = str(answers["team"])
-    if not DNS_LABEL.match(team) or len(team) > DNS_LABEL_MAX:
-        complain("team", "must be the team's short name in lower case with dashes, like fraud-detection")
-    numbers = {}
-    for key in ("latency_slo_ms", "min_replicas", "max_replicas", "target_concurrency"):
-        value = str(answers[key]).strip()
-        if WHOLE_NUMBER.match(value) and int(value) >= 1:
-            numbers[key] = int(value)
-        else:
-            complain(key, "must be a whole number of at least 1 (production never scales to zero)"
-                     if key == "min_replicas" else "must be a whole number of at least 1")
-    if numbers.get("min_replicas", 0) > numbers.get("max_replicas", float("inf")):
+    """How the model runs (Model Standard 11): team, latency objective, replicas, CPU, memory,
+    parsed by snitch.service, as standard 11 and the deploy jobs parse them."""
+    service = _snitch().service
+
+    def parsed(key, parse, message):
+        try:
+            return parse(answers[key])
+        except service.ServiceProblem:
+            complain(key, message)
+            return None
+
+    parsed("team", service.parse_team, "must be the team's short name in lower case with dashes, like fraud-detection")
+    numbers = {
+        key: parsed(key, lambda value, key=key: service.parse_whole(str(value).strip(), key, 1),
+                    "must be a whole number of at least 1 (production never scales to zero)"
+                    if key == "min_replicas" else "must be a whole number of at least 1")
+        for key in ("latency_slo_ms", "min_replicas", "max_replicas", "target_concurrency")
+    }
+    if None not in (numbers["min_replicas"], numbers["max_replicas"]) and numbers["min_replicas"] > numbers["max_replicas"]:
         complain("max_replicas", f"is below min_replicas={numbers['min_replicas']}; raise it or lower min_replicas")
-    cpu, memory = str(answers["cpu"]).strip(), str(answers["memory"]).strip()
-    if not QUANTITY.match(cpu) or float(re.match(r"[0-9.]*", cpu)[0] or 0) == 0:
-        complain("cpu", "must be a Kubernetes CPU quantity above zero, like 500m (half a core) or 2")
-    if not QUANTITY.match(memory) or memory.endswith(("m", "u", "n")) or float(re.match(r"[0-9.]*", memory)[0] or 0) == 0:
-        complain("memory", "must be a Kubernetes memory quantity above zero, like 512Mi or 2Gi")
+    parsed("cpu", service.parse_cpu, "must be a Kubernetes CPU quantity above zero, like 500m (half a core) or 2")
+    parsed("memory", service.parse_memory, "must be a Kubernetes memory quantity above zero, like 512Mi or 2Gi")
 
 
 def _stop_on(problems: list[str]) -> None:

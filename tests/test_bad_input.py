@@ -3,8 +3,6 @@ traceback, never a hang, never a crash of the whole run."""
 
 import os
 
-import pytest
-
 from fixtures.checker import run_json, run_snitch
 
 

@@ -174,6 +174,12 @@ def test_a_cloned_project_is_reported_under_its_url(fleet_dir):
     assert project["path"] == url and failing_standards(project) == {1}
 
 
+def test_workers_give_the_verdicts_of_one_process_in_the_same_order(fleet_dir, fleet_json):
+    """fleet_json ran with one worker per CPU; -j 1 checks every project in this process."""
+    serial = fleet(*(str(fleet_dir / name) for name in FLEET), "--format", "json", "-j", "1")
+    assert json.loads(serial.stdout) == fleet_json[1]
+
+
 def test_an_all_compliant_fleet_passes(fleet_dir):
     done = fleet(str(fleet_dir / "compliant"), str(fleet_dir / "waived"), "--format", "html")
     assert done.returncode == 0, done.stdout

@@ -1,7 +1,6 @@
 """Standard 1 — Weights location: one test per check, passing on the rendered project and failing
 on a project that breaks exactly that rule."""
 
-import threading
 
 import pytest
 

@@ -4,7 +4,7 @@ import re
 
 import yaml
 
-from fixtures.checker import MODEL, assert_only_failure, edit, passed_on_compliant, run_checks, run_json
+from fixtures.checker import MODEL, assert_only_failure, passed_on_compliant, run_checks, run_json
 
 OPENAPI = "openapi.yaml"
 

@@ -24,6 +24,7 @@ from snitch import service
 from snitch import files
 from snitch.safe_yaml import YamlProblem, load_documents
 from snitch.standards import Standards, StandardsError, load
+from snitch.violation import shown
 
 CONFIG_ENV = "SNITCH_CONFIG"
 _REGEX_PARAMETERS = ("pipeline_ref_pattern",)
@@ -81,11 +82,11 @@ def _validate(overrides: dict, defaults: dict, path: Path) -> None:
         if isinstance(default, bool) != isinstance(value, bool) or not isinstance(value, type(default)):
             expected = type(default).__name__
             raise StandardsError(
-                f"config file {path}: {key} must be a {expected} like the default {default!r}, got {_shown(value)}"
+                f"config file {path}: {key} must be a {expected} like the default {default!r}, got {shown(value)}"
             )
         highest = 100 if key in _PERCENT_PARAMETERS else MAX_COUNT
         if isinstance(value, (int, float)) and not (math.isfinite(value) and 0 <= value <= highest):
-            raise StandardsError(f"config file {path}: {key} must be a number from 0 to {highest}, got {_shown(value)}")
+            raise StandardsError(f"config file {path}: {key} must be a number from 0 to {highest}, got {shown(value)}")
         items = value.values() if isinstance(value, dict) else value if isinstance(value, list) else []
         if key in _NUMBER_LISTS:
             continue
@@ -125,12 +126,6 @@ def pattern_budget(seconds: float = PATTERN_BUDGET_S):
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
-
-
-def _shown(value) -> str:
-    """A value for a message, cut short whatever its size."""
-    text = repr(value)
-    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def _pattern_problem(pattern: str) -> str | None:

@@ -87,11 +87,11 @@ class Ledger:
             )
         result = CheckResult(
             standard, check, FAILED, self.describe(standard, check, violation), self.standards.url(standard),
-            violation.file, getattr(violation, "line", None),
+            violation.file, violation.line,
         )
-        for file in (violation.file, *violation.accounts_for):
-            if isinstance(violation, FileProblem) or file != violation.file:
-                self._unusable.setdefault(file, result)
+        unusable = (violation.file,) if isinstance(violation, FileProblem) else ()
+        for file in (*unusable, *violation.accounts_for):
+            self._unusable.setdefault(file, result)
         return self.record(result)
 
     def record(self, result: CheckResult, cause: str | None = None) -> CheckResult:

@@ -12,9 +12,14 @@ import inspect
 import os
 from dataclasses import dataclass, field
 
-from snitch import waivers
-from snitch.results import Report, ResultsPlugin
+import pytest
+
+from snitch import gitlab_ci, waivers
+from snitch import plugin as fixtures
+from snitch.plugin import SnitchPlugin, checks_dir
+from snitch.results import PASSED, SKIPPED, CheckResult, Report, ResultsPlugin
 from snitch.standards import Standards
+from snitch.violation import FileProblem, Violation
 
 
 @dataclass
@@ -25,9 +30,6 @@ class Run:
 
 def declared_model_name(project) -> str | None:
     """The `model_name` the project gives the shared pipeline in .gitlab-ci.yml, if any."""
-    from snitch import gitlab_ci
-    from snitch.violation import FileProblem
-
     try:
         declared = gitlab_ci.setting(project.yaml_mapping(".gitlab-ci.yml"), "model_name", "MODEL_NAME")
     except FileProblem:
@@ -66,11 +68,6 @@ def _pytest_args(checks, terminal: bool) -> list[str]:
 
 def run_checks(project, standards: Standards, *, selected=(), image=None, online=False, terminal=True) -> Run:
     """Every selected check on `project`, its waivers applied; `terminal` prints the pytest session."""
-    import pytest  # deferred so that `snitch list` and `--help` start instantly
-
-    from snitch import plugin as fixtures
-    from snitch.plugin import SnitchPlugin, checks_dir
-
     # The checked project must not change how snitch runs: no plugins from the environment,
     # no options from PYTEST_ADDOPTS, no ini file or conftest.py from the project.
     os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
@@ -114,8 +111,6 @@ def run_in_process(
 ) -> Run:
     """The selected standards' checks (or only the check ids in `only`, e.g. "4.test_x"), called
     directly; a crash inside a check is recorded as an error, or raised with `raise_crashes`."""
-    from snitch.plugin import SnitchPlugin
-
     declared = _waivers(project, standards, selected)
     plugin = SnitchPlugin(project, standards, tuple(selected), image, online)
     for number in selected or standard_numbers():
@@ -137,17 +132,10 @@ def checks(number: int) -> list:
 
 
 def standard_numbers() -> list[int]:
-    from snitch.plugin import checks_dir
-
     return sorted(int(path.stem.rsplit("_", 1)[1]) for path in checks_dir().glob("test_standard_*.py"))
 
 
 def _call(plugin, number: int, function, raise_crashes: bool) -> None:
-    import pytest
-
-    from snitch.results import PASSED, SKIPPED, CheckResult
-    from snitch.violation import Violation
-
     ledger, name, url = plugin.ledger, function.__name__, plugin.standards.url(number)
     blocked = ledger.blocked(number, name, function)
     if blocked:

@@ -17,6 +17,7 @@ from fractions import Fraction
 from typing import Mapping
 
 from snitch.names import is_dns_label
+from snitch.violation import shown
 
 
 @dataclass(frozen=True)
@@ -59,12 +60,6 @@ _DECIMAL = {"n": Fraction(1, 10**9), "u": Fraction(1, 10**6), "m": Fraction(1, 1
 _MILLICORE = Fraction(1, 1000)
 
 
-def _shown(value: object) -> str:
-    """`value` for a message, cut short: a declared value may be anything, of any size."""
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
-
-
 class ServiceProblem(ValueError):
     """A declared value that cannot be used; the message names it and says why."""
 
@@ -81,12 +76,12 @@ class Quantity:
 def parse_quantity(value: object, name: str = "quantity") -> Quantity:
     """A Kubernetes quantity such as `500m`, `2`, `1.5`, `512Mi`, `1G`, `129e6`."""
     if isinstance(value, bool) or not isinstance(value, (str, int, float)):
-        raise ServiceProblem(f"{name} is {_shown(value)}, not a Kubernetes quantity")
+        raise ServiceProblem(f"{name} is {shown(value)}, not a Kubernetes quantity")
     text = str(value).strip()
     match = _QUANTITY.match(text) if len(text) <= _MAX_QUANTITY_CHARS else None
     if not match:
         raise ServiceProblem(
-            f"{name} is {_shown(text)}, not a Kubernetes quantity "
+            f"{name} is {shown(text)}, not a Kubernetes quantity "
             "(a number with an optional suffix: m, k, M, G, Ki, Mi, Gi, ... or an exponent like 1e9)"
         )
     number = Fraction(match["number"])
@@ -129,7 +124,7 @@ def parse_whole(value: object, name: str, minimum: int = 0) -> int:
     elif isinstance(value, str) and re.fullmatch(r"\s*[0-9]{1,9}(\.0*)?\s*", value):
         number = int(float(value))
     if number is None:
-        raise ServiceProblem(f"{name} is {_shown(value)}, not a whole number")
+        raise ServiceProblem(f"{name} is {shown(value)}, not a whole number")
     if number < minimum:
         raise ServiceProblem(f"{name} is {number}; it must be at least {minimum}")
     return number
@@ -138,7 +133,7 @@ def parse_whole(value: object, name: str, minimum: int = 0) -> int:
 def parse_team(value: object, name: str = "team") -> str:
     if not is_dns_label(value):
         raise ServiceProblem(
-            f"{name} is {_shown(value)}, not a team name usable as a Kubernetes label "
+            f"{name} is {shown(value)}, not a team name usable as a Kubernetes label "
             "(lower-case letters, digits and '-', at most 63 characters)"
         )
     return value

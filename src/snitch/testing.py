@@ -23,7 +23,7 @@ from snitch import runner
 from snitch.config import load_standards
 from snitch.project import Project
 from snitch.results import FAILED, CheckResult
-from snitch.runner import checks, declared_model_name, standard_numbers
+from snitch.runner import checks, declared_model_name
 
 
 @dataclass

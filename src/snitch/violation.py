@@ -36,6 +36,16 @@ class FileProblem(Violation):
         self.fix = fix
 
 
+def shown(value: object, limit: int = 80) -> str:
+    """`value` for a message, cut short: a value from a project or a config may be anything, of
+    any size (even an integer too long for repr)."""
+    try:
+        text = repr(value)
+    except ValueError:
+        return f"a {type(value).__name__} too large to show"
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def requires(*checks: str):
     """Run the decorated check only if these checks passed; otherwise skip it, naming them.
 
