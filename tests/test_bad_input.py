@@ -93,4 +93,4 @@ def test_text_output_has_no_traceback_on_broken_project(compliant):
     (compliant / ".gitlab-ci.yml").write_text(": : :\n\t- ]")
     run = run_snitch(compliant)
     assert run.code == 1
-    assert "Traceback" not in run.stdout and "Error" not in run.stdout.split("short test summary")[0].split("FAILURES")[0]
+    assert "Traceback" not in run.stdout + run.stderr and "Error" not in run.stdout.split("\nFAILED ")[0]

@@ -1,4 +1,4 @@
-"""The front door: the pytest-style session, exit statuses, JSON and JUnit output, `list` and
+"""The front door: the text session, exit statuses, JSON and JUnit output, `list` and
 `explain`, and organisation parameters."""
 
 import json
@@ -34,12 +34,19 @@ def test_text_session_on_compliant_project(compliant):
         f"Running snitch on the {MODEL} model at {compliant}, "
         f"using Model Standards version {STANDARDS.version} from {STANDARDS.source}"
     )
-    assert "test session starts" in run.stdout
-    progress = [line.split()[0] for line in lines if line.startswith("checks/test_standard_")]
-    assert progress == [f"checks/test_standard_{n}.py" for n in sorted(STANDARDS.standards)]  # numeric order, one line each
-    assert re.search(r"=+ \d+ passed, \d+ skipped in [\d.]+s =+$", run.stdout)
+    standards = sorted(STANDARDS.standards)
+    rows = [line for line in lines if re.match(r"^ *\d+\. ", line)]
+    # Numeric order (1, 2, ... 10, 11), one line each: the number, the title, a mark per check.
+    assert [int(row.split(".")[0]) for row in rows] == standards
+    for row, number in zip(rows, standards):
+        title, marks = row.split(". ", 1)[1].rsplit(None, 1)
+        assert title == STANDARDS[number].title
+        assert len(marks) == len(STANDARDS[number].checks) and set(marks) <= {".", "s"}, row
+    assert re.fullmatch(r"\d+ passed, \d+ skipped in [\d.]+s", lines[-1])
     assert STANDARDS.parameters["docs_url"] in run.stdout
-    assert "SKIPPED" in run.stdout and "--online" in run.stdout  # skips say why
+    # Every skip says why.
+    assert "SKIPPED 1.test_weights_prefix_holds_model_hash: offline (pass --online" in run.stdout
+    assert "\x1b[" not in run.stdout  # no colours when not on a terminal
 
 
 def test_path_defaults_to_current_directory(compliant):
@@ -58,10 +65,11 @@ def test_deleting_predict_fails_standard_4(compliant):
     edit(compliant / "serve.py", "def predict(self", "def guess(self")
     run = run_snitch(compliant)
     assert run.code == 1
-    assert "checks/test_standard_4.py ..F." in run.stdout
-    assert "serve.py: class Classifier (line" in run.stdout and "does not implement predict()" in run.stdout
-    assert "FAILED checks/test_standard_4.py::test_model_subclass_implements_predict" in run.stdout
-    assert re.search(r"=+ 1 failed, \d+ passed, \d+ skipped in", run.stdout)
+    assert re.search(r"^  4\. Serving class +\.\.F\.$", run.stdout, re.MULTILINE)
+    failure = run.stdout.split("FAILED 4.test_model_subclass_implements_predict\n", 1)[1]
+    assert failure.startswith("serve.py: class Classifier (line") and "does not implement predict()" in failure
+    assert f"how to fix: {STANDARDS.check_doc(4, 'test_model_subclass_implements_predict').fix}" in failure
+    assert re.fullmatch(r"1 failed, \d+ passed, \d+ skipped in [\d.]+s", run.stdout.splitlines()[-1])
     assert "Traceback" not in run.stdout + run.stderr
 
 

@@ -105,7 +105,7 @@ def test_each_project_is_named_with_the_standards_it_breaks(fleet_dir, fleet_jso
 
 
 def test_one_process_gives_the_same_verdicts_as_separate_runs(fleet_dir, fleet_json):
-    """pytest.main runs many times in one process: no state from one project leaks into the next."""
+    """Many projects are checked in one process: no state from one project leaks into the next."""
     _, report = fleet_json
     projects = {Path(project["source"]).name: project for project in report["projects"]}
     for name in ("no-tracing", "compliant", "loose-pins-no-readme"):

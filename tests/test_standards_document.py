@@ -3,7 +3,7 @@
 import ast
 import re
 
-from snitch.plugin import checks_dir
+from snitch.runner import checks_dir
 from snitch.standards import StandardsError, document_path, load, parse
 
 STANDARDS = load()

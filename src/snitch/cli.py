@@ -1,4 +1,4 @@
-"""The `snitch` command: runs the standards' checks on a model project through pytest.
+"""The `snitch` command: runs the standards' checks on a model project and reports them.
 
 Exit status: 0 every check passed (skips allowed), 1 at least one standard failed, 2 the run
 could not be done (bad arguments, no such project folder, bad config, internal error)."""
@@ -73,7 +73,7 @@ class _Group(click.Group):
     type=click.Choice(["text", "json", "codequality", "sarif"]),
     default="text",
     show_default=True,
-    help="text: a pytest session; json: snitch's report; codequality: GitLab Code Quality; sarif: SARIF 2.1.0 (on stdout).",
+    help="text: a line per standard, then the failures; json: snitch's report; codequality: GitLab Code Quality; sarif: SARIF 2.1.0 (on stdout).",
 )
 @click.option("--junitxml", type=click.Path(dir_okay=False), help="Also write a JUnit XML report to this file.")
 @click.option(
@@ -125,10 +125,6 @@ def main(ctx, model, path, output_format, junitxml, codequality_file, config, im
     outputs = {"junitxml": junitxml, "codequality": codequality_file}
     for option, output in outputs.items():
         _writable(output, f"--{option}")
-    if image:
-        from snitch.image import absolute
-
-        image = absolute(image)  # the checks run from snitch's own folder: a relative path must not move
     sys.exit(_run(project, standards, output_format, outputs, image, selected, online))
 
 
@@ -166,14 +162,17 @@ def _run(project, standards, output_format, outputs, image, selected, online) ->
     from snitch import reports
     from snitch.runner import run_checks
 
+    progress = None
     if output_format == "text":
-        source = f"Model Standards version {standards.version} from {standards.source}"
-        if standards.config:
-            source += f" with parameters from {standards.config}"
-        click.echo(f"Running snitch on the {project.model} model at {project.root}, using {source}")
-        sys.stdout.flush()
-    run = run_checks(project, standards, selected=selected, image=image, online=online, terminal=output_format == "text")
+        from snitch.session import TextSession
+
+        session = TextSession(standards, selected)
+        session.header(project.model, project.root)
+        progress = session.standard_done
+    run = run_checks(project, standards, selected=selected, image=image, online=online, progress=progress)
     report = run.report
+    if output_format == "text":
+        session.summary(report, run.waivers)
     if outputs["junitxml"]:
         _write(outputs["junitxml"], reports.junit(report))
     codequality = json.dumps(reports.codequality(report, standards.parameters["mandatory"]), indent=2)

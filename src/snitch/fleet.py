@@ -148,7 +148,7 @@ def clone(url: str, workdir: Path) -> Path:
 
 def check_project(source: str, standards: Standards, workdir: Path) -> Entry:
     from snitch.project import Project
-    from snitch.runner import declared_model_name, run_in_process
+    from snitch.runner import declared_model_name, run_checks
 
     try:
         folder = clone(source, workdir) if is_git_url(source) else Path(source)
@@ -161,7 +161,7 @@ def check_project(source: str, standards: Standards, workdir: Path) -> Entry:
     if model is None or not is_dns_label(model):
         return Entry(source, problem="its .gitlab-ci.yml declares no valid model_name input, so snitch cannot tell which model it is")
     project.model = model
-    run = run_in_process(project, standards)  # no pytest session per project: same verdicts, a fraction of the time
+    run = run_checks(project, standards)
     if run.errors:
         return Entry(source, problem="; ".join(run.errors))
     report = run.report

@@ -40,14 +40,6 @@ def _split_source(source: str) -> tuple[Path, str | None]:
     return Path(source), None
 
 
-def absolute(source: str) -> str:
-    """`source` with its path made absolute, so it still means the same file after snitch
-    changes folder to run its checks."""
-    path, tag = _split_source(source)
-    resolved = str(path.absolute())
-    return f"oci:{resolved}{f':{tag}' if tag else ''}" if source.startswith("oci:") else resolved
-
-
 def labels(source: str) -> dict[str, str]:
     path, tag = _split_source(source)
     if path.is_dir():

@@ -1,8 +1,8 @@
 """What one run of the checks found, the rules that keep one cause to one failure, and the
 report every output format reads.
 
-Both ways of running checks use this: the pytest plugin (`snitch -n ...`) and the in-process API
-(`snitch.testing`). A check's outcome is decided here, so both report the same thing:
+The runner (snitch.runner) hands every check's outcome to a Ledger, which decides it, so the
+command, the fleet and `snitch.testing` report the same thing:
 
 * a check whose prerequisite check (`@requires(...)`) did not pass is skipped, naming it;
 * a file that cannot be used (missing, unreadable, unparsable) fails the first check that needs it;
@@ -15,17 +15,13 @@ the project's pyproject.toml covers; it does not fail the run)."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
-
-import pytest
 
 from snitch import __version__
 from snitch.standards import Standards
 from snitch.violation import FileProblem, Violation
 
 PASSED, FAILED, SKIPPED, ERROR, WAIVED = OUTCOMES = "passed", "failed", "skipped", "error", "waived"
-_NODE = re.compile(r"test_standard_(\d+)\.py::(\w+)")
 
 
 @dataclass
@@ -158,36 +154,3 @@ class Report:
             "summary": self.summary(),
             "checks": [result.as_dict() for result in self.results],
         }
-
-
-def check_of(nodeid: str) -> tuple[int, str] | None:
-    """(standard, check) of a check module's test id, e.g. checks/test_standard_3.py::test_x."""
-    match = _NODE.search(nodeid)
-    return (int(match.group(1)), match.group(2)) if match else None
-
-
-@dataclass(eq=False)  # pytest keeps plugins in sets: hash by identity
-class ResultsPlugin:
-    """Pytest plugin beside snitch's own: shows a waived failure as WAIVED (not FAILED) in the text
-    session, and the waivers in its summary."""
-
-    waivers: object  # snitch.waivers.Waivers
-
-    @pytest.hookimpl(tryfirst=True)
-    def pytest_report_teststatus(self, report, config):
-        check = check_of(report.nodeid)
-        if report.failed and report.when == "call" and check and self.waivers.for_check(*check):
-            return "waived", "w", ("WAIVED", {"yellow": True})
-        return None
-
-    def pytest_terminal_summary(self, terminalreporter):
-        for waiver in self.waivers.valid:
-            terminalreporter.write_line(f"waiver {waiver.key}: {waiver.reason} (expires {waiver.expires.isoformat()})")
-        for problem in self.waivers.problems:
-            terminalreporter.write_sep("_", f"invalid waiver {problem.subject}".strip(), red=True)
-            terminalreporter.write_line(problem.message)
-
-    def results(self, check_results: list[CheckResult]) -> list[CheckResult]:
-        """The plugin's results with the waivers applied."""
-        return self.waivers.apply(check_results)
-

@@ -1,4 +1,5 @@
-"""What a check raises when a project breaks a standard, and how a check names its prerequisites."""
+"""What a check raises when a project breaks a standard or cannot be judged, and how a check names
+its prerequisites."""
 
 from __future__ import annotations
 
@@ -34,6 +35,16 @@ class FileProblem(Violation):
         super().__init__(file, found, line=line)
         self.expected = expected
         self.fix = fix
+
+
+class Skipped(Exception):
+    """The check cannot judge this project (offline, no image given, no git repository...); the
+    message says why and how to make it run."""
+
+
+def skip(reason: str):
+    """Skip the running check with `reason`."""
+    raise Skipped(reason)
 
 
 def shown(value: object, limit: int = 80) -> str:

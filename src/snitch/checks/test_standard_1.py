@@ -3,10 +3,8 @@ and .gitlab-ci.yml declares that URI."""
 
 from datetime import datetime, timezone
 
-import pytest
-
 from snitch import gitlab_ci, weights
-from snitch.violation import Violation, requires
+from snitch.violation import Violation, requires, skip
 
 CI = ".gitlab-ci.yml"
 
@@ -76,7 +74,7 @@ def test_weights_timestamp_is_not_in_future(project):
 @requires("test_weights_uri_uses_bucket_and_project")
 def test_weights_prefix_holds_model_hash(project, online):
     if not online:
-        pytest.skip("offline (pass --online to check that the weights exist in S3)")
+        skip("offline (pass --online to check that the weights exist in S3)")
     parsed = parsed_uri(project)
     import boto3  # deferred: only online mode talks to S3
     from botocore.exceptions import BotoCoreError, ClientError

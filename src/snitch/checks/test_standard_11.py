@@ -2,10 +2,8 @@
 (latency objective, replicas, concurrency, CPU, memory), well-formed and within the
 organisation's limits."""
 
-import pytest
-
 from snitch import gitlab_ci, service
-from snitch.violation import Violation
+from snitch.violation import Violation, skip
 
 CI = ".gitlab-ci.yml"
 
@@ -61,7 +59,7 @@ def test_service_is_within_organisation_limits(project, parameters):
 def test_team_is_known(project, parameters):
     teams = parameters["teams"]
     if not teams:
-        pytest.skip("the organisation lists no teams (parameter `teams`)")
+        skip("the organisation lists no teams (parameter `teams`)")
     team = parsed(project).get("team")
     if team is not None and team not in teams:
         raise Violation(CI, f"team {team!r} is not one of the organisation's teams")

@@ -2,10 +2,8 @@
 
 import contextlib
 
-import pytest
-
 from snitch.gitinfo import GitUnavailable
-from snitch.violation import Violation
+from snitch.violation import Violation, skip
 
 REQUIRED_FILES = (
     "README.md", ".gitlab-ci.yml", "model.py", "train.py", "evaluate.py", "serve.py",
@@ -21,7 +19,7 @@ def git_answers():
     try:
         yield
     except GitUnavailable as reason:
-        pytest.skip(f"{reason}; what git ignores and tracks cannot be checked")
+        skip(f"{reason}; what git ignores and tracks cannot be checked")
 
 
 def git_repository(project):
@@ -59,7 +57,7 @@ def test_datasets_and_weights_are_gitignored(project):
 def test_nothing_tracked_under_datasets_or_weights(project):
     repository = git_repository(project)
     if repository is None:
-        pytest.skip(f"{project.root} is not in a git repository, so nothing is tracked")
+        skip(f"{project.root} is not in a git repository, so nothing is tracked")
     with git_answers():
         tracked = [
             path
