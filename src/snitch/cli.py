@@ -159,7 +159,6 @@ def _numbers(standards: Standards) -> str:
 
 
 def _run(project, standards, output_format, outputs, image, selected, online) -> int:
-    from snitch import reports
     from snitch.runner import run_checks
 
     progress = None
@@ -173,22 +172,33 @@ def _run(project, standards, output_format, outputs, image, selected, online) ->
     report = run.report
     if output_format == "text":
         session.summary(report, run.waivers)
-    if outputs["junitxml"]:
-        _write(outputs["junitxml"], reports.junit(report))
-    codequality = json.dumps(reports.codequality(report, standards.parameters["mandatory"]), indent=2)
-    if outputs["codequality"]:
-        _write(outputs["codequality"], codequality.encode("utf-8"))
-    if output_format == "json":
-        click.echo(reports.as_json(report))
-    elif output_format == "codequality":
-        click.echo(codequality)
-    elif output_format == "sarif":
-        click.echo(json.dumps(reports.sarif(report, standards), indent=2))
+    _reports(report, standards, output_format, outputs)
     for error in run.errors:
         click.echo(f"snitch: {error}", err=True)
     if run.errors:
         return EXIT_UNUSABLE
     return EXIT_FAILED if report.failed else EXIT_PASSED
+
+
+def _reports(report, standards, output_format, outputs) -> None:
+    """The machine-readable reports asked for, on stdout and in files (imported only then: a
+    text run in pre-commit needs none of them)."""
+    if output_format == "text" and not any(outputs.values()):
+        return
+    from snitch import reports
+
+    if outputs["junitxml"]:
+        _write(outputs["junitxml"], reports.junit(report))
+    if outputs["codequality"] or output_format == "codequality":
+        codequality = json.dumps(reports.codequality(report, standards.parameters["mandatory"]), indent=2)
+        if outputs["codequality"]:
+            _write(outputs["codequality"], codequality.encode("utf-8"))
+        if output_format == "codequality":
+            click.echo(codequality)
+    if output_format == "json":
+        click.echo(reports.as_json(report))
+    elif output_format == "sarif":
+        click.echo(json.dumps(reports.sarif(report, standards), indent=2))
 
 
 def _write(path: str, data: bytes) -> None:

@@ -87,7 +87,8 @@ def _call(context: CheckContext, number: int, function, raise_crashes: bool) -> 
         ledger.record(CheckResult(number, name, SKIPPED, blocked[0], url), blocked[1])
         return
     try:
-        function(**{argument: context.argument(argument) for argument in inspect.signature(function).parameters})
+        code = function.__code__
+        function(**{argument: context.argument(argument) for argument in code.co_varnames[: code.co_argcount]})
     except Violation as violation:
         ledger.violated(number, name, violation)
     except Skipped as skipped:
