@@ -73,6 +73,24 @@ def test_deleting_predict_fails_standard_4(compliant):
     assert "Traceback" not in run.stdout + run.stderr
 
 
+def test_text_session_lists_each_cause_once(tmp_path):
+    """An empty folder: four failures, each with its whole message; the skips they cause are
+    counted, not listed one by one; the skips with a reason of their own are listed."""
+    run = run_snitch(tmp_path)
+    assert run.code == 1, run.stdout
+    failures = re.findall(r"^FAILED (\S+)$", run.stdout, re.MULTILINE)
+    assert failures == [
+        "1.test_gitlab_ci_declares_weights_uri", "2.test_required_files_exist",
+        "2.test_datasets_and_weights_are_gitignored", "8.test_test_files_exist",
+    ]
+    own_skips = re.findall(r"^SKIPPED (\S+): ", run.stdout, re.MULTILINE)
+    assert "2.test_nothing_tracked_under_datasets_or_weights" in own_skips
+    report = run_json(tmp_path).report
+    inherited = report["summary"]["skipped"] - len(own_skips)
+    assert f"{inherited} more checks were skipped because a check above did not pass" in run.stdout
+    assert run.stdout.splitlines()[-1].startswith(f"4 failed, {report['summary']['skipped']} skipped in ")
+
+
 @pytest.mark.parametrize(
     "args, message",
     [

@@ -35,6 +35,7 @@ class CheckResult:
     line: int | None = None  # the line in that file, when snitch knows it
     waiver: object | None = None  # the snitch.waivers.Waiver that covers a waived failure
     subject: str = ""  # what in the check a finding is about, when one check can report several
+    inherited: bool = False  # skipped because another check did not pass (its message names that check)
 
     @property
     def id(self) -> str:
@@ -92,6 +93,7 @@ class Ledger:
 
     def record(self, result: CheckResult, cause: str | None = None) -> CheckResult:
         """Keep `result`; `cause` is the root cause a skip inherited from a prerequisite."""
+        result.inherited = cause is not None
         self.results.append(result)
         self._by_id[result.id] = result
         if result.outcome != PASSED:

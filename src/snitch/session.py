@@ -43,12 +43,18 @@ class TextSession:
             click.echo()
             click.secho(f"{_LABELS[result.outcome]} {_name(result)}", fg="red", bold=True)
             click.echo(result.message)
-        notes = [result for result in report.results if result.outcome in (WAIVED, SKIPPED)]
-        if notes:
+        # A skip inherited from a check that did not pass says nothing new: counted, not listed.
+        notes = [result for result in report.results if result.outcome in (WAIVED, SKIPPED) and not result.inherited]
+        inherited = sum(result.inherited for result in report.results)
+        if notes or inherited:
             click.echo()
         for result in notes:
             reason = f"{result.waiver.reason} (expires {result.waiver.expires.isoformat()})" if result.waiver else result.message
             click.echo(f"{click.style(_LABELS[result.outcome], fg='yellow')} {_name(result)}: {reason}")
+        if inherited:
+            checks = "check was" if inherited == 1 else "checks were"
+            click.echo(f"{inherited} more {checks} skipped because a check above did not pass "
+                       "(`--format json` gives each one's reason)")
         if waivers.valid:
             click.echo()
         for waiver in waivers.valid:
