@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""Measure `snitch fleet` on 1 project and on N (default 100) copies of a rendered project broken
-in varied ways, each a git repository. Method and results: docs/platform.md.
+"""Measure `snitch fleet` on 1 project and on N (default 100) projects, each its own render of the
+template with its own project and model name (as a real fleet is: one template, many models),
+each a git repository, broken in five ways in turn. Method and results: docs/platform.md.
 
     python benchmarks/bench_fleet.py [--projects 100] [--runs 3]
 
@@ -11,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import statistics
 import subprocess
 import sys
@@ -19,13 +19,16 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_snitch import render, run_once  # noqa: E402  (same timing method as the single-project benchmark)
+from bench_snitch import REPO_ROOT, run_once  # noqa: E402  (same timing method as the single-project benchmark)
 
 GIT = ["git", "-c", "user.name=bench", "-c", "user.email=bench@example.com"]
 
 
 def _replace(path: Path, old: str, new: str) -> None:
-    path.write_text(path.read_text().replace(old, new, 1))
+    text = path.read_text()
+    if old not in text:  # the template changed: the breakage would silently do nothing
+        raise SystemExit(f"{path} no longer holds {old!r}; update BREAKAGES")
+    path.write_text(text.replace(old, new, 1))
 
 
 BREAKAGES = {
@@ -37,15 +40,23 @@ BREAKAGES = {
 }
 
 
-def make_fleet(template_project: Path, into: Path, count: int) -> list[Path]:
-    subprocess.run([*GIT, "init", "-q"], cwd=template_project, check=True)
-    subprocess.run([*GIT, "add", "-A"], cwd=template_project, check=True)
-    subprocess.run([*GIT, "commit", "-qm", "rendered"], cwd=template_project, check=True)
+def render(into: Path, project_name: str) -> Path:
+    from cookiecutter.main import cookiecutter
+
+    template = str(REPO_ROOT / "model-project-template")
+    return Path(cookiecutter(template, no_input=True, output_dir=str(into), extra_context={"project_name": project_name}))
+
+
+def make_fleet(into: Path, count: int) -> list[Path]:
+    """`count` renders, "Fleet Model 000" (model fleet-model-000) onwards, each committed in its
+    own repository, then broken (uncommitted) in the five ways in turn."""
+    breakages = list(BREAKAGES.values())
     projects = []
     for index in range(count):
-        project = into / f"project-{index:03d}"
-        shutil.copytree(template_project, project, symlinks=True)
-        list(BREAKAGES.values())[index % len(BREAKAGES)](project)
+        project = render(into, f"Fleet Model {index:03d}")
+        for command in (["init", "-q"], ["add", "-A"], ["commit", "-qm", "rendered"]):
+            subprocess.run([*GIT, *command], cwd=project, check=True)
+        breakages[index % len(breakages)](project)
         projects.append(project)
     return projects
 
@@ -64,7 +75,7 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as folder:
         workdir = Path(folder)
-        projects = make_fleet(render(workdir / "render"), workdir / "fleet", args.projects)
+        projects = make_fleet(workdir / "fleet", args.projects)
         command = [sys.executable, "-m", "snitch", "fleet", "--format", "json"]
         one, _ = measure([*command, str(projects[0])], workdir, args.runs)
         many, peaks = measure([*command, *map(str, projects)], workdir, args.runs)
