@@ -173,9 +173,9 @@ def check_project(source: str, standards: Standards, workdir: Path) -> Entry:
 
 def _check_then_collect(source: str, standards: Standards, workdir: Path) -> Entry:
     """check_project with Python's cyclic garbage collector paused, then one collection of what
-    the project left. Its checks make and drop a few hundred thousand objects, and the collector's
-    automatic passes over them cost about an eighth of the CPU (docs/platform.md). What survives
-    (modules imported on the way, their caches) is frozen, so the next collection skips it."""
+    the project left. Left on, the collector runs some 20 times a project, a few of them over
+    everything alive, for about an eighth of the CPU (docs/platform.md). What survives (modules
+    imported on the way, their caches) is frozen, so the next collection skips it."""
     enabled = gc.isenabled()
     gc.disable()
     try:
