@@ -6,12 +6,15 @@ each a git repository, broken in five ways in turn. Method and results: docs/pla
     python benchmarks/bench_fleet.py [--projects 100] [--runs 3]
 
 Each fleet command runs --runs times in a fresh process after one warm-up run; the median wall
-time is reported, with the ratio N projects / 1 project and the cost of each extra project."""
+time is reported, with the ratio N projects / 1 project and the cost of each extra project, in
+wall time and in CPU time (the command's, its workers' and their git processes': the machine's
+other load slows the wall time, much less the CPU time)."""
 
 from __future__ import annotations
 
 import argparse
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -61,10 +64,20 @@ def make_fleet(into: Path, count: int) -> list[Path]:
     return projects
 
 
-def measure(command: list[str], cwd: Path, runs: int) -> tuple[list[float], list[int]]:
-    """Wall times and peak RSS (KiB) of --runs runs after one warm-up run."""
-    samples = [run_once(command, cwd) for _ in range(runs + 1)][1:]
-    return [elapsed for elapsed, _ in samples], [peak for _, peak in samples]
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)  # every process waited for, and theirs
+    return usage.ru_utime + usage.ru_stime
+
+
+def measure(command: list[str], cwd: Path, runs: int) -> tuple[list[float], list[int], list[float]]:
+    """Wall times, peak RSS (KiB) and CPU times of --runs runs after one warm-up run."""
+    samples = []
+    for _ in range(runs + 1):
+        before = _children_cpu()
+        elapsed, peak = run_once(command, cwd)
+        samples.append((elapsed, peak, _children_cpu() - before))
+    samples = samples[1:]
+    return [elapsed for elapsed, _, _ in samples], [peak for _, peak, _ in samples], [cpu for _, _, cpu in samples]
 
 
 def main() -> None:
@@ -77,14 +90,16 @@ def main() -> None:
         workdir = Path(folder)
         projects = make_fleet(workdir / "fleet", args.projects)
         command = [sys.executable, "-m", "snitch", "fleet", "--format", "json"]
-        one, _ = measure([*command, str(projects[0])], workdir, args.runs)
-        many, peaks = measure([*command, *map(str, projects)], workdir, args.runs)
+        one, _, one_cpu = measure([*command, str(projects[0])], workdir, args.runs)
+        many, peaks, many_cpu = measure([*command, *map(str, projects)], workdir, args.runs)
     single, fleet = statistics.median(one), statistics.median(many)
+    single_cpu, fleet_cpu = statistics.median(one_cpu), statistics.median(many_cpu)
+    extra = args.projects - 1
     print(f"machine: {os.cpu_count()} CPUs, Python {sys.version.split()[0]}; median of {args.runs} runs")
-    print(f"1 project:            {single:.2f} s")
-    print(f"{args.projects} projects:         {fleet:.2f} s (peak RSS {max(peaks) / 1024:.0f} MiB)")
+    print(f"1 project:            {single:.2f} s (CPU {single_cpu:.2f} s)")
+    print(f"{args.projects} projects:         {fleet:.2f} s (CPU {fleet_cpu:.2f} s, peak RSS {max(peaks) / 1024:.0f} MiB)")
     print(f"ratio:                {fleet / single:.1f}x (target: 3x)")
-    print(f"each extra project:   {(fleet - single) / (args.projects - 1) * 1000:.0f} ms")
+    print(f"each extra project:   {(fleet - single) / extra * 1000:.0f} ms (CPU {(fleet_cpu - single_cpu) / extra * 1000:.0f} ms)")
 
 
 if __name__ == "__main__":
