@@ -206,13 +206,27 @@ def _check_all(fleet: Fleet, sources: list[str], progress, jobs: int) -> None:
     with tempfile.TemporaryDirectory(prefix="snitch-fleet-") as workdir:
         check = functools.partial(_check_then_collect, standards=fleet.standards, workdir=Path(workdir))
         if jobs > 1 and len(sources) > 1:
-            # fork: the workers start with snitch and the check modules already imported
+            # fork: the workers start with snitch, the check modules and `check` (with the
+            # standards) already in memory, so a task is only a source: handed out one at a
+            # time, no worker idles at the end while another finishes a batch
             context = multiprocessing.get_context("fork")
-            with ProcessPoolExecutor(min(jobs, len(sources)), mp_context=context) as pool:
-                entries = pool.map(check, sources, chunksize=max(1, len(sources) // (jobs * 4)))
-                _collect(fleet, entries, progress)
+            workers = min(jobs, len(sources))
+            with ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker, initargs=(check,)) as pool:
+                _collect(fleet, pool.map(_check_in_worker, sources), progress)
         else:
             _collect(fleet, map(check, sources), progress)
+
+
+_worker_check = None  # a forked worker's `check`, set once by _start_worker
+
+
+def _start_worker(check) -> None:
+    global _worker_check
+    _worker_check = check
+
+
+def _check_in_worker(source: str) -> Entry:
+    return _worker_check(source)
 
 
 def _collect(fleet: Fleet, entries, progress) -> None:
