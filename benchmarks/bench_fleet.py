@@ -47,7 +47,8 @@ def render(into: Path, project_name: str) -> Path:
     from cookiecutter.main import cookiecutter
 
     template = str(REPO_ROOT / "model-project-template")
-    return Path(cookiecutter(template, no_input=True, output_dir=str(into), extra_context={"project_name": project_name}))
+    answers = {"project_name": project_name}
+    return Path(cookiecutter(template, no_input=True, output_dir=str(into), extra_context=answers))
 
 
 def make_fleet(into: Path, count: int) -> list[Path]:
@@ -97,9 +98,11 @@ def main() -> None:
     extra = args.projects - 1
     print(f"machine: {os.cpu_count()} CPUs, Python {sys.version.split()[0]}; median of {args.runs} runs")
     print(f"1 project:            {single:.2f} s (CPU {single_cpu:.2f} s)")
-    print(f"{args.projects} projects:         {fleet:.2f} s (CPU {fleet_cpu:.2f} s, peak RSS {max(peaks) / 1024:.0f} MiB)")
+    peak = max(peaks) / 1024
+    print(f"{args.projects} projects:         {fleet:.2f} s (CPU {fleet_cpu:.2f} s, peak RSS {peak:.0f} MiB)")
     print(f"ratio:                {fleet / single:.1f}x (target: 3x)")
-    print(f"each extra project:   {(fleet - single) / extra * 1000:.0f} ms (CPU {(fleet_cpu - single_cpu) / extra * 1000:.0f} ms)")
+    each, each_cpu = (fleet - single) / extra, (fleet_cpu - single_cpu) / extra
+    print(f"each extra project:   {each * 1000:.0f} ms (CPU {each_cpu * 1000:.0f} ms)")
 
 
 if __name__ == "__main__":

@@ -12,7 +12,8 @@ from snitch import gitinfo
 def repository(tmp_path, monkeypatch):
     """A project inside a larger repository, with tracked files beside and below look-alike folders."""
     project = tmp_path / "models" / "iris"
-    for name in ("datasets/.gitkeep", "datasets/train.csv", "datasets2/x.csv", "weights-old/w.bin", "serve.py", "weights"):
+    tracked = ("datasets/.gitkeep", "datasets/train.csv", "datasets2/x.csv", "weights-old/w.bin", "serve.py", "weights")
+    for name in tracked:
         (project / name).parent.mkdir(parents=True, exist_ok=True)
         (project / name).write_text("x")
     (tmp_path / "elsewhere.txt").write_text("x")

@@ -57,7 +57,8 @@ class GitInfo:
         return {name.decode("utf-8", "replace") for name in output.split(b"\0") if name}
 
     def tracked_under(self, folder: str) -> list[str]:
-        """The tracked files at or below `folder` (a literal path, relative to the project)."""
+        """The tracked files at or below `folder`, a plain path relative to the project such as
+        `datasets` (taken literally: not `.`, no glob characters)."""
         below = folder.rstrip("/") + "/"
         return [name for name in self._tracked_files() if name == folder or name.startswith(below)]
 
@@ -77,7 +78,8 @@ def run_git(root: Path, *args: str, ok=(0,), input: bytes | None = None) -> subp
     stdin = {"stdin": subprocess.DEVNULL} if input is None else {"input": input}
     try:
         done = subprocess.run(
-            command, cwd=root, capture_output=True, timeout=GIT_TIMEOUT_S, env={**os.environ, **_SAFE_ENVIRONMENT}, **stdin
+            command, cwd=root, capture_output=True, timeout=GIT_TIMEOUT_S,
+            env={**os.environ, **_SAFE_ENVIRONMENT}, **stdin,
         )
     except FileNotFoundError:
         raise GitUnavailable("git is not installed") from None

@@ -92,7 +92,8 @@ def _reference_problems(document) -> list[Problem]:
     for path, reference in _walk_refs(document):
         if not reference.startswith("#"):
             outside.append(Problem(
-                f"$ref {reference} points outside the document; snitch does not follow it (inline what it points at)", path
+                f"$ref {reference} points outside the document; snitch does not follow it (inline what it points at)",
+                path,
             ))
         elif _resolve(document, reference) is None:
             dangling.append(Problem(f"$ref {reference} points at nothing in the document", path))
