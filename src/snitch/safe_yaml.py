@@ -68,7 +68,7 @@ def _scan(text: str) -> list[int] | None:
     parser = _Base(text)
     try:
         depth, nodes, counts, aliased = 0, 0, [], False
-        while (event := parser.get_event()) is not None:  # no generator, no isinstance: 2x faster
+        while (event := parser.get_event()) is not None:  # no generator, no isinstance: the cheapest loop
             kind = type(event)
             if kind in _NODES:
                 nodes += 1
