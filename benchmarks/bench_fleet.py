@@ -1,17 +1,20 @@
 #!/usr/bin/env python3
-"""Measure `snitch fleet` on 1 project and on N (default 100) copies of a rendered project broken
-in varied ways, each a git repository. Method and results: docs/platform.md.
+"""Measure `snitch fleet` on 1 project and on N (default 100) projects, each its own render of the
+template with its own project and model name (as a real fleet is: one template, many models),
+each a git repository, broken in five ways in turn. Method and results: docs/platform.md.
 
     python benchmarks/bench_fleet.py [--projects 100] [--runs 3]
 
 Each fleet command runs --runs times in a fresh process after one warm-up run; the median wall
-time is reported, with the ratio N projects / 1 project and the cost of each extra project."""
+time is reported, with the ratio N projects / 1 project and the cost of each extra project, in
+wall time and in CPU time (the command's, its workers' and their git processes': the machine's
+other load slows the wall time, much less the CPU time)."""
 
 from __future__ import annotations
 
 import argparse
 import os
-import shutil
+import resource
 import statistics
 import subprocess
 import sys
@@ -19,13 +22,16 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_snitch import render, run_once  # noqa: E402  (same timing method as the single-project benchmark)
+from bench_snitch import REPO_ROOT, run_once  # noqa: E402  (same timing method as the single-project benchmark)
 
 GIT = ["git", "-c", "user.name=bench", "-c", "user.email=bench@example.com"]
 
 
 def _replace(path: Path, old: str, new: str) -> None:
-    path.write_text(path.read_text().replace(old, new, 1))
+    text = path.read_text()
+    if old not in text:  # the template changed: the breakage would silently do nothing
+        raise SystemExit(f"{path} no longer holds {old!r}; update BREAKAGES")
+    path.write_text(text.replace(old, new, 1))
 
 
 BREAKAGES = {
@@ -37,23 +43,42 @@ BREAKAGES = {
 }
 
 
-def make_fleet(template_project: Path, into: Path, count: int) -> list[Path]:
-    subprocess.run([*GIT, "init", "-q"], cwd=template_project, check=True)
-    subprocess.run([*GIT, "add", "-A"], cwd=template_project, check=True)
-    subprocess.run([*GIT, "commit", "-qm", "rendered"], cwd=template_project, check=True)
+def render(into: Path, project_name: str) -> Path:
+    from cookiecutter.main import cookiecutter
+
+    template = str(REPO_ROOT / "model-project-template")
+    answers = {"project_name": project_name}
+    return Path(cookiecutter(template, no_input=True, output_dir=str(into), extra_context=answers))
+
+
+def make_fleet(into: Path, count: int) -> list[Path]:
+    """`count` renders, "Fleet Model 000" (model fleet-model-000) onwards, each committed in its
+    own repository, then broken (uncommitted) in the five ways in turn."""
+    breakages = list(BREAKAGES.values())
     projects = []
     for index in range(count):
-        project = into / f"project-{index:03d}"
-        shutil.copytree(template_project, project, symlinks=True)
-        list(BREAKAGES.values())[index % len(BREAKAGES)](project)
+        project = render(into, f"Fleet Model {index:03d}")
+        for command in (["init", "-q"], ["add", "-A"], ["commit", "-qm", "rendered"]):
+            subprocess.run([*GIT, *command], cwd=project, check=True)
+        breakages[index % len(breakages)](project)
         projects.append(project)
     return projects
 
 
-def measure(command: list[str], cwd: Path, runs: int) -> tuple[list[float], list[int]]:
-    """Wall times and peak RSS (KiB) of --runs runs after one warm-up run."""
-    samples = [run_once(command, cwd) for _ in range(runs + 1)][1:]
-    return [elapsed for elapsed, _ in samples], [peak for _, peak in samples]
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)  # every process waited for, and theirs
+    return usage.ru_utime + usage.ru_stime
+
+
+def measure(command: list[str], cwd: Path, runs: int) -> tuple[list[float], list[int], list[float]]:
+    """Wall times, peak RSS (KiB) and CPU times of --runs runs after one warm-up run."""
+    samples = []
+    for _ in range(runs + 1):
+        before = _children_cpu()
+        elapsed, peak = run_once(command, cwd)
+        samples.append((elapsed, peak, _children_cpu() - before))
+    samples = samples[1:]
+    return [elapsed for elapsed, _, _ in samples], [peak for _, peak, _ in samples], [cpu for _, _, cpu in samples]
 
 
 def main() -> None:
@@ -64,16 +89,20 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as folder:
         workdir = Path(folder)
-        projects = make_fleet(render(workdir / "render"), workdir / "fleet", args.projects)
+        projects = make_fleet(workdir / "fleet", args.projects)
         command = [sys.executable, "-m", "snitch", "fleet", "--format", "json"]
-        one, _ = measure([*command, str(projects[0])], workdir, args.runs)
-        many, peaks = measure([*command, *map(str, projects)], workdir, args.runs)
+        one, _, one_cpu = measure([*command, str(projects[0])], workdir, args.runs)
+        many, peaks, many_cpu = measure([*command, *map(str, projects)], workdir, args.runs)
     single, fleet = statistics.median(one), statistics.median(many)
+    single_cpu, fleet_cpu = statistics.median(one_cpu), statistics.median(many_cpu)
+    extra = args.projects - 1
     print(f"machine: {os.cpu_count()} CPUs, Python {sys.version.split()[0]}; median of {args.runs} runs")
-    print(f"1 project:            {single:.2f} s")
-    print(f"{args.projects} projects:         {fleet:.2f} s (peak RSS {max(peaks) / 1024:.0f} MiB)")
+    print(f"1 project:            {single:.2f} s (CPU {single_cpu:.2f} s)")
+    peak = max(peaks) / 1024
+    print(f"{args.projects} projects:         {fleet:.2f} s (CPU {fleet_cpu:.2f} s, peak RSS {peak:.0f} MiB)")
     print(f"ratio:                {fleet / single:.1f}x (target: 3x)")
-    print(f"each extra project:   {(fleet - single) / (args.projects - 1) * 1000:.0f} ms")
+    each, each_cpu = (fleet - single) / extra, (fleet_cpu - single_cpu) / extra
+    print(f"each extra project:   {each * 1000:.0f} ms (CPU {each_cpu * 1000:.0f} ms)")
 
 
 if __name__ == "__main__":

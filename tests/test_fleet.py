@@ -3,6 +3,7 @@ with the standards it breaks, in JSON, Markdown and the HTML page."""
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import shutil
@@ -178,6 +179,23 @@ def test_workers_give_the_verdicts_of_one_process_in_the_same_order(fleet_dir, f
     """fleet_json ran with one worker per CPU; -j 1 checks every project in this process."""
     serial = fleet(*(str(fleet_dir / name) for name in FLEET), "--format", "json", "-j", "1")
     assert json.loads(serial.stdout) == fleet_json[1]
+
+
+def test_in_process_fleet_gives_the_collector_back_as_it_was(fleet_dir, fleet_json):
+    """check_fleet pauses and freezes Python's garbage collector around each project; a caller that
+    goes on gets it back as it was, and the verdicts are the command's."""
+    from snitch.config import load_standards
+    from snitch.fleet import check_fleet
+
+    frozen = gc.get_freeze_count()
+    for enabled in (True, False):
+        (gc.enable if enabled else gc.disable)()
+        try:
+            result = check_fleet([str(fleet_dir / name) for name in FLEET], load_standards(None))
+            assert (gc.isenabled(), gc.get_freeze_count()) == (enabled, frozen)
+        finally:
+            gc.enable()
+        assert json.loads(json.dumps(result.as_dict())) == fleet_json[1]
 
 
 def test_an_all_compliant_fleet_passes(fleet_dir):

@@ -87,6 +87,19 @@ def test_yaml_nesting_within_the_limit_and_many_openers():
     assert len(safe_yaml.load_documents(many)[0]) == 2000
 
 
+def test_yaml_node_bound_holds_per_document_without_aliases():
+    """Past MAX_DEPTH openers, the depth scan's node counts (not a walk of the tree) measure each
+    alias-free document: one over the bound is refused, two just under it are read."""
+    def document(nodes: int) -> str:  # a list of `nodes` - 1 items, 300 of them empty lists
+        return "[" + "[], " * 300 + "1, " * (nodes - 301) + "]"
+
+    bound = safe_yaml.MAX_EXPANDED_NODES
+    with pytest.raises(safe_yaml.YamlProblem, match=f"expand to more than {bound} nodes"):
+        safe_yaml.load_documents(f"--- [1]\n--- {document(bound + 1)}\n")
+    under = safe_yaml.load_documents(f"--- {document(bound * 3 // 5)}\n--- {document(bound * 3 // 5)}\n")
+    assert [len(items) for items in under] == [bound * 3 // 5 - 1] * 2
+
+
 @pytest.mark.parametrize("text, message", [
     ("a: " + "9" * 5000, "holds a value that cannot be read (Exceeds the limit (4300 digits)"),
     ("a: 2026-13-45", "holds a value that cannot be read (month must be in 1..12)"),

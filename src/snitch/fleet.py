@@ -7,6 +7,7 @@ cloned shallowly into a temporary folder with hooks and fsmonitor off and a time
 from __future__ import annotations
 
 import functools
+import gc
 import multiprocessing
 import os
 import subprocess
@@ -170,21 +171,62 @@ def check_project(source: str, standards: Standards, workdir: Path) -> Entry:
     return Entry(source, report)
 
 
+def _check_then_collect(source: str, standards: Standards, workdir: Path) -> Entry:
+    """check_project with Python's cyclic garbage collector paused, then one collection of what
+    the project left. Left on, the collector runs some 20 times a project, a few of them over
+    everything alive, for about an eighth of the CPU (docs/platform.md). What survives (modules
+    imported on the way, their caches) is frozen, so the next collection skips it."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return check_project(source, standards, workdir)
+    finally:
+        if enabled:
+            gc.enable()
+        gc.collect()
+        gc.freeze()
+
+
 def check_fleet(sources: list[str], standards: Standards, progress=None, jobs: int = 1) -> Fleet:
     """Every source checked, in `jobs` worker processes (1: in this process); the entries keep the
     sources' order, and `progress(entry)` is called as each one is done."""
     fleet = Fleet(standards)
+    # Everything loaded so far (snitch, the standards) lives as long as the run: frozen, the
+    # collection after each project only looks at that project's objects, in forked workers too;
+    # thawed at the end, for a caller that goes on.
+    gc.freeze()
+    try:
+        _check_all(fleet, sources, progress, jobs)
+    finally:
+        gc.unfreeze()
+    return fleet
+
+
+def _check_all(fleet: Fleet, sources: list[str], progress, jobs: int) -> None:
     with tempfile.TemporaryDirectory(prefix="snitch-fleet-") as workdir:
-        check = functools.partial(check_project, standards=standards, workdir=Path(workdir))
+        check = functools.partial(_check_then_collect, standards=fleet.standards, workdir=Path(workdir))
         if jobs > 1 and len(sources) > 1:
-            # fork: the workers start with snitch and the check modules already imported
+            # fork: the workers start with snitch, the check modules and `check` (with the
+            # standards) already in memory, so a task is only a source: handed out one at a
+            # time, no worker idles at the end while another finishes a batch
             context = multiprocessing.get_context("fork")
-            with ProcessPoolExecutor(min(jobs, len(sources)), mp_context=context) as pool:
-                entries = pool.map(check, sources, chunksize=max(1, len(sources) // (jobs * 4)))
-                _collect(fleet, entries, progress)
+            workers = min(jobs, len(sources))
+            with ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker, initargs=(check,)) as pool:
+                _collect(fleet, pool.map(_check_in_worker, sources), progress)
         else:
             _collect(fleet, map(check, sources), progress)
-    return fleet
+
+
+_worker_check = None  # a forked worker's `check`, set once by _start_worker
+
+
+def _start_worker(check) -> None:
+    global _worker_check
+    _worker_check = check
+
+
+def _check_in_worker(source: str) -> Entry:
+    return _worker_check(source)
 
 
 def _collect(fleet: Fleet, entries, progress) -> None:

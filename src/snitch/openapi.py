@@ -46,7 +46,7 @@ def problems(document: dict, text: str | None = None) -> list[Problem]:
     if ".".join(version.split(".")[:2]) not in SUPPORTED:
         found = [Problem(f"`openapi: {version or '(missing)'}` is not an OpenAPI 3.0.x or 3.1.x version", ("openapi",))]
     else:
-        found = _external_refs(document) + _unresolved_refs(document)
+        found = _reference_problems(document)
         if not found:  # the validator would follow what these point at
             found = _cached_verdict(document, text)
     return _locate(found, text) if found and text is not None else found
@@ -86,20 +86,18 @@ def _walk_refs(document):
             stack.extend((path + (index,), value) for index, value in enumerate(node))
 
 
-def _external_refs(document) -> list[Problem]:
-    return [
-        Problem(f"$ref {reference} points outside the document; snitch does not follow it (inline what it points at)", path)
-        for path, reference in _walk_refs(document)
-        if not reference.startswith("#")
-    ]
-
-
-def _unresolved_refs(document) -> list[Problem]:
-    return [
-        Problem(f"$ref {reference} points at nothing in the document", path)
-        for path, reference in _walk_refs(document)
-        if reference.startswith("#") and _resolve(document, reference) is None
-    ]
+def _reference_problems(document) -> list[Problem]:
+    """References out of the document, then references to nothing in it (one walk for both)."""
+    outside, dangling = [], []
+    for path, reference in _walk_refs(document):
+        if not reference.startswith("#"):
+            outside.append(Problem(
+                f"$ref {reference} points outside the document; snitch does not follow it (inline what it points at)",
+                path,
+            ))
+        elif _resolve(document, reference) is None:
+            dangling.append(Problem(f"$ref {reference} points at nothing in the document", path))
+    return outside + dangling
 
 
 def _resolve(document, pointer: str):

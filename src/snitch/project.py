@@ -4,7 +4,9 @@ by all checks. Nothing here imports or executes the project's code."""
 from __future__ import annotations
 
 import ast
+import errno
 import functools
+import os
 from pathlib import Path
 
 from snitch import dockerfile, files, requirements, serving
@@ -13,6 +15,8 @@ from snitch.violation import FileProblem
 
 # No file a standard looks at is legitimately this large; refuse rather than read 50 MB into memory.
 MAX_FILE_BYTES = files.MAX_BYTES
+# What pathlib's exists() takes for "not there" (anything else, e.g. permission denied, is raised).
+_ABSENT = {errno.ENOENT, errno.ENOTDIR, errno.EBADF, errno.ELOOP}
 # Syntax nested deeper than this is no hand-written code, and walking it recursively (as ast's
 # visitors do) would exhaust Python's stack; CPython's own parser stops at 200 nested brackets.
 MAX_PYTHON_NESTING = 200
@@ -66,9 +70,15 @@ class Project:
 
         A symlink that leads outside the project is a FileProblem: following it would let a
         repository make snitch read (and report) files that are not part of it."""
-        path = self.root / relative
-        if not path.exists() and not path.is_symlink():
+        try:  # one lstat answers "neither a file nor a symlink" for most asks (import resolution probes)
+            os.lstat(os.path.join(self.root, relative))
+        except OSError as error:
+            if error.errno in _ABSENT:
+                return None
+            raise
+        except ValueError:  # a NUL in the name: no such file can exist
             return None
+        path = self.root / relative
         try:
             resolved = path.resolve()
         except (RuntimeError, OSError):  # Python 3.11 raises RuntimeError on a loop, later ones OSError

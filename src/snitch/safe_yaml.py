@@ -51,35 +51,58 @@ def _reference(loader: yaml.SafeLoader, node: yaml.Node):
 _BoundedLoader.add_constructor("!reference", _reference)
 
 
-def _check_depth(text: str) -> None:
+_OPENS = {yaml.SequenceStartEvent, yaml.MappingStartEvent}
+_CLOSES = {yaml.SequenceEndEvent, yaml.MappingEndEvent}
+_NODES = {yaml.ScalarEvent, *_OPENS}
+
+
+def _scan(text: str) -> list[int] | None:
     """Refuse `text` when its collections nest deeper than MAX_DEPTH, counted on the parser's
-    events (libyaml's parser keeps its own stack on the heap; only the composer recurses)."""
+    events (libyaml's parser keeps its own stack on the heap; only the composer recurses).
+
+    The same pass counts each document's nodes: with no alias in the text, that is the size the
+    alias-bomb bound measures, so the composed documents need no second walk. None when the
+    quick bound spares the pass, or when there are aliases to expand."""
     if sum(text.count(character) for character in _OPENERS) <= MAX_DEPTH:
-        return
-    depth = 0
-    for event in yaml.parse(text, Loader=_Base):
-        if isinstance(event, yaml.CollectionStartEvent):
-            depth += 1
-            if depth > MAX_DEPTH:
-                line = event.start_mark.line + 1 if event.start_mark else "?"
-                raise YamlProblem(
-                    f"nests collections more than {MAX_DEPTH} levels deep (line {line}), "
-                    "deeper than any configuration needs, so it was not read"
-                )
-        elif isinstance(event, yaml.CollectionEndEvent):
-            depth -= 1
+        return None
+    parser = _Base(text)
+    try:
+        depth, nodes, counts, aliased = 0, 0, [], False
+        while (event := parser.get_event()) is not None:  # no generator, no isinstance: the cheapest loop
+            kind = type(event)
+            if kind in _NODES:
+                nodes += 1
+                if kind in _OPENS:
+                    depth += 1
+                    if depth > MAX_DEPTH:
+                        line = event.start_mark.line + 1 if event.start_mark else "?"
+                        raise YamlProblem(
+                            f"nests collections more than {MAX_DEPTH} levels deep (line {line}), "
+                            "deeper than any configuration needs, so it was not read"
+                        )
+            elif kind in _CLOSES:
+                depth -= 1
+            elif kind is yaml.AliasEvent:
+                aliased = True
+            elif kind is yaml.DocumentEndEvent:
+                counts.append(nodes)
+                nodes = 0
+        return None if aliased else counts
+    finally:
+        parser.dispose()
 
 
 def load_documents(text: str) -> list:
     """Every document in `text`, parsed with the safe loader."""
     loader = None
     try:
-        _check_depth(text)
+        sizes = _scan(text)
         loader = _BoundedLoader(text)
         documents = []
         while loader.check_node():
             node = loader.get_node()  # compose first, so an alias bomb is measured before it is built
-            if _expanded_size(node, {}) > MAX_EXPANDED_NODES:
+            size = sizes[len(documents)] if sizes is not None else _expanded_size(node, {})
+            if size > MAX_EXPANDED_NODES:
                 raise YamlProblem(
                     f"its aliases expand to more than {MAX_EXPANDED_NODES} nodes: "
                     "this looks like an alias bomb (\"billion laughs\"), so it was not expanded"

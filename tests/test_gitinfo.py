@@ -1,0 +1,50 @@
+"""What snitch asks git about a project: the answers, and how few git processes they take."""
+
+from __future__ import annotations
+
+import pytest
+
+from fixtures.template import git, git_commit_all
+from snitch import gitinfo
+
+
+@pytest.fixture
+def repository(tmp_path, monkeypatch):
+    """A project inside a larger repository, with tracked files beside and below look-alike folders."""
+    project = tmp_path / "models" / "iris"
+    tracked = ("datasets/.gitkeep", "datasets/train.csv", "datasets2/x.csv", "weights-old/w.bin", "serve.py", "weights")
+    for name in tracked:
+        (project / name).parent.mkdir(parents=True, exist_ok=True)
+        (project / name).write_text("x")
+    (tmp_path / "elsewhere.txt").write_text("x")
+    (project / ".gitignore").write_text("*.log\ncache/\n!keep.log\n")
+    git_commit_all(tmp_path)
+    calls = []
+    run_git = gitinfo.run_git
+    monkeypatch.setattr(gitinfo, "run_git", lambda *args, **kwargs: calls.append(args[1]) or run_git(*args, **kwargs))
+    return gitinfo.open_repository(project), calls
+
+
+def test_tracked_under_a_folder_is_exact_and_asks_git_once(repository):
+    repo, calls = repository
+    calls.clear()
+    assert repo.tracked_under("datasets") == ["datasets/.gitkeep", "datasets/train.csv"]
+    assert repo.tracked_under("weights") == ["weights"]  # a file of that name is tracked too
+    assert repo.tracked_under("cache") == []
+    assert calls == ["ls-files"]
+
+
+def test_which_ignored_answers_several_paths_in_one_call(repository):
+    repo, calls = repository
+    calls.clear()
+    asked = ["a.log", "keep.log", "cache/any-file", "serve.py", "datasets/any-file", "dir with space/x.log"]
+    assert repo.which_ignored(asked) == {"a.log", "cache/any-file", "dir with space/x.log"}
+    assert calls == ["check-ignore"]
+    assert repo.ignored("cache/any-file") and not repo.ignored("keep.log")
+
+
+def test_outside_a_work_tree_there_is_no_repository(repository):
+    repo, _ = repository
+    assert gitinfo.open_repository(repo.root.parents[1] / ".git") is None
+    git("init", "-q", "--bare", "bare.git", cwd=repo.root)
+    assert gitinfo.open_repository(repo.root / "bare.git") is None
