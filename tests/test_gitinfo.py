@@ -25,13 +25,15 @@ def repository(tmp_path, monkeypatch):
     return gitinfo.open_repository(project), calls
 
 
-def test_tracked_under_a_folder_is_exact_and_asks_git_once(repository):
+def test_tracked_under_folders_is_exact_and_asks_git_once(repository):
     repo, calls = repository
     calls.clear()
-    assert repo.tracked_under("datasets") == ["datasets/.gitkeep", "datasets/train.csv"]
-    assert repo.tracked_under("weights") == ["weights"]  # a file of that name is tracked too
-    assert repo.tracked_under("cache") == []
+    # Not datasets2/ or weights-old/; a file named like a folder counts; [ is no glob.
+    assert repo.tracked_under(["datasets", "weights/", "cache", "[dw]*"]) == [
+        "datasets/.gitkeep", "datasets/train.csv", "weights",
+    ]
     assert calls == ["ls-files"]
+    assert repo.tracked_under(["cache"]) == []
 
 
 def test_which_ignored_answers_several_paths_in_one_call(repository):

@@ -41,7 +41,8 @@ def test_datasets_and_weights_are_gitignored(project):
     repository = git_repository(project)
     if repository is not None:
         with git_answers():
-            not_ignored = [f"{folder}/" for folder in UNTRACKED_FOLDERS if not repository.ignored(f"{folder}/any-file")]
+            ignored = repository.which_ignored([f"{folder}/any-file" for folder in UNTRACKED_FOLDERS])
+        not_ignored = [f"{folder}/" for folder in UNTRACKED_FOLDERS if f"{folder}/any-file" not in ignored]
     else:  # outside git, read .gitignore itself
         text = project.text(".gitignore") if project.exists(".gitignore") else ""
         lines = {line.strip() for line in text.splitlines()}
@@ -59,12 +60,7 @@ def test_nothing_tracked_under_datasets_or_weights(project):
     if repository is None:
         skip(f"{project.root} is not in a git repository, so nothing is tracked")
     with git_answers():
-        tracked = [
-            path
-            for folder in UNTRACKED_FOLDERS
-            for path in repository.tracked_under(folder)
-            if not path.endswith("/.gitkeep")
-        ]
+        tracked = [path for path in repository.tracked_under(UNTRACKED_FOLDERS) if not path.endswith("/.gitkeep")]
     if tracked:
         shown = ", ".join(tracked[:5]) + (f" and {len(tracked) - 5} more" if len(tracked) > 5 else "")
         raise Violation("datasets/, weights/", f"git tracks {shown}")
