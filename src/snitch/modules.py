@@ -82,30 +82,72 @@ class Index:
     names: list[ast.Name] = field(default_factory=list)  # names read (Load context)
     assignments: list[ast.Assign | ast.AnnAssign] = field(default_factory=list)
     scopes: dict[int, Scope] = field(default_factory=dict)  # id(call or import) -> its scope
+    calling_statements: set[int] = field(default_factory=set)  # id of each statement nearest above a call
+
+
+_FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
+# Fields that never hold a node the index records, nor one above such a node.
+_LEAF_FIELDS = frozenset({"ctx", "op", "ops", "names", "id", "attr", "arg", "name", "kind", "type_comment"})
+_child_fields: dict[type, tuple[str, ...]] = {}
+
+
+def _fields_to_walk(kind: type) -> tuple[str, ...]:
+    if kind not in _child_fields:
+        _child_fields[kind] = tuple(name for name in kind._fields if name not in _LEAF_FIELDS)
+    return _child_fields[kind]
+
+
+def _holds_nothing_indexed(statement: ast.stmt) -> bool:
+    """`NAME = constant` (a generated table can hold thousands): no call, name read, import or class."""
+    if type(statement.value) is not ast.Constant or type(statement) is not ast.Assign:
+        return False
+    return all(type(target) is ast.Name for target in statement.targets)
 
 
 def _index(tree: ast.Module) -> Index:
     index = Index()
-    pending = [(node, MODULE_SCOPE, None) for node in reversed(tree.body)]
-    while pending:  # iterative: nesting depth never exhausts the stack
-        node, scope, class_name = pending.pop()
+    calls, names, scopes = index.calls, index.names, index.scopes
+    pending = [(node, MODULE_SCOPE, None, node) for node in reversed(tree.body)]
+    while pending:  # iterative: nesting depth never exhausts the stack; depth first, in field order
+        node, scope, class_name, statement = pending.pop()
+        kind = type(node)
+        if kind is ast.Name:
+            if type(node.ctx) is ast.Load:
+                names.append(node)
+            continue
+        if kind is ast.Constant:
+            continue
         inner_scope, inner_class = scope, None
-        if isinstance(node, ast.ClassDef):
-            index.classes.append(node)
-            inner_class = node.name
-        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            if class_name:
-                inner_scope = Scope(f"{class_name}.{node.name}()", "method")
-            else:
-                inner_scope = Scope(f"{node.name}()", "test" if node.name.startswith("test") else "function")
-        elif isinstance(node, (ast.Import, ast.ImportFrom, ast.Call)):
-            (index.calls if isinstance(node, ast.Call) else index.imports).append(node)
-            index.scopes[id(node)] = scope
-        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
-            index.names.append(node)
-        elif isinstance(node, (ast.Assign, ast.AnnAssign)):
-            index.assignments.append(node)
-        pending.extend((child, inner_scope, inner_class) for child in reversed(list(ast.iter_child_nodes(node))))
+        if kind is ast.Call:
+            calls.append(node)
+            scopes[id(node)] = scope
+            index.calling_statements.add(id(statement))
+        elif isinstance(node, ast.stmt):
+            statement = node
+            if kind is ast.ClassDef:
+                index.classes.append(node)
+                inner_class = node.name
+            elif kind in _FUNCTIONS:
+                if class_name:
+                    inner_scope = Scope(f"{class_name}.{node.name}()", "method")
+                else:
+                    inner_scope = Scope(f"{node.name}()", "test" if node.name.startswith("test") else "function")
+            elif kind is ast.Import or kind is ast.ImportFrom:
+                index.imports.append(node)
+                scopes[id(node)] = scope
+                continue  # holds only the imported names
+            elif kind is ast.Assign or kind is ast.AnnAssign:
+                index.assignments.append(node)
+                if _holds_nothing_indexed(node):
+                    continue
+        children = []
+        for name in _fields_to_walk(kind):
+            value = getattr(node, name, None)
+            if isinstance(value, list):
+                children += value
+            elif value is not None:
+                children.append(value)
+        pending.extend((child, inner_scope, inner_class, statement) for child in reversed(children) if isinstance(child, ast.AST))
     return index
 
 
@@ -129,6 +171,12 @@ class Module:
         return PurePosixPath(self.path) if self.tree is None else PurePosixPath(self.path).parent
 
 
+# The statements that hold statements which run with them.
+_BLOCKS = (ast.If, ast.For, ast.AsyncFor, ast.While, ast.With, ast.AsyncWith, ast.Try, ast.Match) + (
+    (ast.TryStar,) if hasattr(ast, "TryStar") else ()
+)
+
+
 def top_level_statements(body: list[ast.stmt], into_classes: bool = False, imported: bool = False):
     """Statements that run when a module's (or function's) body runs, in order: descends into
     if/try/with/for/while/match, not into functions, and into class bodies only if asked (they
@@ -140,7 +188,7 @@ def top_level_statements(body: list[ast.stmt], into_classes: bool = False, impor
         yield statement
         if isinstance(statement, ast.ClassDef) and into_classes:
             pending.extend(reversed(statement.body))
-        if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        if not isinstance(statement, _BLOCKS):
             continue
         nested = []
         skipped = ("body",) if imported and _is_main_guard(statement) else ()
@@ -169,6 +217,9 @@ class Modules:
         self.roots = list(dict.fromkeys(roots))
         self._nesting = 0
         self._looked_up: dict[tuple[str, str], Reference] = {}
+        self._resolved: dict[tuple[str, ...], Reference | None] = {}  # (path, name, attributes reversed) -> resolve()
+        self._found: dict[tuple, str | None] = {}  # find()'s answers
+        self._searched: dict[tuple, str | None] = {}  # _find_in()'s answers
         self._lines: dict[str, list[str]] = {}
 
     # Finding and reading files.
@@ -214,6 +265,12 @@ class Modules:
     def _find_in(self, folder: PurePosixPath, parts: list[str]) -> str | None:
         """The module `parts` below `folder` (the folder itself without parts): a package's
         __init__.py, a .py file, or a namespace folder, in the order Python's finder tries them."""
+        key = (folder, *parts)
+        if key not in self._searched:
+            self._searched[key] = self._search(folder, parts)
+        return self._searched[key]
+
+    def _search(self, folder: PurePosixPath, parts: list[str]) -> str | None:
         target = folder.joinpath(*parts)
         candidates = [target / "__init__.py"]
         if parts:
@@ -228,6 +285,12 @@ class Modules:
     def find(self, dotted: str, level: int = 0, importer: Module | None = None) -> str | None:
         """The project path of module `dotted` imported (with `level` leading dots) from `importer`;
         None for a module outside the project."""
+        key = (dotted, level, importer.folder if level and importer else None)
+        if key not in self._found:
+            self._found[key] = self._find(dotted, level, importer)
+        return self._found[key]
+
+    def _find(self, dotted: str, level: int, importer: Module | None) -> str | None:
         parts = [part for part in dotted.split(".") if part]
         if level:
             if importer is None:
@@ -269,9 +332,14 @@ class Modules:
             expression = expression.value
         if not isinstance(expression, ast.Name):
             return None
+        key = (module.path, expression.id, *parts)
+        if not self._nesting and key in self._resolved:
+            return self._resolved[key]
         reference = self.lookup(module, expression.id)
         for attribute in reversed(parts):
             reference = self.member(reference, attribute)
+        if not self._nesting:  # inside an alias chain the answer may be cut short at MAX_ALIAS_NESTING
+            self._resolved[key] = reference
         return reference
 
     def _resolve_nested(self, module: Module, expression: ast.expr) -> Reference | None:
@@ -367,28 +435,36 @@ def _bind(module: Module) -> None:
 
     Imports inside functions are recorded too (after the top-level ones), since serve.py often
     imports what `main()` uses inside `main()`."""
+    at_top = set()
+    for statement in top_level_statements(module.tree.body):
+        if isinstance(statement, (ast.Import, ast.ImportFrom)):
+            at_top.add(id(statement))
+        _bind_statement(module, statement)
+    for statement in module.index.imports:
+        if id(statement) not in at_top:
+            _bind_statement(module, statement)
+
+
+def _bind_statement(module: Module, statement: ast.stmt) -> None:
     bindings = module.bindings
-    top_level = list(top_level_statements(module.tree.body))
-    at_top = {id(statement) for statement in top_level}
-    for statement in top_level + [node for node in module.index.imports if id(node) not in at_top]:
-        if isinstance(statement, (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
-            bindings.setdefault(statement.name, ("definition", statement))
-        elif isinstance(statement, ast.Import):
-            for alias in statement.names:
-                bound = alias.name if alias.asname else alias.name.split(".")[0]
-                bindings.setdefault(alias.asname or bound, ("module", bound))
-        elif isinstance(statement, ast.ImportFrom):
-            for alias in statement.names:
-                if alias.name != "*":
-                    bindings.setdefault(
-                        alias.asname or alias.name, ("from", statement.module or "", statement.level, alias.name)
-                    )
-                elif len(module.star_imports) < MAX_STAR_IMPORTS:
-                    module.star_imports.append((statement.module or "", statement.level))
-        elif isinstance(statement, ast.Assign) and _is_dotted_name(statement.value):
-            for target in statement.targets:
-                if isinstance(target, ast.Name):
-                    bindings.setdefault(target.id, ("expression", statement.value))
+    if isinstance(statement, (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
+        bindings.setdefault(statement.name, ("definition", statement))
+    elif isinstance(statement, ast.Import):
+        for alias in statement.names:
+            bound = alias.name if alias.asname else alias.name.split(".")[0]
+            bindings.setdefault(alias.asname or bound, ("module", bound))
+    elif isinstance(statement, ast.ImportFrom):
+        for alias in statement.names:
+            if alias.name != "*":
+                bindings.setdefault(
+                    alias.asname or alias.name, ("from", statement.module or "", statement.level, alias.name)
+                )
+            elif len(module.star_imports) < MAX_STAR_IMPORTS:
+                module.star_imports.append((statement.module or "", statement.level))
+    elif isinstance(statement, ast.Assign) and _is_dotted_name(statement.value):
+        for target in statement.targets:
+            if isinstance(target, ast.Name):
+                bindings.setdefault(target.id, ("expression", statement.value))
 
 
 def _is_main_guard(statement: ast.stmt) -> bool:

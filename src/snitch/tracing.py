@@ -57,7 +57,9 @@ def _own_expressions(statement: ast.stmt) -> list[ast.AST]:
     return [statement]
 
 
-def _calls_in(statement: ast.stmt) -> list[ast.Call]:
+def _calls_in(module, statement: ast.stmt) -> list[ast.Call]:
+    if id(statement) not in module.index.calling_statements:
+        return []  # every call in the statement's own parts has it as its nearest statement
     calls = [
         node for part in _own_expressions(statement) for node in ast.walk(part) if isinstance(node, ast.Call)
     ]
@@ -138,7 +140,7 @@ class StartupRun:
         for statement in top_level_statements(body, into_classes=True, imported=imported):
             if isinstance(statement, (ast.Import, ast.ImportFrom)):
                 yield module, statement
-            for call in _calls_in(statement):
+            for call in _calls_in(module, statement):
                 yield module, call
 
     def _imported_bodies(self, module, statement):
