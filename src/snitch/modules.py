@@ -99,15 +99,26 @@ def _fields_to_walk(kind: type) -> tuple[str, ...]:
 
 def _holds_nothing_indexed(statement: ast.stmt) -> bool:
     """`NAME = constant` (a generated table can hold thousands): no call, name read, import or class."""
-    if type(statement.value) is not ast.Constant or type(statement) is not ast.Assign:
-        return False
-    return all(type(target) is ast.Name for target in statement.targets)
+    return (
+        type(statement) is ast.Assign
+        and type(statement.value) is ast.Constant
+        and not [target for target in statement.targets if type(target) is not ast.Name]
+    )
 
 
 def _index(tree: ast.Module) -> Index:
     index = Index()
+    for top in tree.body:
+        if _holds_nothing_indexed(top):
+            index.assignments.append(top)
+        else:
+            _index_statement(index, top)
+    return index
+
+
+def _index_statement(index: Index, top: ast.stmt) -> None:
     calls, names, scopes = index.calls, index.names, index.scopes
-    pending = [(node, MODULE_SCOPE, None, node) for node in reversed(tree.body)]
+    pending = [(top, MODULE_SCOPE, None, top)]
     while pending:  # iterative: nesting depth never exhausts the stack; depth first, in field order
         node, scope, class_name, statement = pending.pop()
         kind = type(node)
@@ -148,7 +159,6 @@ def _index(tree: ast.Module) -> Index:
             elif value is not None:
                 children.append(value)
         pending.extend((child, inner_scope, inner_class, statement) for child in reversed(children) if isinstance(child, ast.AST))
-    return index
 
 
 @dataclass
@@ -172,8 +182,9 @@ class Module:
 
 
 # The statements that hold statements which run with them.
-_BLOCKS = (ast.If, ast.For, ast.AsyncFor, ast.While, ast.With, ast.AsyncWith, ast.Try, ast.Match) + (
-    (ast.TryStar,) if hasattr(ast, "TryStar") else ()
+_BLOCKS = frozenset(
+    {ast.If, ast.For, ast.AsyncFor, ast.While, ast.With, ast.AsyncWith, ast.Try, ast.Match}
+    | ({ast.TryStar} if hasattr(ast, "TryStar") else set())
 )
 
 
@@ -182,25 +193,33 @@ def top_level_statements(body: list[ast.stmt], into_classes: bool = False, impor
     if/try/with/for/while/match, not into functions, and into class bodies only if asked (they
     run, but the names they bind are the class's, not the module's). In an `imported` module the
     body of `if __name__ == "__main__":` does not run."""
-    pending = list(reversed(body))
-    while pending:
-        statement = pending.pop()
-        yield statement
-        if isinstance(statement, ast.ClassDef) and into_classes:
-            pending.extend(reversed(statement.body))
-        if not isinstance(statement, _BLOCKS):
+    bodies = [iter(body)]  # a stack of the statement lists being run, innermost last
+    while bodies:
+        for statement in bodies[-1]:
+            yield statement
+            kind = type(statement)
+            if kind is ast.ClassDef and into_classes:
+                bodies.append(iter(statement.body))
+                break
+            if kind in _BLOCKS:
+                bodies.append(iter(_nested_statements(statement, imported)))
+                break
+        else:
+            bodies.pop()
+
+
+def _nested_statements(statement: ast.stmt, imported: bool) -> list[ast.stmt]:
+    nested = []
+    skipped = ("body",) if imported and _is_main_guard(statement) else ()
+    for name in ("body", "orelse", "finalbody"):
+        if name in skipped:
             continue
-        nested = []
-        skipped = ("body",) if imported and _is_main_guard(statement) else ()
-        for name in ("body", "orelse", "finalbody"):
-            if name in skipped:
-                continue
-            nested += getattr(statement, name, None) or []
-        for handler in getattr(statement, "handlers", None) or []:
-            nested += handler.body
-        for case in getattr(statement, "cases", None) or []:
-            nested += case.body
-        pending.extend(reversed(nested))
+        nested += getattr(statement, name, None) or []
+    for handler in getattr(statement, "handlers", None) or []:
+        nested += handler.body
+    for case in getattr(statement, "cases", None) or []:
+        nested += case.body
+    return nested
 
 
 class Modules:
@@ -437,12 +456,18 @@ def _bind(module: Module) -> None:
     imports what `main()` uses inside `main()`."""
     at_top = set()
     for statement in top_level_statements(module.tree.body):
-        if isinstance(statement, (ast.Import, ast.ImportFrom)):
-            at_top.add(id(statement))
-        _bind_statement(module, statement)
+        kind = type(statement)
+        if kind in _BINDING or (kind is ast.Assign and type(statement.value) in _DOTTED):
+            if kind is ast.Import or kind is ast.ImportFrom:
+                at_top.add(id(statement))
+            _bind_statement(module, statement)
     for statement in module.index.imports:
         if id(statement) not in at_top:
             _bind_statement(module, statement)
+
+
+_BINDING = frozenset({ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef, ast.Import, ast.ImportFrom})
+_DOTTED = frozenset({ast.Name, ast.Attribute})
 
 
 def _bind_statement(module: Module, statement: ast.stmt) -> None:

@@ -21,32 +21,36 @@ MAX_PYTHON_NESTING = 200
 def nests_deeper_than(tree: ast.AST, limit: int = MAX_PYTHON_NESTING) -> bool:
     """Does the syntax tree nest more than `limit` levels deep? Walked without recursion, reading the
     fields directly (three times faster than ast.iter_child_nodes), and stopping at the first node
-    past `limit`. A statement on one line is not walked when it is too short to reach past `limit`:
-    below a statement of n bytes the tree is at most 2n + 2 levels deep, since every child's source
-    is shorter than its parent's except an expression statement's value and a `with` item's
-    expression (never two such steps in a row), and the leaves without text (Load, Store, Del) sit
-    below a node with at least one byte. Decorators are outside their statement's span, so a
-    decorated statement is always walked."""
+    past `limit`. Statements too short to reach past `limit` are not walked (see _short)."""
     pending = [(tree, 1)]
     while pending:
         node, level = pending.pop()
         if level > limit:
             return True
-        if (
-            isinstance(node, ast.stmt)
-            and node.lineno == node.end_lineno
-            and level + 2 * (node.end_col_offset - node.col_offset) + 1 <= limit
-            and not getattr(node, "decorator_list", None)
-        ):
-            continue
         below = level + 1
+        room = limit - below  # levels a statement here may hold below itself
         for name in node._fields:
             value = getattr(node, name, None)
             if isinstance(value, ast.AST):
                 pending.append((value, below))
             elif isinstance(value, list):
-                pending.extend((item, below) for item in value if isinstance(item, ast.AST))
+                pending.extend((item, below) for item in value if isinstance(item, ast.AST) and not _short(item, room))
     return False
+
+
+def _short(node: ast.AST, room: int) -> bool:
+    """Is `node` a statement on one line too short to hold more than `room` levels below itself?
+    A statement of n bytes holds at most 2n + 1: every child's source is shorter than its parent's
+    except an expression statement's value, a `with` item's expression and a lone parameter
+    (never two such steps in a row), and the leaves without source (Load, Store, Del, an empty
+    parameter list) sit below a node with at least one byte. A decorator lies outside its
+    statement's span, so a decorated statement is never short."""
+    return (
+        isinstance(node, ast.stmt)
+        and node.lineno == node.end_lineno
+        and 2 * (node.end_col_offset - node.col_offset) + 1 <= room
+        and not getattr(node, "decorator_list", None)
+    )
 
 
 def _memoised(method):

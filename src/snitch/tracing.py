@@ -24,6 +24,7 @@ from snitch.violation import FileProblem
 SERVER_CLASSES = frozenset({"ModelServer", "KFServer"})
 PATCH = "ddtrace.patch"
 PATCH_ALL = "ddtrace.patch_all"
+_IMPORTS = frozenset({ast.Import, ast.ImportFrom})
 
 
 @dataclass
@@ -57,9 +58,7 @@ def _own_expressions(statement: ast.stmt) -> list[ast.AST]:
     return [statement]
 
 
-def _calls_in(module, statement: ast.stmt) -> list[ast.Call]:
-    if id(statement) not in module.index.calling_statements:
-        return []  # every call in the statement's own parts has it as its nearest statement
+def _calls_in(statement: ast.stmt) -> list[ast.Call]:
     calls = [
         node for part in _own_expressions(statement) for node in ast.walk(part) if isinstance(node, ast.Call)
     ]
@@ -137,11 +136,13 @@ class StartupRun:
 
     def _actions(self, module, body):
         imported = module.path != self.entry and body is module.tree.body
+        calling = module.index.calling_statements
         for statement in top_level_statements(body, into_classes=True, imported=imported):
-            if isinstance(statement, (ast.Import, ast.ImportFrom)):
+            if type(statement) in _IMPORTS:
                 yield module, statement
-            for call in _calls_in(module, statement):
-                yield module, call
+            elif id(statement) in calling:  # else no call in it has it as nearest statement: none of its own
+                for call in _calls_in(statement):
+                    yield module, call
 
     def _imported_bodies(self, module, statement):
         """Generators over the top level of the project modules an import statement runs."""
