@@ -15,6 +15,7 @@ inheritance or re-export chain thousands long does not exhaust the interpreter's
 from __future__ import annotations
 
 import ast
+import os
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
@@ -231,6 +232,7 @@ class Modules:
         self._modules: dict[str, Module | None] = {}
         self.problems: dict[str, str] = {}  # path -> why it could not be read
         self._locations: dict = {}  # path -> located Path, or None when it does not exist
+        self._absences: dict[str, bool] = {}  # path -> nothing there
         entry_folder = PurePosixPath(entry).parent
         roots = [entry_folder, self._above_package(entry_folder), PurePosixPath("."), PurePosixPath("src")]
         self.roots = list(dict.fromkeys(roots))
@@ -268,11 +270,31 @@ class Modules:
         key = str(relative)
         if key not in self._locations:
             try:
-                self._locations[key] = self.project.locate(key)
+                self._locations[key] = None if self._absent(key) else self.project.locate(key)
             except FileProblem as problem:
                 self.problems[key] = problem.found
                 self._locations[key] = None
         return self._locations[key]
+
+    def _absent(self, relative: str) -> bool:
+        """Is there no file, folder or symlink at all at `relative` (so none below it either)? Then
+        project.locate() would answer None; one lstat, or none below a folder already absent, is
+        cheaper. Any other error is left for locate() to meet."""
+        unknown = []
+        while relative not in ("", ".") and relative not in self._absences:
+            unknown.append(relative)
+            relative = os.path.dirname(relative)
+        absent = self._absences.get(relative, False)
+        for path in reversed(unknown):  # outermost folder first
+            if not absent:
+                try:
+                    os.lstat(os.path.join(self.project.root, path))
+                except (FileNotFoundError, NotADirectoryError):
+                    absent = True
+                except OSError:
+                    pass
+            self._absences[path] = absent
+        return absent
 
     def _above_package(self, folder: PurePosixPath) -> PurePosixPath:
         """The folder holding the outermost package around `folder`: where `python -m pkg` runs,
