@@ -118,40 +118,49 @@ def _index(tree: ast.Module) -> Index:
 
 
 def _index_statement(index: Index, top: ast.stmt) -> None:
+    """Depth first, in field order, without recursion. The function, class and statement a node
+    sits in change only at statements: entering one pushes the ones around it, restored when the
+    walk gets back to them (a tuple on the stack)."""
     calls, names, scopes = index.calls, index.names, index.scopes
-    pending = [(top, MODULE_SCOPE, None, top)]
-    while pending:  # iterative: nesting depth never exhausts the stack; depth first, in field order
-        node, scope, class_name, statement = pending.pop()
+    scope, class_name, statement = MODULE_SCOPE, None, top
+    pending: list = [top]
+    while pending:
+        node = pending.pop()
         kind = type(node)
+        if kind is tuple:
+            scope, class_name, statement = node
+            continue
         if kind is ast.Name:
             if type(node.ctx) is ast.Load:
                 names.append(node)
             continue
         if kind is ast.Constant:
             continue
-        inner_scope, inner_class = scope, None
         if kind is ast.Call:
             calls.append(node)
             scopes[id(node)] = scope
             index.calling_statements.add(id(statement))
         elif isinstance(node, ast.stmt):
-            statement = node
-            if kind is ast.ClassDef:
-                index.classes.append(node)
-                inner_class = node.name
-            elif kind in _FUNCTIONS:
-                if class_name:
-                    inner_scope = Scope(f"{class_name}.{node.name}()", "method")
-                else:
-                    inner_scope = Scope(f"{node.name}()", "test" if node.name.startswith("test") else "function")
-            elif kind is ast.Import or kind is ast.ImportFrom:
+            if kind is ast.Import or kind is ast.ImportFrom:
                 index.imports.append(node)
                 scopes[id(node)] = scope
                 continue  # holds only the imported names
-            elif kind is ast.Assign or kind is ast.AnnAssign:
+            if kind is ast.Assign or kind is ast.AnnAssign:
                 index.assignments.append(node)
                 if _holds_nothing_indexed(node):
                     continue
+            pending.append((scope, class_name, statement))
+            statement = node
+            if kind in _FUNCTIONS:
+                if class_name:
+                    scope = Scope(f"{class_name}.{node.name}()", "method")
+                else:
+                    scope = Scope(f"{node.name}()", "test" if node.name.startswith("test") else "function")
+            if kind is ast.ClassDef:
+                index.classes.append(node)
+                class_name = node.name  # a method is a function right in the class's body
+            else:
+                class_name = None
         children = []
         for name in _fields_to_walk(kind):
             value = getattr(node, name, None)
@@ -159,7 +168,7 @@ def _index_statement(index: Index, top: ast.stmt) -> None:
                 children += value
             elif value is not None:
                 children.append(value)
-        pending.extend((child, inner_scope, inner_class, statement) for child in reversed(children) if isinstance(child, ast.AST))
+        pending.extend(child for child in reversed(children) if isinstance(child, ast.AST))
 
 
 @dataclass
