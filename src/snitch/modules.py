@@ -197,6 +197,10 @@ _BLOCKS = frozenset(
     | ({ast.TryStar} if hasattr(ast, "TryStar") else set())
 )
 
+# The statements that bind a module-level name (an assignment only when it aliases a dotted name).
+_BINDING = frozenset({ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef, ast.Import, ast.ImportFrom})
+_DOTTED = frozenset({ast.Name, ast.Attribute})
+
 
 def top_level_statements(body: list[ast.stmt], into_classes: bool = False, imported: bool = False):
     """Statements that run when a module's (or function's) body runs, in order: descends into
@@ -495,10 +499,6 @@ def _bind(module: Module) -> None:
     for statement in module.index.imports:
         if id(statement) not in at_top:
             _bind_statement(module, statement)
-
-
-_BINDING = frozenset({ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef, ast.Import, ast.ImportFrom})
-_DOTTED = frozenset({ast.Name, ast.Attribute})
 
 
 def _bind_statement(module: Module, statement: ast.stmt) -> None:
