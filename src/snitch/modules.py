@@ -88,14 +88,18 @@ class Index:
 
 _FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
 # Fields that never hold a node the index records, nor one above such a node.
-_LEAF_FIELDS = frozenset({"ctx", "op", "ops", "names", "id", "attr", "arg", "name", "kind", "type_comment"})
-_child_fields: dict[type, tuple[str, ...]] = {}
+_LEAF_FIELDS = frozenset({"ctx", "op", "ops", "names", "id", "attr", "arg", "name", "kind", "type_comment", "module",
+                          "level", "conversion", "simple", "is_async", "asname", "tag"})
 
 
-def _fields_to_walk(kind: type) -> tuple[str, ...]:
-    if kind not in _child_fields:
-        _child_fields[kind] = tuple(name for name in kind._fields if name not in _LEAF_FIELDS)
-    return _child_fields[kind]
+def _node_classes(base: type = ast.AST):
+    for kind in base.__subclasses__():
+        yield kind
+        yield from _node_classes(kind)
+
+
+# Each node class's fields to walk, last first (the walk's stack pops them in order).
+_WALKED = {kind: tuple(name for name in reversed(kind._fields) if name not in _LEAF_FIELDS) for kind in _node_classes()}
 
 
 def _holds_nothing_indexed(statement: ast.stmt) -> bool:
@@ -161,14 +165,12 @@ def _index_statement(index: Index, top: ast.stmt) -> None:
                 class_name = node.name  # a method is a function right in the class's body
             else:
                 class_name = None
-        children = []
-        for name in _fields_to_walk(kind):
+        for name in _WALKED.get(kind, ()):  # nothing for a None or str a list field holds
             value = getattr(node, name, None)
-            if isinstance(value, list):
-                children += value
+            if type(value) is list:
+                pending.extend(reversed(value))
             elif value is not None:
-                children.append(value)
-        pending.extend(child for child in reversed(children) if isinstance(child, ast.AST))
+                pending.append(value)
 
 
 @dataclass
@@ -278,7 +280,7 @@ class Modules:
         self._modules[path] = module
         return module
 
-    def _existing(self, relative: PurePosixPath):
+    def _existing(self, relative: PurePosixPath | str):
         """The located path of `relative` if it exists inside the project (files and folders)."""
         key = str(relative)
         if key not in self._locations:
@@ -325,16 +327,16 @@ class Modules:
         return self._searched[key]
 
     def _search(self, folder: PurePosixPath, parts: list[str]) -> str | None:
-        target = folder.joinpath(*parts)
-        candidates = [target / "__init__.py"]
+        target = _below(str(folder), *parts)  # strings, not PurePosixPath: this runs for every import
+        candidates = [_below(target, "__init__.py")]
         if parts:
-            candidates.append(target.with_name(target.name + ".py"))
+            candidates.append(target + ".py")
         for candidate in candidates:
             located = self._existing(candidate)
             if located is not None and located.is_file():
-                return str(candidate)
+                return candidate
         located = self._existing(target)
-        return str(target) if located is not None and located.is_dir() else None
+        return target if located is not None and located.is_dir() else None
 
     def find(self, dotted: str, level: int = 0, importer: Module | None = None) -> str | None:
         """The project path of module `dotted` imported (with `level` leading dots) from `importer`;
@@ -541,6 +543,11 @@ def _is_dotted_name(expression: ast.expr) -> bool:
     while isinstance(expression, ast.Attribute):
         expression = expression.value
     return isinstance(expression, ast.Name)
+
+
+def _below(folder: str, *names: str) -> str:
+    """`folder/names...` spelled as str(PurePosixPath(folder, *names)) spells it."""
+    return "/".join(names if folder == "." else (folder, *names)) or folder
 
 
 def _is_package(path: str) -> bool:
