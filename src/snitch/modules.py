@@ -10,6 +10,9 @@ is in, if any), the project root and `src/`.
 Every file is read and parsed through `Project` (once per run), nothing is imported or run, and
 the work is bounded: at most MAX_MODULES files are read, and every loop is iterative (an
 inheritance or re-export chain thousands long does not exhaust the interpreter's stack).
+It is also cheap: each module is walked once (its Index), every search and answer is memoised
+for the run, and what provably cannot matter is skipped (a constant assignment, a path under a
+folder that does not exist), so a 25,000-statement serve.py costs little more than its parse.
 """
 
 from __future__ import annotations

@@ -207,7 +207,7 @@ def _may_name_an_imported_class(modules: Modules, module, expression: ast.expr) 
     if not isinstance(root, ast.Name):
         return False  # resolve() answers None
     binding = module.bindings.get(root.id)
-    if binding is None and not module.star_imports or binding and binding[0] == "definition":
+    if (binding is None and not module.star_imports) or (binding and binding[0] == "definition"):
         return False
     return not isinstance(modules.lookup(module, root.id), External)
 
