@@ -13,7 +13,10 @@ import pytest
 from snitch import config, dockerfile, files, gitlab_ci, names, readme, requirements, safe_yaml, weights
 from snitch.pipeline import records
 from snitch.pipeline.errors import PipelineError
-from snitch.project import MAX_PYTHON_NESTING, Project, python_nesting
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from snitch.project import MAX_PYTHON_NESTING, Project, nests_deeper_than
 from snitch.violation import FileProblem
 
 # --- files ------------------------------------------------------------------------------------------
@@ -114,13 +117,103 @@ def test_yaml_values_that_cannot_be_built(text, message):
 # --- Python nesting ---------------------------------------------------------------------------------
 
 
+def depth(node: ast.AST) -> int:
+    """Levels of the tree, every node walked (the reference nests_deeper_than must agree with)."""
+    deepest, pending = 0, [(node, 1)]
+    while pending:
+        node, level = pending.pop()
+        deepest = max(deepest, level)
+        pending.extend((child, level + 1) for child in ast.iter_child_nodes(node))
+    return deepest
+
+
 def test_python_nesting_is_counted_without_recursion():
-    assert python_nesting(ast.parse("x = 1")) < 10
-    assert python_nesting(ast.parse("x = " + "a." * 900 + "b")) > MAX_PYTHON_NESTING
+    assert not nests_deeper_than(ast.parse("x = 1"))
+    assert nests_deeper_than(ast.parse("x = " + "a." * 900 + "b"))
 
 
-def test_project_python_refuses_deep_nesting(tmp_path):
-    (tmp_path / "serve.py").write_text("x = " + "-" * 950 + "1\n")
+# Short statements that nest deepest for their length: a statement whose value has the same text,
+# leaves without text (Load), f-string format specs, `with` items, parameters, and one decorator
+# whose depth lies outside its statement's line.
+SHORT_AND_DEEP = [
+    "x", "-x", "--x", "not x", "a.b.c", "f'{x}'", "f'{x:{y}}'", "with a: b", "def f(a): a", "lambda: 0",
+    "lambda a: a", "a[b:c]", "x: int", "for a in b: c", "class A(B): c", "[a for b in c if d]", "(x := -y)",
+    "f(*a, **b)", "{**a, b: -c}", "x += -y", "del a.b", "assert -x, y", "a if b else c", "a < b < -c",
+    "async def f(): await x", "try:\n    -x\nexcept E as e:\n    --e\n", "@d(" + "-" * 40 + "x)\ndef f(): pass",
+]
+
+
+@pytest.mark.parametrize("source", SHORT_AND_DEEP)
+@pytest.mark.parametrize("blocks", [0, 1, 3])
+def test_short_statements_are_judged_like_a_full_walk(source, blocks):
+    """Every limit around the true depth: a statement skipped for being short must never have
+    reached past the limit (the test fails if the length bound is too optimistic)."""
+    indented = "".join(f"{'    ' * n}if c{n}:\n" for n in range(blocks)) + "".join(
+        "    " * blocks + line + "\n" for line in source.split("\n")
+    )
+    tree = ast.parse(indented)
+    true_depth = depth(tree)
+    for limit in range(1, true_depth + 3):
+        assert nests_deeper_than(tree, limit) == (true_depth > limit), (indented, limit)
+
+
+def test_deep_short_statement_under_many_blocks_is_refused(tmp_path):
+    """98 nested blocks, then a one-line statement just long enough to pass the limit."""
+    blocks = "".join(f"{' ' * n}if c:\n" for n in range(98))
+    minuses = MAX_PYTHON_NESTING - 101  # Module, the ifs and Expr fill 100 levels; a minus, Name, Load one each
+    (tmp_path / "serve.py").write_text(blocks + " " * 98 + "-" * minuses + "x\n")
+    with pytest.raises(FileProblem):
+        Project(tmp_path, "m").python("serve.py")
+    (tmp_path / "serve.py").write_text(blocks + " " * 98 + "-" * (minuses - 1) + "x\n")
+    Project(tmp_path, "m").python("serve.py")
+
+
+def single_line_statements(tree: ast.AST):
+    for node in ast.walk(tree):
+        if isinstance(node, ast.stmt) and node.lineno == node.end_lineno and not getattr(node, "decorator_list", None):
+            yield node
+
+
+def test_length_bound_holds_for_the_standard_library():
+    """The bound nests_deeper_than relies on, on every one-line statement of real modules."""
+    for module in (ast, json, os, pytest):
+        with open(module.__file__, encoding="utf-8") as handle:
+            tree = ast.parse(handle.read())
+        for statement in single_line_statements(tree):
+            assert depth(statement) <= 2 * (statement.end_col_offset - statement.col_offset) + 2
+
+
+names_ = st.sampled_from(["x", "ab", "é"])
+expressions = st.recursive(
+    names_ | st.sampled_from(["0", "'s'", "f'{x}'"]),
+    lambda inner: st.one_of(
+        st.tuples(st.sampled_from(["-", "not ", "~", "await ", "*"]), inner).map("".join),
+        st.tuples(inner, st.sampled_from([".a", "()", "[0]", "[:]", "[a:b:c]"])).map(lambda p: f"({p[0]}){p[1]}"),
+        st.tuples(inner, st.sampled_from(["+", " and ", "<", " if c else "]), inner).map(lambda p: f"({p[0]}{p[1]}{p[2]})"),
+        st.tuples(st.sampled_from(["f({})", "[{}]", "{{{}}}", "({},)", "f'{{{}:{{w}}}}'", "(lambda q: {})",
+                                   "[q for q in {}]", "{{**{}}}", "f(k={})"]), inner).map(lambda p: p[0].format(p[1])),
+    ),
+    max_leaves=12,
+)
+statements = st.tuples(st.sampled_from(["{}", "v = {}", "v += {}", "return {}", "with {}: pass", "if {}: pass",
+                                        "for v in {}: pass", "def f(v={}): pass", "class C({}): pass"]), expressions)
+
+
+@settings(max_examples=300, deadline=None)
+@given(statements)
+def test_length_bound_holds_for_generated_statements(pair):
+    template, expression = pair
+    try:
+        tree = ast.parse(template.format(expression))
+    except SyntaxError:
+        return  # `await` outside a function, `*` where it cannot stand: nothing to bound
+    for statement in single_line_statements(tree):
+        assert depth(statement) <= 2 * len(ast.get_source_segment(template.format(expression), statement).encode()) + 2
+
+
+@pytest.mark.parametrize("expression", ["-" * 950 + "1", "+".join(["1"] * 100_000), "a" + "[0]" * 950])
+def test_project_python_refuses_deep_nesting(tmp_path, expression):
+    (tmp_path / "serve.py").write_text(f"x = {expression}\n")
     with pytest.raises(FileProblem) as problem:
         Project(tmp_path, "m").python("serve.py")
     assert problem.value.found == f"nests expressions or statements more than {MAX_PYTHON_NESTING} levels deep"

@@ -500,3 +500,76 @@ def test_star_imports_searched_are_capped(tmp_path):
     entry = modules.Modules(root, "serve.py").module("serve.py")
     assert len(entry.star_imports) == modules.MAX_STAR_IMPORTS
     assert root.serving().classes[0].name == "Iris"
+
+
+# The analysis skips statements that cannot matter (constant assignments, statements without a call,
+# names that cannot lead into the project, paths under missing folders); these fail if it skips more.
+
+CONSTANTS = "".join(f"CONSTANT_{n} = {n}  # a generated table\n" for n in range(2_000))
+
+
+@pytest.mark.parametrize("statement", [
+    "PATCHED = ddtrace.patch(fastapi=True)",
+    "PATCHED: object = ddtrace.patch(fastapi=True)",
+    "A = B = [ddtrace.patch(fastapi=True)]",
+    "enabled = \\\n    ddtrace.patch(fastapi=True)",
+    "enabled = (\n    1,\n    ddtrace.patch(fastapi=True),\n)",
+    "if ddtrace.patch(fastapi=True):\n    pass",
+    "for _ in [ddtrace.patch(fastapi=True)]:\n    pass",
+    "with contextlib.nullcontext(ddtrace.patch(fastapi=True)):\n    pass",
+    "while not ddtrace.patch(fastapi=True):\n    break",
+    "try:\n    x = 1\nexcept ImportError:\n    pass\nelse:\n    print(x, ddtrace.patch(fastapi=True))",
+    "class Holder:\n    PATCHED = ddtrace.patch(fastapi=True)",
+    "match 1:\n    case 1:\n        ddtrace.patch(fastapi=True)",
+])
+def test_a_patch_among_thousands_of_constants_is_found(tmp_path, statement):
+    serve = CONSTANTS + "import contextlib\nimport ddtrace\n" + statement + "\n" + CONSTANTS
+    ways = tracing(tmp_path, serve + "kserve.ModelServer().start([Iris('iris')])\n")
+    assert [(way.frameworks, way.runs_before_server) for way in ways] == [(("fastapi",), True)]
+
+
+def test_server_started_after_thousands_of_constants_is_found(tmp_path):
+    serve = "import ddtrace\n" + CONSTANTS + "server = kserve.ModelServer()\n" + CONSTANTS + "server.start([Iris('iris')])\n"
+    serve += "ddtrace.patch(fastapi=True)\n"
+    ways = tracing(tmp_path, serve)
+    assert verdicts(ways) == [(line(serve, "patch("), False, f"runs after the server starts at {line(serve, '.start(')}")]
+
+
+@pytest.mark.parametrize("serve", [
+    "import kserve\nfrom models import Iris as Served\n" + CONSTANTS + "kserve.ModelServer().start([Served('iris')])\n",
+    "import kserve\nimport models\nServed = models.Iris\n" + CONSTANTS + "kserve.ModelServer().start([Served('iris')])\n",
+    "import kserve\nimport models.iris\n" + CONSTANTS + "kserve.ModelServer().start([models.iris.Iris('iris')])\n",
+    "import kserve\nfrom models import *\n" + CONSTANTS + "kserve.ModelServer().start([Iris('iris')])\n",
+    "import kserve\n\ndef main():\n    from models import Iris\n    kserve.ModelServer().start([Iris('iris')])\n",
+])
+def test_class_of_another_module_used_in_every_way_is_served(tmp_path, serve):
+    analysis = analyse(tmp_path, {
+        "models/__init__.py": "from models.iris import Iris\n",
+        "models/iris.py": "import kserve\n\nclass Iris(kserve.Model):" + BODY,
+        "serve.py": serve,
+    })
+    assert served(analysis) == {"Iris": ("kserve.Model", "models/iris.py")}
+
+
+def test_folder_symlinked_outside_the_project_is_named(tmp_path):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "base.py").write_text("import kserve\n\nclass Base(kserve.Model):" + BODY)
+    root = tmp_path / "project"
+    root.mkdir()
+    os.symlink(outside, root / "models")
+    analysis = analyse(root, {"serve.py": "from models.base import Base\n\nclass Iris(Base):\n    pass\n"})
+    assert analysis.classes == []
+    assert "points outside the project" in analysis.problems["models/base.py"]
+
+
+def test_module_found_beside_missing_folders(tmp_path):
+    """src/ missing, the entry's folder a package: the finder still finds app/models.py."""
+    root = project(tmp_path, {
+        "app/__init__.py": "",
+        "app/models.py": "import kserve\n\nclass Iris(kserve.Model):" + BODY,
+        "app/serve.py": "import kserve\nfrom missing.deeply.nested import thing\nfrom app.models import Iris\n"
+                        "kserve.ModelServer().start([Iris('iris')])\n",
+    })
+    analysis = serving.analyse(root, "app/serve.py")
+    assert served(analysis) == {"Iris": ("kserve.Model", "app/models.py")}

@@ -190,9 +190,26 @@ def _used_classes(modules: Modules, module, defined: list[DefinitionRef]):
     used = [name for name in module.index.names if id(name) not in base_expressions]
     used += [call.func for call in module.index.calls if isinstance(call.func, ast.Attribute)]
     for expression in used:
-        reference = modules.resolve(module, expression)
-        if _is_class(reference):
-            yield reference
+        if _may_name_an_imported_class(modules, module, expression):
+            reference = modules.resolve(module, expression)
+            if _is_class(reference):
+                yield reference
+
+
+def _may_name_an_imported_class(modules: Modules, module, expression: ast.expr) -> bool:
+    """Could `name` or `name.attribute...` resolve to a class of another module? Not when the name
+    is unbound (a builtin or a local: External), a definition of this module (its own class or
+    function, whose attributes are not followed), or outside the project (External, and so are
+    its attributes): resolve() would find nothing, and read no module to find it."""
+    root = expression
+    while isinstance(root, ast.Attribute):
+        root = root.value
+    if not isinstance(root, ast.Name):
+        return False  # resolve() answers None
+    binding = module.bindings.get(root.id)
+    if (binding is None and not module.star_imports) or (binding and binding[0] == "definition"):
+        return False
+    return not isinstance(modules.lookup(module, root.id), External)
 
 
 def _bases_text(modules: Modules, module, node: ast.ClassDef) -> str:

@@ -24,6 +24,7 @@ from snitch.violation import FileProblem
 SERVER_CLASSES = frozenset({"ModelServer", "KFServer"})
 PATCH = "ddtrace.patch"
 PATCH_ALL = "ddtrace.patch_all"
+_IMPORTS = frozenset({ast.Import, ast.ImportFrom})
 
 
 @dataclass
@@ -135,11 +136,13 @@ class StartupRun:
 
     def _actions(self, module, body):
         imported = module.path != self.entry and body is module.tree.body
+        calling = module.index.calling_statements
         for statement in top_level_statements(body, into_classes=True, imported=imported):
-            if isinstance(statement, (ast.Import, ast.ImportFrom)):
+            if type(statement) in _IMPORTS:
                 yield module, statement
-            for call in _calls_in(statement):
-                yield module, call
+            elif id(statement) in calling:  # else no call in it has it as nearest statement: none of its own
+                for call in _calls_in(statement):
+                    yield module, call
 
     def _imported_bodies(self, module, statement):
         """Generators over the top level of the project modules an import statement runs."""
