@@ -1,5 +1,5 @@
 """`python -m snitch` is the `snitch` command."""
 
-from snitch.cli import main
+from snitch.cli import run
 
-main(prog_name="snitch")
+run()

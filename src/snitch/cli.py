@@ -210,6 +210,17 @@ def _write(path: str, data: bytes) -> None:
         raise click.ClickException(f"cannot write {target}: {error.strerror or error}") from None
 
 
+def run() -> None:
+    """The `snitch` command's entry point (console script and `python -m snitch`)."""
+    try:
+        main(prog_name="snitch")
+    except SystemExit as done:
+        if done.code is not None and not isinstance(done.code, int):
+            raise
+        streams.exit_at_once(done.code or 0)
+    streams.exit_at_once(EXIT_PASSED)
+
+
 @main.command(name="list")
 @_config_option
 def list_standards(config):
