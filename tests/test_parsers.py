@@ -127,7 +127,7 @@ def depth(node: ast.AST) -> int:
     return deepest
 
 
-def test_python_nesting_is_counted_without_recursion():
+def test_nesting_is_judged_without_recursion():
     assert not nests_deeper_than(ast.parse("x = 1"))
     assert nests_deeper_than(ast.parse("x = " + "a." * 900 + "b"))
 
