@@ -127,6 +127,37 @@ def depth(node: ast.AST) -> int:
     return deepest
 
 
+def test_projects_share_the_tree_of_an_identical_python_source(tmp_path, monkeypatch):
+    from snitch import project as projects
+
+    monkeypatch.setattr(projects, "_parsed", {})
+    first, second, third = (tmp_path / name for name in ("a", "b", "c"))
+    for folder, body in ((first, "x = 1\n"), (second, "x = 1\n"), (third, "x = 2\n")):
+        folder.mkdir()
+        (folder / "serve.py").write_text(body)
+    tree = Project(first, "m").python("serve.py")
+    assert Project(second, "m").python("serve.py") is tree  # parsed once for the fleet
+    assert ast.dump(Project(third, "m").python("serve.py")) != ast.dump(tree)
+    # A source that fails a check is never remembered: every project reports it.
+    (first / "broken.py").write_text("def (:\n")
+    for _ in range(2):
+        with pytest.raises(FileProblem, match="syntax error"):
+            Project(first, "m").python("broken.py")
+
+
+def test_remembered_trees_stay_within_their_budget(tmp_path, monkeypatch):
+    from snitch import project as projects
+
+    monkeypatch.setattr(projects, "_parsed", {})
+    monkeypatch.setattr(projects, "_PARSED_SOURCE_BUDGET", 40)
+    for number in range(5):
+        folder = tmp_path / str(number)
+        folder.mkdir()
+        (folder / "serve.py").write_text(f"value = '{number:09d}'\n")  # 20 characters
+        Project(folder, "m").python("serve.py")
+    assert sorted(projects._parsed) == ["value = '000000003'\n", "value = '000000004'\n"]  # the newest
+
+
 def test_nesting_is_judged_without_recursion():
     assert not nests_deeper_than(ast.parse("x = 1"))
     assert nests_deeper_than(ast.parse("x = " + "a." * 900 + "b"))

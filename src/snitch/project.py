@@ -20,6 +20,12 @@ _ABSENT = {errno.ENOENT, errno.ENOTDIR, errno.EBADF, errno.ELOOP}
 # Syntax nested deeper than this is no hand-written code, and walking it recursively (as ast's
 # visitors do) would exhaust Python's stack; CPython's own parser stops at 200 nested brackets.
 MAX_PYTHON_NESTING = 200
+# Python sources parsed in this process, shared by every Project: the projects of a fleet rendered
+# from one template keep many Python files unchanged (serve.py, train.py, tests/...), and no
+# check changes a syntax tree. Only trees that passed every check on the source are kept, up to
+# this many characters of source in all (the oldest go first).
+_PARSED_SOURCE_BUDGET = 16 * 1024 * 1024
+_parsed: dict[str, ast.Module] = {}
 
 
 # Nodes whose height never varies: leaves, and a name with its Load, Store or Del below it.
@@ -67,6 +73,14 @@ def _short(node: ast.AST, room: int) -> bool:
         and 2 * (node.end_col_offset - node.col_offset) + 1 <= room
         and not getattr(node, "decorator_list", None)
     )
+
+
+def _remember_parsed(source: str, tree: ast.Module) -> None:
+    if len(source) > _PARSED_SOURCE_BUDGET:
+        return
+    _parsed[source] = tree
+    while sum(map(len, _parsed)) > _PARSED_SOURCE_BUDGET:
+        del _parsed[next(iter(_parsed))]
 
 
 def _memoised(method):
@@ -153,6 +167,8 @@ class Project:
     @_memoised
     def python(self, relative: str) -> ast.Module:
         source = self.text(relative)
+        if source in _parsed:
+            return _parsed[source]
         try:
             tree = ast.parse(source, filename=relative)
         except SyntaxError as error:
@@ -173,6 +189,7 @@ class Project:
                 "Python a person can read and a parser can walk",
                 f"split the deeply nested expression in {relative} into named parts",
             )
+        _remember_parsed(source, tree)
         return tree
 
     @_memoised
