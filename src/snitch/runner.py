@@ -44,14 +44,17 @@ def run_checks(
     A crash inside a check is recorded as an error, or raised with `raise_crashes`."""
     declared = _waivers(project, standards, selected)
     context = CheckContext(project, standards, image, online)
+    results = []
     for number in sorted(selected) or standard_numbers():
         done = len(context.results)
         for function in checks(number):
             if only is None or f"{number}.{function.__name__}" in only:
                 _call(context, number, function, raise_crashes)
+        judged = declared.apply(context.results[done:])
+        results += judged
         if progress:
-            progress(number, declared.apply(context.results[done:], with_problems=False))
-    report = Report(project.model, str(project.root), standards.version, declared.apply(context.results), declared.declared)
+            progress(number, judged)
+    report = Report(project.model, str(project.root), standards.version, results + declared.problems, declared.declared)
     return Run(report, declared, list(context.internal_errors))
 
 

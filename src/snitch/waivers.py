@@ -59,13 +59,14 @@ class Waivers:
     def for_check(self, standard: int, check: str) -> Waiver | None:
         return next((waiver for waiver in self.valid if waiver.standard == standard and waiver.check in (None, check)), None)
 
-    def apply(self, results: list[CheckResult], with_problems: bool = True) -> list[CheckResult]:
-        """`results` with each covered failure marked waived, then one failure per invalid waiver."""
+    def apply(self, results: list[CheckResult]) -> list[CheckResult]:
+        """`results` with each covered failure marked waived (an invalid waiver is a failure of its
+        own, in `problems`)."""
         applied = []
         for result in results:
             waiver = self.for_check(result.standard, result.check) if result.outcome == "failed" else None
             applied.append(replace(result, outcome="waived", waiver=waiver) if waiver else result)
-        return applied + self.problems if with_problems else applied
+        return applied
 
 
 def read(project, standards: Standards, today: date | None = None) -> Waivers:
