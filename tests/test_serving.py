@@ -58,6 +58,23 @@ def test_base_class_in_another_module_of_the_project(tmp_path):
     assert serving.load_sets_ready(nllb)
 
 
+@pytest.mark.parametrize("max_listed", [modules.MAX_LISTED, 3, 0])
+def test_import_probes_answer_alike_from_listings_and_lstat(tmp_path, monkeypatch, max_listed):
+    """Whether a module is there is read from its folder's listing (one scandir answers every probe
+    in it); a folder of more than MAX_LISTED entries is probed with lstat instead. Same answers."""
+    monkeypatch.setattr(modules, "MAX_LISTED", max_listed)
+    analysis = analyse(tmp_path, {
+        "app/__init__.py": "",
+        "app/base.py": "import kserve\n\nclass Base(kserve.Model):" + BODY,
+        "app/numpy.txt": "not a module",
+        "src/helpers/tracing.py": "import ddtrace\n\ndef on():\n    ddtrace.patch(fastapi=True)\n",
+        "serve.py": "import numpy\nfrom helpers.tracing import on\nfrom app.base import Base\nfrom app import missing\n\n"
+                    "on()\n\nclass Iris(Base):\n    pass\n",
+    })
+    assert served(analysis) == {"Iris": ("kserve.Model", "serve.py")}
+    assert [(way.where, way.runs_before_server) for way in analysis.tracing] == [("src/helpers/tracing.py, line 4", True)]
+
+
 def test_src_layout_absolute_import(tmp_path):
     analysis = analyse(tmp_path, {
         "src/servers/base.py": "from kserve import Model\n\nclass Base(Model):" + BODY,
@@ -492,6 +509,19 @@ def test_package_main_importing_its_own_package_absolutely(tmp_path):
     })
     analysis = serving.analyse(root, "python/lgb/lgbserver/__main__.py")
     assert served(analysis) == {"LightGBMModel": ("kserve.Model", "python/lgb/lgbserver/model.py")}
+
+
+def test_projects_with_the_same_serve_py_share_its_summary_not_their_answers(tmp_path):
+    """A fleet's projects share the tree of an identical serve.py, and so its Summary (index and
+    bindings); what its names resolve to is still each project's own."""
+    serve = "from base import Base\n\nclass Iris(Base):\n    pass\n"
+    serving_base = project(tmp_path / "a", {"serve.py": serve, "base.py": "import kserve\n\nclass Base(kserve.Model):" + BODY})
+    plain_base = project(tmp_path / "b", {"serve.py": serve, "base.py": "class Base:" + BODY})
+    first, second = (modules.Modules(root, "serve.py").module("serve.py") for root in (serving_base, plain_base))
+    assert first.tree is second.tree and first.index is second.index and first.bindings is second.bindings
+    assert served(serving_base.serving()) == {"Iris": ("kserve.Model", "serve.py")}
+    assert served(plain_base.serving()) == {}
+    assert served(Project(serving_base.root, MODEL).serving()) == {"Iris": ("kserve.Model", "serve.py")}  # unspoilt
 
 
 def test_star_imports_searched_are_capped(tmp_path):

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import ast
 import os
+import weakref
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
@@ -26,6 +27,8 @@ from snitch.violation import FileProblem
 
 # A model server imports a handful of its own modules; a run that reads more is hostile input.
 MAX_MODULES = 200
+# A folder is listed to answer "is X there?" only if it holds at most this many entries.
+MAX_LISTED = 10_000
 # `Alias = other_module.Name` chains are followed this deep, no deeper.
 MAX_ALIAS_NESTING = 50
 # Only a module's first `from x import *` lines are searched for names it does not bind (each
@@ -177,18 +180,36 @@ def _index_statement(index: Index, top: ast.stmt) -> None:
 
 
 @dataclass
+class Summary:
+    """What the analyses read of one module's tree: its Index and its top-level bindings. It
+    depends on the tree alone, and the projects of a fleet share the trees of identical sources
+    (snitch.project), so it is made once per tree and shared with them."""
+
+    index: Index
+    bindings: dict[str, tuple] = field(default_factory=dict)  # name -> how it is bound, see _bind
+    star_imports: list[tuple] = field(default_factory=list)  # (dotted, level) of each `import *`
+
+
+# Each tree's Summary, for as long as the tree lives.
+_summaries: weakref.WeakKeyDictionary[ast.Module, Summary] = weakref.WeakKeyDictionary()
+
+
+def summary(tree: ast.Module) -> Summary:
+    found = _summaries.get(tree)
+    if found is None:
+        found = _summaries[tree] = Summary(_index(tree))
+        _bind(tree, found)
+    return found
+
+
+@dataclass
 class Module:
     path: str
     tree: ast.Module | None  # None for a namespace package (a folder without __init__.py)
-    bindings: dict[str, tuple] = field(default_factory=dict)  # name -> how it is bound, see _bind
-    star_imports: list[tuple] = field(default_factory=list)  # ("module", dotted, level) of `import *`
-    _index: Index | None = None
 
-    @property
-    def index(self) -> Index:
-        if self._index is None:
-            self._index = _index(self.tree)
-        return self._index
+    def __post_init__(self):
+        found = summary(self.tree) if self.tree is not None else Summary(Index())
+        self.index, self.bindings, self.star_imports = found.index, found.bindings, found.star_imports
 
     @property
     def folder(self) -> PurePosixPath:
@@ -251,6 +272,7 @@ class Modules:
         self.problems: dict[str, str] = {}  # path -> why it could not be read
         self._locations: dict = {}  # path -> located Path, or None when it does not exist
         self._absences: dict[str, bool] = {}  # path -> nothing there
+        self._listings: dict[str, frozenset[str] | None] = {}  # folder -> the names in it, see _names_in
         entry_folder = PurePosixPath(entry).parent
         roots = [entry_folder, self._above_package(entry_folder), PurePosixPath("."), PurePosixPath("src")]
         self.roots = list(dict.fromkeys(roots))
@@ -278,8 +300,6 @@ class Modules:
                 self.problems[path] = problem.found
         else:
             module = Module(path, None)
-        if module is not None and module.tree is not None:
-            _bind(module)
         self._modules[path] = module
         return module
 
@@ -296,8 +316,8 @@ class Modules:
 
     def _absent(self, relative: str) -> bool:
         """Is there no file, folder or symlink at all at `relative` (so none below it either)? Then
-        project.locate() would answer None; one lstat, or none below a folder already absent, is
-        cheaper. Any other error is left for locate() to meet."""
+        project.locate() would answer None; the folder's listing (or an lstat), and nothing below
+        a folder already absent, is cheaper. Any other error is left for locate() to meet."""
         unknown = []
         while relative not in ("", ".") and relative not in self._absences:
             unknown.append(relative)
@@ -305,14 +325,37 @@ class Modules:
         absent = self._absences.get(relative, False)
         for path in reversed(unknown):  # outermost folder first
             if not absent:
-                try:
-                    os.lstat(os.path.join(self.project.root, path))
-                except (FileNotFoundError, NotADirectoryError):
-                    absent = True
-                except OSError:
-                    pass
+                folder, name = os.path.split(path)
+                names = self._names_in(folder)
+                if names is not None:
+                    absent = name not in names
+                else:
+                    try:
+                        os.lstat(os.path.join(self.project.root, path))
+                    except (FileNotFoundError, NotADirectoryError):
+                        absent = True
+                    except OSError:
+                        pass
             self._absences[path] = absent
         return absent
+
+    def _names_in(self, folder: str) -> frozenset[str] | None:
+        """The names in a project folder, listed once: the listing answers every probe there (an
+        import is looked for as a package, a file and a folder, under each root). None for a
+        folder that cannot be listed or holds more than MAX_LISTED entries (then lstat answers)."""
+        if folder not in self._listings:
+            names = set()
+            try:
+                with os.scandir(os.path.join(self.project.root, folder)) as entries:
+                    for entry in entries:
+                        names.add(entry.name)
+                        if len(names) > MAX_LISTED:
+                            names = None
+                            break
+            except OSError:
+                names = None
+            self._listings[folder] = frozenset(names) if names is not None else None
+        return self._listings[folder]
 
     def _above_package(self, folder: PurePosixPath) -> PurePosixPath:
         """The folder holding the outermost package around `folder`: where `python -m pkg` runs,
@@ -488,26 +531,26 @@ class Modules:
 
 
 
-def _bind(module: Module) -> None:
+def _bind(tree: ast.Module, into: Summary) -> None:
     """Record what each top-level name is bound to; the first binding wins, so the `try` branch of
     a `try: import new / except ImportError: import old` fallback is the one that counts.
 
     Imports inside functions are recorded too (after the top-level ones), since serve.py often
     imports what `main()` uses inside `main()`."""
     at_top = set()
-    for statement in top_level_statements(module.tree.body):
+    for statement in top_level_statements(tree.body):
         kind = type(statement)
         if kind in _BINDING or (kind is ast.Assign and type(statement.value) in _DOTTED):
             if kind is ast.Import or kind is ast.ImportFrom:
                 at_top.add(id(statement))
-            _bind_statement(module, statement)
-    for statement in module.index.imports:
+            _bind_statement(into, statement)
+    for statement in into.index.imports:
         if id(statement) not in at_top:
-            _bind_statement(module, statement)
+            _bind_statement(into, statement)
 
 
-def _bind_statement(module: Module, statement: ast.stmt) -> None:
-    bindings = module.bindings
+def _bind_statement(into: Summary, statement: ast.stmt) -> None:
+    bindings = into.bindings
     if isinstance(statement, (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
         bindings.setdefault(statement.name, ("definition", statement))
     elif isinstance(statement, ast.Import):
@@ -520,8 +563,8 @@ def _bind_statement(module: Module, statement: ast.stmt) -> None:
                 bindings.setdefault(
                     alias.asname or alias.name, ("from", statement.module or "", statement.level, alias.name)
                 )
-            elif len(module.star_imports) < MAX_STAR_IMPORTS:
-                module.star_imports.append((statement.module or "", statement.level))
+            elif len(into.star_imports) < MAX_STAR_IMPORTS:
+                into.star_imports.append((statement.module or "", statement.level))
     elif isinstance(statement, ast.Assign) and _is_dotted_name(statement.value):
         for target in statement.targets:
             if isinstance(target, ast.Name):

@@ -189,27 +189,31 @@ def _used_classes(modules: Modules, module, defined: list[DefinitionRef]):
     base_expressions = {id(base) for cls in defined for base in cls.node.bases}
     used = [name for name in module.index.names if id(name) not in base_expressions]
     used += [call.func for call in module.index.calls if isinstance(call.func, ast.Attribute)]
+    leads_in: dict[str, bool] = {}  # root name -> may_lead_into_project(), asked once per name
     for expression in used:
-        if _may_name_an_imported_class(modules, module, expression):
+        root = expression
+        while type(root) is ast.Attribute:
+            root = root.value
+        if type(root) is not ast.Name:
+            continue  # resolve() answers None
+        if root.id not in leads_in:
+            leads_in[root.id] = may_lead_into_project(modules, module, root.id)
+        if leads_in[root.id]:
             reference = modules.resolve(module, expression)
             if _is_class(reference):
                 yield reference
 
 
-def _may_name_an_imported_class(modules: Modules, module, expression: ast.expr) -> bool:
-    """Could `name` or `name.attribute...` resolve to a class of another module? Not when the name
-    is unbound (a builtin or a local: External), a definition of this module (its own class or
-    function, whose attributes are not followed), or outside the project (External, and so are
-    its attributes): resolve() would find nothing, and read no module to find it."""
-    root = expression
-    while isinstance(root, ast.Attribute):
-        root = root.value
-    if not isinstance(root, ast.Name):
-        return False  # resolve() answers None
-    binding = module.bindings.get(root.id)
+def may_lead_into_project(modules: Modules, module, name: str) -> bool:
+    """Could `name` or `name.attribute...`, read at the top level of `module`, resolve to something
+    another project module defines? Not when the name is unbound (a builtin or a local: External),
+    a definition of this module (its own class or function, whose attributes are not followed),
+    or outside the project (External, and so are its attributes): resolve() would find nothing
+    there, and read no module to find it."""
+    binding = module.bindings.get(name)
     if (binding is None and not module.star_imports) or (binding and binding[0] == "definition"):
         return False
-    return not isinstance(modules.lookup(module, root.id), External)
+    return not isinstance(modules.lookup(module, name), External)
 
 
 def _bases_text(modules: Modules, module, node: ast.ClassDef) -> str:

@@ -72,7 +72,7 @@ def _tracing_kind(modules: Modules, module, node: ast.AST) -> tuple[str, tuple[s
     if isinstance(node, ast.ImportFrom) and node.module == "ddtrace" and not node.level:
         if any(alias.name == "auto" for alias in node.names):
             return "auto", ("*",)
-    if isinstance(node, ast.Call) and isinstance(node.func, (ast.Name, ast.Attribute)):
+    if isinstance(node, ast.Call) and _may_be_ddtrace(module, node.func):
         reference = modules.resolve(module, node.func)
         if reference == External(PATCH):
             frameworks = tuple(
@@ -84,6 +84,21 @@ def _tracing_kind(modules: Modules, module, node: ast.AST) -> tuple[str, tuple[s
         if reference == External(PATCH_ALL):
             return "patch_all", ()
     return None
+
+
+def _may_be_ddtrace(module, function: ast.expr) -> bool:
+    """Could the called expression resolve to ddtrace's patch or patch_all? Only if it is a dotted
+    name whose first name is not a definition of this module, and, when the module does not bind
+    that name at all (a builtin, a local: it means itself), only if the name is `ddtrace`."""
+    root = function
+    while type(root) is ast.Attribute:
+        root = root.value
+    if type(root) is not ast.Name:
+        return False
+    binding = module.bindings.get(root.id)
+    if binding is None and not module.star_imports:
+        return root.id == "ddtrace"
+    return binding is None or binding[0] != "definition"
 
 
 def _written(modules: Modules, module) -> list[tuple[ast.AST, tuple, Scope]]:
