@@ -13,16 +13,14 @@ from __future__ import annotations
 
 import datetime
 import functools
-import hashlib
 import json
-import os
 import re
-import tempfile
 from dataclasses import dataclass
 from importlib import metadata
-from pathlib import Path
 
 import yaml
+
+from snitch import cache
 
 SUPPORTED = ("3.0", "3.1")
 
@@ -40,16 +38,28 @@ class Problem:
 
 def problems(document: dict, text: str | None = None) -> list[Problem]:
     """Why `document` is not a valid OpenAPI 3.0/3.1 document, located at the line of `text`
-    (the YAML it was read from) where each problem is; empty when it is valid."""
-    document = json_compatible(document)
+    (the YAML it was read from) where each problem is; empty when it is valid. The verdict is
+    cached (see the module's docstring): a document seen before costs a hash and a small read."""
+    # The key covers everything the verdict depends on: the document (its text when there is one:
+    # hashing it is cheaper than serialising the parsed document), the validator's version and
+    # this module's own code.
+    content = text.encode() if text is not None else json.dumps(document, sort_keys=True, default=str).encode()
+    entry_key = cache.key(_code_version(), content)
+    found = _cached(entry_key)
+    if found is None:
+        found = _problems(json_compatible(document))
+        if found and text is not None:
+            found = _locate(found, text)
+        cache.store("openapi", entry_key, json.dumps([[p.message, list(p.path), p.line] for p in found]))
+    return found
+
+
+def _problems(document: dict) -> list[Problem]:
     version = str(document.get("openapi", ""))
     if ".".join(version.split(".")[:2]) not in SUPPORTED:
-        found = [Problem(f"`openapi: {version or '(missing)'}` is not an OpenAPI 3.0.x or 3.1.x version", ("openapi",))]
-    else:
-        found = _reference_problems(document)
-        if not found:  # the validator would follow what these point at
-            found = _cached_verdict(document, text)
-    return _locate(found, text) if found and text is not None else found
+        return [Problem(f"`openapi: {version or '(missing)'}` is not an OpenAPI 3.0.x or 3.1.x version", ("openapi",))]
+    # References first: the validator would follow what these point at.
+    return _reference_problems(document) or _validate(document)
 
 
 def json_compatible(node):
@@ -128,42 +138,28 @@ def _operation_named_in(message: str, document: dict) -> tuple:
 # The cache of verdicts.
 
 
-def cache_dir() -> Path:
-    chosen = os.environ.get("SNITCH_CACHE_DIR") or os.environ.get("XDG_CACHE_HOME")
-    base = Path(chosen) if chosen else Path.home() / ".cache"
-    return base if os.environ.get("SNITCH_CACHE_DIR") else base / "snitch"
-
-
-def _cached_verdict(document: dict, text: str | None) -> list[Problem]:
-    # The key covers everything the verdict depends on: the document (its text when there is one:
-    # hashing it is cheaper than serialising the parsed document), the validator's version and
-    # this module's own code (so a new snitch never reads an older snitch's verdicts).
-    key = hashlib.sha256(_code_version())
-    key.update(text.encode() if text is not None else json.dumps(document, sort_keys=True, default=str).encode())
-    entry = cache_dir() / "openapi" / f"{key.hexdigest()}.json"
+def _cached(entry_key: str) -> list[Problem] | None:
+    """The verdict stored under the key; None when there is none, or it is not one snitch wrote."""
     try:
-        return [Problem(message, tuple(path)) for message, path in json.loads(entry.read_text(encoding="utf-8"))]
-    except (OSError, ValueError, TypeError):
-        pass  # not cached yet, or an entry that is not ours: validate again
-    found = _validate(document)
-    _store(entry, json.dumps([[problem.message, list(problem.path)] for problem in found]))
+        stored = json.loads(cache.read("openapi", entry_key) or "null")
+    except (ValueError, RecursionError):
+        return None
+    if not isinstance(stored, list):
+        return None
+    found = []
+    for entry in stored:
+        if not (isinstance(entry, list) and len(entry) == 3):
+            return None
+        message, path, line = entry
+        if not (isinstance(message, str) and isinstance(path, list) and (line is None or type(line) is int)):
+            return None
+        found.append(Problem(message, tuple(path), line))
     return found
 
 
 @functools.cache
 def _code_version() -> bytes:
-    return Path(__file__).read_bytes() + metadata.version("openapi-spec-validator").encode()
-
-
-def _store(entry: Path, text: str) -> None:
-    """Write atomically; a cache that cannot be written is only slower, never an error."""
-    try:
-        entry.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile("w", dir=entry.parent, delete=False, encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(handle.name, entry)
-    except OSError:
-        pass
+    return cache.code_version(__file__, metadata.version("openapi-spec-validator"))
 
 
 def _validate(document: dict) -> list[Problem]:

@@ -10,7 +10,7 @@ import os
 from pathlib import Path
 
 from snitch import dockerfile, files, requirements, serving
-from snitch.safe_yaml import YamlProblem, load_documents
+from snitch.safe_yaml import YamlProblem, load_documents_cached
 from snitch.violation import FileProblem
 
 # No file a standard looks at is legitimately this large; refuse rather than read 50 MB into memory.
@@ -196,7 +196,7 @@ class Project:
     def yaml(self, relative: str):
         """The file's main document: the last one, since GitLab puts a `spec:` header document first."""
         try:
-            documents = load_documents(self.text(relative))
+            documents = load_documents_cached(self.text(relative))
         except YamlProblem as problem:
             raise FileProblem(relative, str(problem), "valid, plain YAML", f"correct {relative}") from None
         return documents[-1] if documents else None

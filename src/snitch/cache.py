@@ -1,0 +1,69 @@
+"""Results that depend only on a file's content and on snitch's own code, kept between runs under
+the user's cache folder ($SNITCH_CACHE_DIR, else $XDG_CACHE_HOME/snitch, else ~/.cache/snitch).
+
+An entry's key hashes everything its result depends on, so an entry is never stale: a changed file
+or another snitch asks for another key. Entries are JSON text and are read back with json, never
+pickle (a CI cache restored from another pipeline must not be able to run code); they are read
+the way every file is (bounded, never blocking on a FIFO). A cache that cannot be read or written
+only makes snitch slower, never wrong and never failing. The folder can be deleted at any time."""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import hashlib
+import os
+import tempfile
+from pathlib import Path
+
+from snitch import files
+
+# No entry is larger: a result that would be is computed again instead of stored.
+MAX_ENTRY_BYTES = files.MAX_BYTES
+
+
+def cache_dir() -> Path:
+    chosen = os.environ.get("SNITCH_CACHE_DIR") or os.environ.get("XDG_CACHE_HOME")
+    base = Path(chosen) if chosen else Path.home() / ".cache"
+    return base if os.environ.get("SNITCH_CACHE_DIR") else base / "snitch"
+
+
+@functools.cache
+def code_version(module_file: str, *versions: str) -> bytes:
+    """What a cached result depends on besides its input: the source of the module that computes
+    it (so a new snitch never reads an older one's entries) and the versions of the libraries it
+    calls."""
+    return Path(module_file).read_bytes() + "\0".join(versions).encode()
+
+
+def key(*parts: bytes) -> str:
+    digest = hashlib.sha256()
+    for part in parts:  # length-prefixed: ("ab", "c") and ("a", "bc") differ
+        digest.update(len(part).to_bytes(8, "big"))
+        digest.update(part)
+    return digest.hexdigest()
+
+
+def read(kind: str, entry_key: str) -> str | None:
+    """The entry's text, None when there is none (or it cannot be read)."""
+    try:
+        return files.read_text(cache_dir() / kind / f"{entry_key}.json", MAX_ENTRY_BYTES)
+    except files.Unreadable:
+        return None
+
+
+def store(kind: str, entry_key: str, text: str) -> None:
+    """Write the entry atomically (a reader never sees half of it); skipped when too large or
+    when the folder cannot be written."""
+    if len(text) > MAX_ENTRY_BYTES:
+        return
+    folder = cache_dir() / kind
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile("w", dir=folder, prefix=".", delete=False, encoding="utf-8") as handle:
+            written = handle.name
+            handle.write(text)
+        os.replace(written, folder / f"{entry_key}.json")
+    except OSError:
+        with contextlib.suppress(OSError, NameError):  # NameError: nothing was created
+            os.unlink(written)

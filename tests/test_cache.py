@@ -1,0 +1,132 @@
+"""snitch's cache of results that depend only on a file's content (snitch.cache): parsed YAML
+documents and OpenAPI verdicts. An entry is never stale, never trusted blindly, and a cache that
+cannot be used only costs time."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from snitch import cache, safe_yaml
+from snitch.safe_yaml import YamlProblem
+
+REPOSITORY = Path(__file__).resolve().parents[1]
+PADDING = "# " + "x" * safe_yaml.CACHED_FROM_CHARS + "\n"  # long enough to be cached
+
+
+@pytest.fixture
+def cache_folder(tmp_path, monkeypatch):
+    folder = tmp_path / "cache"
+    monkeypatch.setenv("SNITCH_CACHE_DIR", str(folder))
+    return folder
+
+
+def entries(folder: Path) -> list[Path]:
+    return sorted((folder / "yaml").glob("*.json")) if (folder / "yaml").is_dir() else []
+
+
+def parser_must_not_run(monkeypatch):
+    def fail(text):
+        raise AssertionError("parsed again, though the cache holds the text's documents")
+
+    monkeypatch.setattr(safe_yaml, "load_documents", fail)
+
+
+def test_a_text_read_before_is_not_parsed_again(cache_folder, monkeypatch):
+    text = PADDING + "openapi: 3.0.3\npaths:\n  /v2/health/live: {get: {responses: {'200': {description: ok}}}}\nx: [1, 2.5, true, null]\n"
+    first = safe_yaml.load_documents_cached(text)
+    assert first == safe_yaml.load_documents(text) and len(entries(cache_folder)) == 1
+    parser_must_not_run(monkeypatch)
+    assert safe_yaml.load_documents_cached(text) == first
+
+
+def test_real_yaml_files_come_back_equal(cache_folder, rendered_project):
+    """A rendered project's YAML files and the shared pipeline's (anchors, `!reference`, GitLab's spec header)."""
+    paths = [*sorted(rendered_project.glob("*.y*ml")), *sorted((REPOSITORY / "ci").glob("*.yml"))]
+    assert len(paths) >= 5
+    for path in paths:
+        text = path.read_text()
+        fresh = safe_yaml.load_documents(text)
+        assert safe_yaml.load_documents_cached(text) == fresh, path
+        assert safe_yaml.load_documents_cached(text) == fresh, path
+    assert len(entries(cache_folder)) >= 3  # openapi.yaml and the pipelines are long enough to be cached
+
+
+def test_a_changed_text_is_parsed_again(cache_folder):
+    before = safe_yaml.load_documents_cached(PADDING + "model_name: iris\n")
+    after = safe_yaml.load_documents_cached(PADDING + "model_name: wine\n")
+    assert before == [{"model_name": "iris"}] and after == [{"model_name": "wine"}]
+    assert len(entries(cache_folder)) == 2
+
+
+@pytest.mark.parametrize("body", [
+    "responses:\n  200: {description: ok}\n",  # an integer key: JSON would make it "200"
+    "released: 2026-01-31\n",  # a date
+    "tags: !!set {a, b}\n",
+    "ordered: !!omap [{a: 1}, {b: 2}]\n",  # a list of tuples
+    "ratio: .nan\n",
+])
+def test_documents_json_cannot_give_back_are_not_stored(cache_folder, body):
+    text = PADDING + body
+    expected = repr(safe_yaml.load_documents(text))
+    for _ in range(2):
+        assert repr(safe_yaml.load_documents_cached(text)) == expected
+    assert entries(cache_folder) == []
+
+
+def test_an_invalid_text_is_reported_every_time(cache_folder):
+    for _ in range(2):
+        with pytest.raises(YamlProblem, match="not valid YAML"):
+            safe_yaml.load_documents_cached(PADDING + "key: [unclosed\n")
+    assert entries(cache_folder) == []
+
+
+def test_short_texts_skip_the_cache(cache_folder):
+    assert safe_yaml.load_documents_cached("a: 1\n") == [{"a": 1}]
+    assert entries(cache_folder) == []
+
+
+@pytest.mark.parametrize("tampered", ["not json", '{"a": 1}', "[" * 100_000 + "]" * 100_000, ""])
+def test_an_entry_snitch_did_not_write_is_parsed_again(cache_folder, tampered):
+    text = PADDING + "a: 1\n"
+    safe_yaml.load_documents_cached(text)
+    (entry,) = entries(cache_folder)
+    entry.write_text(tampered)
+    assert safe_yaml.load_documents_cached(text) == [{"a": 1}]
+
+
+def test_a_fifo_in_the_cache_is_not_waited_for(cache_folder):
+    text = PADDING + "a: 1\n"
+    safe_yaml.load_documents_cached(text)
+    (entry,) = entries(cache_folder)
+    entry.unlink()
+    os.mkfifo(entry)
+    assert safe_yaml.load_documents_cached(text) == [{"a": 1}]  # would block for ever on a plain open
+
+
+def test_an_unwritable_cache_only_costs_time(tmp_path, monkeypatch):
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    monkeypatch.setenv("SNITCH_CACHE_DIR", str(blocker / "below-a-file"))
+    assert safe_yaml.load_documents_cached(PADDING + "a: 1\n") == [{"a": 1}]
+
+
+def test_entries_are_written_whole_and_leave_no_temporary_file(cache_folder):
+    safe_yaml.load_documents_cached(PADDING + "a: [1, 2]\n")
+    (entry,) = entries(cache_folder)
+    assert json.loads(entry.read_text()) == [{"a": [1, 2]}]
+    assert sorted(path.name for path in (cache_folder / "yaml").iterdir()) == [entry.name]
+
+
+def test_entries_larger_than_the_bound_are_not_stored(cache_folder, monkeypatch):
+    monkeypatch.setattr(cache, "MAX_ENTRY_BYTES", 5)
+    assert safe_yaml.load_documents_cached(PADDING + "a: 1\n") == [{"a": 1}]
+    assert entries(cache_folder) == []
+
+
+def test_keys_tell_their_parts_apart():
+    assert cache.key(b"ab", b"c") != cache.key(b"a", b"bc")
+    assert cache.key(b"ab", b"c") == cache.key(b"ab", b"c")
