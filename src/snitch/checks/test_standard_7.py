@@ -1,6 +1,7 @@
 """Standard 7 — API contract: openapi.yaml is valid OpenAPI 3 and describes the inference and
 health endpoints the KServe server really exposes for this model."""
 
+import functools
 import re
 
 from snitch import openapi, readme
@@ -27,17 +28,29 @@ def operations(project) -> dict[str, set[str]]:
     }
 
 
-def route_pattern(route: str, model: str) -> re.Pattern:
-    name = rf"(\{{[A-Za-z_][A-Za-z0-9_]*\}}|{re.escape(model)})"
-    return re.compile("^" + re.escape(route).replace(re.escape("{name}"), name) + "$")
+PATH_PARAMETER = re.compile(r"\{[A-Za-z_][A-Za-z0-9_]*\}")
+
+
+@functools.cache
+def route_pattern(route: str) -> re.Pattern:
+    """The route with its {name} segment captured (compiled once, whatever the model)."""
+    return re.compile("^" + re.escape(route).replace(re.escape("{name}"), "(?P<name>[^/]*)") + "$")
+
+
+def serves_route(path: str, route: str, model: str) -> bool:
+    """Is `path` the route, its {name} a path parameter or the model's own name?"""
+    match = route_pattern(route).match(path)
+    if match is None:
+        return False
+    name = match.groupdict().get("name")
+    return name is None or name == model or PATH_PARAMETER.fullmatch(name) is not None
 
 
 def served(project, routes, method: str) -> list[str]:
-    patterns = [route_pattern(route, project.model) for route in routes]
     return [
         path
         for path, methods in operations(project).items()
-        if method in methods and any(pattern.match(path) for pattern in patterns)
+        if method in methods and any(serves_route(path, route, project.model) for route in routes)
     ]
 
 
