@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from fixtures.template import git, git_commit_all
@@ -34,6 +36,8 @@ def test_tracked_under_folders_is_exact_and_asks_git_once(repository):
     ]
     assert calls == ["ls-files"]
     assert repo.tracked_under(["cache"]) == []
+    (repo.root / "datasets" / "train.csv").unlink()  # deleted, still tracked: listed once
+    assert repo.tracked_under(["datasets"]) == ["datasets/.gitkeep", "datasets/train.csv"]
 
 
 def test_which_ignored_answers_several_paths_in_one_call(repository):
@@ -45,8 +49,29 @@ def test_which_ignored_answers_several_paths_in_one_call(repository):
     assert repo.ignored("cache/any-file") and not repo.ignored("keep.log")
 
 
-def test_outside_a_work_tree_there_is_no_repository(repository):
-    repo, _ = repository
-    assert gitinfo.open_repository(repo.root.parents[1] / ".git") is None
+def test_outside_a_work_tree_every_question_answers_none(repository, tmp_path):
+    """Whether the folder is in a work tree is learnt from git's answer to the question itself."""
+    repo, calls = repository
     git("init", "-q", "--bare", "bare.git", cwd=repo.root)
-    assert gitinfo.open_repository(repo.root / "bare.git") is None
+    for folder in (repo.root.parents[1] / ".git", repo.root / "bare.git"):
+        calls.clear()
+        inside_no_work_tree = gitinfo.open_repository(folder)
+        assert inside_no_work_tree.which_ignored(["a.log"]) is None
+        assert inside_no_work_tree.tracked_under(["datasets"]) is None
+        assert calls == ["check-ignore", "ls-files"]
+    assert gitinfo.open_repository(tmp_path.parent) is None  # no .git above: git is not asked
+
+
+def test_opening_the_repository_asks_git_nothing(repository):
+    repo, calls = repository
+    calls.clear()
+    assert gitinfo.open_repository(repo.root) == repo and calls == []
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root can give the repository to another user")
+def test_a_repository_of_another_user_is_named_as_such(tmp_path):
+    git("init", "-q", cwd=tmp_path)
+    for path in (tmp_path, *tmp_path.rglob("*")):
+        os.chown(path, 12345, 12345, follow_symlinks=False)
+    with pytest.raises(gitinfo.GitUnavailable, match="belongs to another user"):
+        gitinfo.open_repository(tmp_path).which_ignored(["datasets/any-file"])

@@ -41,27 +41,53 @@ class GitUnavailable(Exception):
     """git cannot (safely) answer here; the message says why."""
 
 
+# What git says (exit 128) when asked from a folder that is in no work tree: outside every
+# repository, inside a .git folder, in a bare repository.
+_NO_WORK_TREE = ("not a git repository", "must be run in a work tree")
+
+
 @dataclass
 class GitInfo:
+    """The repository around `root`, found without git (a .git above it). Whether `root` is in
+    a work tree is learnt from git's answer to the first question, not asked on its own: that
+    saves a git process on every project, and each question answers None when it is not."""
+
     root: Path  # the project's folder; git is asked from there, so paths are relative to it
 
-    def ignored(self, relative: str) -> bool:
+    def ignored(self, relative: str) -> bool | None:
         """Would git ignore a new file at `relative`?"""
-        return relative in self.which_ignored([relative])
+        ignored = self.which_ignored([relative])
+        return None if ignored is None else relative in ignored
 
-    def which_ignored(self, relatives: list[str]) -> set[str]:
+    def which_ignored(self, relatives: list[str]) -> set[str] | None:
         """Those of `relatives` git would ignore as new files, asked in one call."""
         question = "".join(f"{relative}\0" for relative in relatives).encode()
-        output = run_git(self.root, "check-ignore", "-z", "--stdin", ok=(0, 1), input=question).stdout
-        return {name.decode("utf-8", "replace") for name in output.split(b"\0") if name}
+        done = self._ask("check-ignore", "-z", "--stdin", ok=(0, 1), input=question)
+        return None if done is None else {name.decode("utf-8", "replace") for name in done.stdout.split(b"\0") if name}
 
-    def tracked_under(self, folders: list[str]) -> list[str]:
+    def tracked_under(self, folders: list[str]) -> list[str] | None:
         """The tracked files at or below any of `folders` (paths relative to the project, taken
         literally: no glob), asked in one call that lists only those folders, however large the
         repository."""
         pathspecs = [f":(literal){folder.rstrip('/')}" for folder in folders]
-        output = run_git(self.root, "ls-files", "-z", "--", *pathspecs).stdout
-        return [name.decode("utf-8", "replace") for name in output.split(b"\0") if name]
+        # --deleted lists nothing new (a deleted file is still tracked: listed twice, once kept)
+        # but makes git refuse a folder in no work tree, as check-ignore does.
+        done = self._ask("ls-files", "-z", "--cached", "--deleted", "--", *pathspecs)
+        if done is None:
+            return None
+        return list(dict.fromkeys(name.decode("utf-8", "replace") for name in done.stdout.split(b"\0") if name))
+
+    def _ask(self, *args: str, ok=(0,), input: bytes | None = None) -> subprocess.CompletedProcess | None:
+        """run_git, or None when git says `root` is in no work tree."""
+        done = run_git(self.root, *args, ok=(*ok, 128), input=input)
+        if done.returncode != 128:
+            return done
+        reason = done.stderr.decode("utf-8", "replace")
+        if any(phrase in reason for phrase in _NO_WORK_TREE):
+            return None
+        if "dubious ownership" in reason:
+            raise GitUnavailable(f"git refuses the repository of {self.root}: it belongs to another user (safe.directory)")
+        raise _failed(args, done)
 
 
 def run_git(root: Path, *args: str, ok=(0,), input: bytes | None = None) -> subprocess.CompletedProcess:
@@ -81,9 +107,13 @@ def run_git(root: Path, *args: str, ok=(0,), input: bytes | None = None) -> subp
             f"`git {args[0]}` did not answer within {GIT_TIMEOUT_S} s (is a file it reads a FIFO or a device?)"
         ) from None
     if done.returncode not in ok:
-        message = done.stderr.decode("utf-8", "replace").strip().splitlines()
-        raise GitUnavailable(f"`git {args[0]}` failed: {message[-1] if message else f'exit {done.returncode}'}")
+        raise _failed(args, done)
     return done
+
+
+def _failed(args, done: subprocess.CompletedProcess) -> GitUnavailable:
+    message = done.stderr.decode("utf-8", "replace").strip().splitlines()
+    return GitUnavailable(f"`git {args[0]}` failed: {message[-1] if message else f'exit {done.returncode}'}")
 
 
 def _git_dir(root: Path) -> Path | None:
@@ -118,16 +148,10 @@ def _check_git_dir(git_dir: Path) -> None:
 
 
 def open_repository(root: Path) -> GitInfo | None:
-    """The repository the project lives in, or None when it is not in one."""
+    """The repository around the project, None when there is no .git above it (see GitInfo)."""
     root = root.resolve()
     git_dir = _git_dir(root)
     if git_dir is None:
         return None
     _check_git_dir(git_dir)
-    inside = run_git(root, "rev-parse", "--is-inside-work-tree", ok=(0, 128))
-    if inside.returncode != 0 or inside.stdout.strip() != b"true":
-        reason = inside.stderr.decode("utf-8", "replace").strip()
-        if "dubious ownership" in reason:
-            raise GitUnavailable(f"git refuses the repository of {root}: it belongs to another user (safe.directory)")
-        return None
     return GitInfo(root)

@@ -38,12 +38,13 @@ def test_required_files_exist(project):
 def test_datasets_and_weights_are_gitignored(project):
     if project.exists(".gitignore"):
         project.text(".gitignore")  # a FIFO or binary .gitignore fails here, before git would hang on it
-    repository = git_repository(project)
+    repository, ignored = git_repository(project), None
     if repository is not None:
         with git_answers():
             ignored = repository.which_ignored([f"{folder}/any-file" for folder in UNTRACKED_FOLDERS])
+    if ignored is not None:
         not_ignored = [f"{folder}/" for folder in UNTRACKED_FOLDERS if f"{folder}/any-file" not in ignored]
-    else:  # outside git, read .gitignore itself
+    else:  # outside a git work tree, read .gitignore itself
         text = project.text(".gitignore") if project.exists(".gitignore") else ""
         lines = {line.strip() for line in text.splitlines()}
         not_ignored = [
@@ -56,11 +57,13 @@ def test_datasets_and_weights_are_gitignored(project):
 
 
 def test_nothing_tracked_under_datasets_or_weights(project):
-    repository = git_repository(project)
-    if repository is None:
+    repository, tracked = git_repository(project), None
+    if repository is not None:
+        with git_answers():
+            tracked = repository.tracked_under(UNTRACKED_FOLDERS)
+    if tracked is None:
         skip(f"{project.root} is not in a git repository, so nothing is tracked")
-    with git_answers():
-        tracked = [path for path in repository.tracked_under(UNTRACKED_FOLDERS) if not path.endswith("/.gitkeep")]
+    tracked = [path for path in tracked if not path.endswith("/.gitkeep")]
     if tracked:
         shown = ", ".join(tracked[:5]) + (f" and {len(tracked) - 5} more" if len(tracked) > 5 else "")
         raise Violation("datasets/, weights/", f"git tracks {shown}")
