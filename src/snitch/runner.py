@@ -7,6 +7,7 @@ checked project is imported or run."""
 
 from __future__ import annotations
 
+import functools
 import importlib
 import inspect
 from dataclasses import dataclass, field
@@ -65,22 +66,24 @@ def _waivers(project, standards: Standards, selected) -> waivers.Waivers:
     return declared
 
 
-def checks(number: int) -> list:
+@functools.cache
+def checks(number: int) -> tuple:
     """The check functions of standard `number`, in the order they are defined."""
     module = importlib.import_module(f"snitch.checks.test_standard_{number}")
     functions = [
         value for name, value in vars(module).items()
         if name.startswith("test_") and inspect.isfunction(value) and value.__module__ == module.__name__
     ]
-    return sorted(functions, key=lambda function: function.__code__.co_firstlineno)
+    return tuple(sorted(functions, key=lambda function: function.__code__.co_firstlineno))
 
 
 def checks_dir() -> Path:
     return Path(__file__).resolve().parent / "checks"
 
 
-def standard_numbers() -> list[int]:
-    return sorted(int(path.stem.rsplit("_", 1)[1]) for path in checks_dir().glob("test_standard_*.py"))
+@functools.cache
+def standard_numbers() -> tuple[int, ...]:
+    return tuple(sorted(int(path.stem.rsplit("_", 1)[1]) for path in checks_dir().glob("test_standard_*.py")))
 
 
 def _call(context: CheckContext, number: int, function, raise_crashes: bool) -> None:
