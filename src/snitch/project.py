@@ -7,6 +7,7 @@ import ast
 import errno
 import functools
 import os
+import stat
 from pathlib import Path
 
 from snitch import dockerfile, files, requirements, serving
@@ -107,6 +108,7 @@ class Project:
         self.root = root.resolve()
         self.model = model
         self._cache: dict = {}
+        self._real_folders: dict[str, bool] = {}  # folder -> a real folder, not a symlink (see locate)
 
     def locate(self, relative: str) -> Path | None:
         """The file's path if it exists inside the project, None if it does not exist.
@@ -114,7 +116,7 @@ class Project:
         A symlink that leads outside the project is a FileProblem: following it would let a
         repository make snitch read (and report) files that are not part of it."""
         try:  # one lstat answers "neither a file nor a symlink" for most asks (import resolution probes)
-            os.lstat(os.path.join(self.root, relative))
+            mode = os.lstat(os.path.join(self.root, relative)).st_mode
         except OSError as error:
             if error.errno in _ABSENT:
                 return None
@@ -122,6 +124,8 @@ class Project:
         except ValueError:  # a NUL in the name: no such file can exist
             return None
         path = self.root / relative
+        if not stat.S_ISLNK(mode) and self._no_symlink_above(relative):
+            return path  # what resolve() would answer, without its lstat of every folder up to /
         try:
             resolved = path.resolve()
         except (RuntimeError, OSError):  # Python 3.11 raises RuntimeError on a loop, later ones OSError
@@ -140,6 +144,23 @@ class Project:
                 relative, "is a broken symlink", "an existing file", f"restore its target or replace {relative}"
             )
         return resolved
+
+    def _no_symlink_above(self, relative: str) -> bool:
+        """Is every folder between the project root and `relative` a real folder (no symlink, no
+        `..` or `.`)? Then `root/relative` is the resolved path. Each folder is asked once."""
+        parts = relative.split("/")
+        if relative.startswith("/") or any(part in ("", ".", "..") for part in parts):
+            return False
+        for depth in range(1, len(parts)):
+            folder = "/".join(parts[:depth])
+            if folder not in self._real_folders:
+                try:
+                    self._real_folders[folder] = stat.S_ISDIR(os.lstat(os.path.join(self.root, folder)).st_mode)
+                except (OSError, ValueError):
+                    self._real_folders[folder] = False
+            if not self._real_folders[folder]:
+                return False
+        return True
 
     def exists(self, relative: str) -> bool:
         try:
