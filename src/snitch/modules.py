@@ -188,6 +188,9 @@ class Summary:
     index: Index
     bindings: dict[str, tuple] = field(default_factory=dict)  # name -> how it is bound, see _bind
     star_imports: list[tuple] = field(default_factory=list)  # (dotted, level) of each `import *`
+    # What snitch.tracing derives from the tree alone, filled as it asks.
+    own_calls: dict[int, list[ast.Call]] = field(default_factory=dict)  # statement id -> its own calls
+    tracing_candidates: list | None = None  # the imports and calls that may turn ddtrace on
 
 
 # Each tree's Summary, for as long as the tree lives.
@@ -208,8 +211,8 @@ class Module:
     tree: ast.Module | None  # None for a namespace package (a folder without __init__.py)
 
     def __post_init__(self):
-        found = summary(self.tree) if self.tree is not None else Summary(Index())
-        self.index, self.bindings, self.star_imports = found.index, found.bindings, found.star_imports
+        self.summary = summary(self.tree) if self.tree is not None else Summary(Index())
+        self.index, self.bindings, self.star_imports = self.summary.index, self.summary.bindings, self.summary.star_imports
 
     @property
     def folder(self) -> PurePosixPath:

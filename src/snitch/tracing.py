@@ -58,11 +58,13 @@ def _own_expressions(statement: ast.stmt) -> list[ast.AST]:
     return [statement]
 
 
-def _calls_in(statement: ast.stmt) -> list[ast.Call]:
-    calls = [
-        node for part in _own_expressions(statement) for node in ast.walk(part) if isinstance(node, ast.Call)
-    ]
-    return sorted(calls, key=lambda call: (call.lineno, call.col_offset))
+def _calls_in(module, statement: ast.stmt) -> list[ast.Call]:
+    """The calls of the statement's own expressions, in source order (once per tree: see Summary)."""
+    calls = module.summary.own_calls.get(id(statement))
+    if calls is None:
+        calls = [node for part in _own_expressions(statement) for node in ast.walk(part) if isinstance(node, ast.Call)]
+        calls = module.summary.own_calls[id(statement)] = sorted(calls, key=lambda call: (call.lineno, call.col_offset))
+    return calls
 
 
 def _tracing_kind(modules: Modules, module, node: ast.AST) -> tuple[str, tuple[str, ...]] | None:
@@ -103,9 +105,14 @@ def _may_be_ddtrace(module, function: ast.expr) -> bool:
 
 def _written(modules: Modules, module) -> list[tuple[ast.AST, tuple, Scope]]:
     """Every tracing node in the module, with the function or method it sits in."""
-    index = module.index
+    index, summary = module.index, module.summary
+    if summary.tracing_candidates is None:  # what _tracing_kind can tell from the tree alone, once per tree
+        summary.tracing_candidates = [
+            node for node in index.imports + index.calls
+            if not isinstance(node, ast.Call) or _may_be_ddtrace(module, node.func)
+        ]
     found = []
-    for node in index.imports + index.calls:
+    for node in summary.tracing_candidates:
         kind = _tracing_kind(modules, module, node)
         if kind:
             found.append((node, kind, index.scopes[id(node)]))
@@ -156,7 +163,7 @@ class StartupRun:
             if type(statement) in _IMPORTS:
                 yield module, statement
             elif id(statement) in calling:  # else no call in it has it as nearest statement: none of its own
-                for call in _calls_in(statement):
+                for call in _calls_in(module, statement):
                     yield module, call
 
     def _imported_bodies(self, module, statement):
@@ -165,10 +172,10 @@ class StartupRun:
             paths = [self.modules.find(alias.name) for alias in statement.names]
         else:
             package = self.modules.find(statement.module or "", statement.level, module)
-            paths = [package] + [
+            paths = [package] + [  # a package outside the project has its submodules there too
                 self.modules.find(f"{statement.module or ''}.{alias.name}", statement.level, module)
                 for alias in statement.names
-                if alias.name != "*"
+                if alias.name != "*" and package is not None
             ]
         for path in paths:
             imported = self.modules.module(path) if path and path.endswith(".py") else None
