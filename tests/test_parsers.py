@@ -131,13 +131,16 @@ def test_projects_share_the_tree_of_an_identical_python_source(tmp_path, monkeyp
     from snitch import project as projects
 
     monkeypatch.setattr(projects, "_parsed", {})
-    first, second, third = (tmp_path / name for name in ("a", "b", "c"))
-    for folder, body in ((first, "x = 1\n"), (second, "x = 1\n"), (third, "x = 2\n")):
+    monkeypatch.setattr(projects, "_seen_once", set())
+    first, second, third, other = (tmp_path / name for name in ("a", "b", "c", "d"))
+    for folder, body in ((first, "x = 1\n"), (second, "x = 1\n"), (third, "x = 1\n"), (other, "x = 2\n")):
         folder.mkdir()
         (folder / "serve.py").write_text(body)
-    tree = Project(first, "m").python("serve.py")
-    assert Project(second, "m").python("serve.py") is tree  # parsed once for the fleet
-    assert ast.dump(Project(third, "m").python("serve.py")) != ast.dump(tree)
+    once = Project(first, "m").python("serve.py")
+    tree = Project(second, "m").python("serve.py")  # seen twice: kept from now on
+    assert tree is not once and Project(third, "m").python("serve.py") is tree
+    assert ast.dump(Project(other, "m").python("serve.py")) != ast.dump(tree)
+    assert list(projects._parsed) == ["x = 1\n"]  # a source seen once is not kept
     # A source that fails a check is never remembered: every project reports it.
     (first / "broken.py").write_text("def (:\n")
     for _ in range(2):
@@ -149,12 +152,14 @@ def test_remembered_trees_stay_within_their_budget(tmp_path, monkeypatch):
     from snitch import project as projects
 
     monkeypatch.setattr(projects, "_parsed", {})
+    monkeypatch.setattr(projects, "_seen_once", set())
     monkeypatch.setattr(projects, "_PARSED_SOURCE_BUDGET", 40)
     for number in range(5):
-        folder = tmp_path / str(number)
-        folder.mkdir()
-        (folder / "serve.py").write_text(f"value = '{number:09d}'\n")  # 20 characters
-        Project(folder, "m").python("serve.py")
+        for copy in ("a", "b"):  # each source seen twice
+            folder = tmp_path / f"{number}{copy}"
+            folder.mkdir()
+            (folder / "serve.py").write_text(f"value = '{number:09d}'\n")  # 20 characters
+            Project(folder, "m").python("serve.py")
     assert sorted(projects._parsed) == ["value = '000000003'\n", "value = '000000004'\n"]  # the newest
 
 

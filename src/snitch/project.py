@@ -23,9 +23,13 @@ _ABSENT = {errno.ENOENT, errno.ENOTDIR, errno.EBADF, errno.ELOOP}
 MAX_PYTHON_NESTING = 200
 # Python sources parsed in this process, shared by every Project: the projects of a fleet rendered
 # from one template keep many Python files unchanged (serve.py, train.py, tests/...), and no
-# check changes a syntax tree. Only trees that passed every check on the source are kept, up to
-# this many characters of source in all (the oldest go first).
-_PARSED_SOURCE_BUDGET = 16 * 1024 * 1024
+# check changes a syntax tree. A tree takes some 40 bytes of memory per character of source, so
+# only a source seen a second time is kept (a file every project has its own copy of, such as
+# model.py with the model's name in it, never is), only if it passed every check, and up to this
+# many characters of source in all (the oldest go first).
+_PARSED_SOURCE_BUDGET = 2 * 1024 * 1024  # about 80 MB of trees
+_SEEN_SOURCES_KEPT = 100_000  # hashes of the sources seen once, forgotten all at once past this
+_seen_once: set[int] = set()
 _parsed: dict[str, ast.Module] = {}
 
 
@@ -78,6 +82,11 @@ def _short(node: ast.AST, room: int) -> bool:
 
 def _remember_parsed(source: str, tree: ast.Module) -> None:
     if len(source) > _PARSED_SOURCE_BUDGET:
+        return
+    if hash(source) not in _seen_once:
+        if len(_seen_once) >= _SEEN_SOURCES_KEPT:
+            _seen_once.clear()
+        _seen_once.add(hash(source))
         return
     _parsed[source] = tree
     while sum(map(len, _parsed)) > _PARSED_SOURCE_BUDGET:
