@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -36,7 +37,8 @@ def _prose_lines(text: str):
             yield number, line
 
 
-def links(text: str) -> list[Link]:
+@functools.lru_cache(maxsize=4)  # two checks of standard 3 ask for the same README's links
+def links(text: str) -> tuple[Link, ...]:
     references = {m.group("ref").lower(): m.group("url") for m in _REFERENCE_DEF.finditer(text)}
     found = []
     for number, line in _prose_lines(text):
@@ -48,7 +50,7 @@ def links(text: str) -> list[Link]:
                 found.append(Link(number, url, line.strip()))
         for match in _AUTOLINK.finditer(line):
             found.append(Link(number, match.group("url"), line.strip()))
-    return found
+    return tuple(found)
 
 
 def is_absolute(url: str) -> bool:
