@@ -150,3 +150,16 @@ def test_control_characters_in_a_waiver_never_reach_the_terminal(placeholder_rea
     waive(placeholder_readme, "nope\\u001b[2J", reason='"x"', expires=FUTURE)
     run = run_snitch(placeholder_readme)
     assert "\x1b[2J" not in run.stdout and "fine?[2J?[31m" in run.stdout
+
+
+def test_a_table_name_spelt_with_escapes_is_still_read(tmp_path):
+    """pyproject.toml is parsed only when it may declare waivers: `snitch` spelt out or escaped."""
+    from snitch import waivers
+    from snitch.config import load_standards
+    from snitch.project import Project
+
+    (tmp_path / "pyproject.toml").write_text(f'[tool."\\u0073nitch".waivers."3"]\nreason = "{REASON}"\nexpires = {FUTURE}\n')
+    (declared,) = waivers.read(Project(tmp_path, "m"), load_standards(None)).valid
+    assert (declared.key, declared.reason) == ("3", REASON)
+    (tmp_path / "pyproject.toml").write_text("[tool.black]\nline-length = 100\n")
+    assert waivers.read(Project(tmp_path, "m"), load_standards(None)).declared == 0
