@@ -106,7 +106,10 @@ def _memoised(method):
                 self._cache[key] = (False, problem)
         ok, value = self._cache[key]
         if not ok:
-            raise value.with_traceback(None)  # else every re-raise lengthens the same traceback
+            try:
+                raise value.with_traceback(None)  # else every re-raise lengthens the same traceback
+            finally:
+                del value  # the traceback holds this frame: it must not hold the problem in turn
         return value
 
     return reader
@@ -118,6 +121,11 @@ class Project:
         self.model = model
         self._cache: dict = {}
         self._real_folders: dict[str, bool] = {}  # folder -> a real folder, not a symlink (see locate)
+
+    def forget(self) -> None:
+        """Drop everything read and parsed. The serving analysis refers back to the project, a
+        cycle only the garbage collector frees, after walking all the trees it keeps alive."""
+        self._cache.clear()
 
     def locate(self, relative: str) -> Path | None:
         """The file's path if it exists inside the project, None if it does not exist.
