@@ -2,9 +2,9 @@
 
     python benchmarks/bench_resolution.py [--repeat N]
 
-Each shape is written to a temporary project and analysed in-process (`Project.serving()`, the
-call the checks make), best of N runs, in CPU seconds (process time, so other load on the
-machine does not count); parsing serve.py (`Project.python`, which every check of the file
+Each shape is written to a temporary project and analysed in-process (`serving.analyse()`, which
+the checks' facts come from when snitch's cache has none), best of N runs, in CPU seconds (process
+time, so other load on the machine does not count); parsing serve.py (`Project.python`, which every check of the file
 pays anyway) is timed apart from the analysis. The shapes: the template-like serve.py, inheritance
 chains of 1,000 and 10,000 classes, a call chain of 5,000 functions with the patch at its end,
 and a serve.py near snitch's 2 MiB file limit. Doubling a chain's length should about double its
@@ -18,6 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from snitch import serving
 from snitch.project import MAX_FILE_BYTES, Project
 
 HEADER = "import ddtrace\nimport kserve\n\nddtrace.patch(fastapi=True)\n\n"
@@ -60,7 +61,7 @@ def best_times(source: str, repeat: int) -> tuple[float, float]:
             started = time.process_time()
             project.python("serve.py")
             parsed = time.process_time()
-            analysis = project.serving()
+            analysis = serving.analyse(project)
             parse.append(parsed - started)
             analyse.append(time.process_time() - parsed)
     assert analysis.classes and analysis.tracing, "the shape must be a serving project"

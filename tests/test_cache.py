@@ -1,17 +1,20 @@
-"""snitch's cache of results that depend only on a file's content (snitch.cache): parsed YAML
-documents and OpenAPI verdicts. An entry is never stale, never trusted blindly, and a cache that
-cannot be used only costs time."""
+"""snitch's cache of results that depend only on what was read (snitch.cache): parsed YAML
+documents and serve.py's facts (OpenAPI verdicts: test_openapi.py). An entry is never stale,
+never trusted blindly, and a cache that cannot be used only costs time."""
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 from pathlib import Path
 
 import pytest
 
-from snitch import cache, safe_yaml
+from snitch import cache, safe_yaml, serve_facts, serving
+from snitch.project import Project
 from snitch.safe_yaml import YamlProblem
+from snitch.violation import FileProblem
 
 REPOSITORY = Path(__file__).resolve().parents[1]
 PADDING = "# " + "x" * safe_yaml.CACHED_FROM_CHARS + "\n"  # long enough to be cached
@@ -130,3 +133,88 @@ def test_entries_larger_than_the_bound_are_not_stored(cache_folder, monkeypatch)
 def test_keys_tell_their_parts_apart():
     assert cache.key(b"ab", b"c") != cache.key(b"a", b"bc")
     assert cache.key(b"ab", b"c") == cache.key(b"ab", b"c")
+
+
+# serve.py's facts (snitch.serve_facts): kept under the answers to every question the analysis asked.
+
+BASE = "import kserve\n\nclass Base(kserve.Model):\n    def load(self):\n        self.ready = True\n\n    def predict(self, p):\n        return p\n"
+SERVE = "import ddtrace\nddtrace.patch(fastapi=True)\nfrom helpers import Base\n\nclass Iris(Base):\n    pass\n"
+
+
+def write(root: Path, files: dict[str, str]) -> Path:
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text)
+    return root
+
+
+def fresh(root: Path):
+    """The facts of a new analysis, bypassing the cache."""
+    return serve_facts.of(serving.analyse(Project(root, "m")))
+
+
+def cached(root: Path):
+    return serve_facts.facts(Project(root, "m"))
+
+
+def analysis_must_not_run(monkeypatch):
+    def fail(*args):
+        raise AssertionError("analysed again, though the cache holds the facts")
+
+    monkeypatch.setattr(serving, "analyse", fail)
+
+
+def test_facts_of_an_unchanged_project_come_from_the_cache(cache_folder, monkeypatch, rendered_project, tmp_path):
+    samples = Path(__file__).parent / "data" / "kserve_samples"
+    roots = [rendered_project]
+    for sample in sorted(path for path in samples.iterdir() if path.is_dir()):
+        roots.append(shutil.copytree(sample, tmp_path / sample.name))
+    expected = [fresh(root) for root in roots]
+    assert [cached(root) for root in roots] == expected  # stored
+    with monkeypatch.context() as patched:
+        analysis_must_not_run(patched)
+        assert [cached(root) for root in roots] == expected  # read back, equal
+
+
+@pytest.mark.parametrize("change", [
+    lambda root: write(root, {"helpers.py": BASE.replace("(kserve.Model)", "")}),  # a module's text
+    lambda root: (root / "helpers.py").unlink(),  # a module gone
+    lambda root: write(root, {"helpers/__init__.py": "class Base:\n    pass\n"}),  # a package beside it
+    lambda root: write(root, {"src/helpers.py": "class Base:\n    pass\n", "helpers.py": "x = 1\n"}),
+    lambda root: write(root, {"Dockerfile": 'FROM python:3.11\nCMD ["ddtrace-run", "python", "serve.py"]\n'}),
+    lambda root: write(root, {"serve.py": SERVE.replace("ddtrace.patch(fastapi=True)\n", "")}),
+], ids=["text", "removed", "package", "shadowed", "dockerfile", "entry"])
+def test_facts_follow_any_change_to_what_the_analysis_read(cache_folder, tmp_path, change):
+    root = write(tmp_path, {"serve.py": SERVE, "helpers.py": BASE, "Dockerfile": "FROM python:3.11\n"})
+    before = cached(root)
+    assert [cls.name for cls in before.classes] == ["Iris"]
+    change(root)
+    after = fresh(root)
+    assert after != before  # each change matters to the verdict
+    assert cached(root) == after
+
+
+def test_an_analysis_that_could_not_read_a_module_is_not_stored(cache_folder, tmp_path):
+    outside = write(tmp_path / "outside", {"helpers.py": BASE})
+    root = write(tmp_path / "project", {"serve.py": SERVE})
+    (root / "helpers.py").symlink_to(outside / "helpers.py")
+    found = cached(root)
+    assert "points outside the project" in found.problems["helpers.py"]
+    assert cached(root) == found
+    assert list((cache_folder / "serving").glob("*")) == []
+
+
+def test_a_broken_serve_py_is_reported_every_time(cache_folder, tmp_path):
+    root = write(tmp_path, {"serve.py": "class Iris(:\n"})
+    for _ in range(2):
+        with pytest.raises(FileProblem, match="syntax error"):
+            cached(root)
+
+
+@pytest.mark.parametrize("tampered", ["not json", "[]", '{"classes": 1}', '{"classes": [{"name": 1}]}', "[" * 100_000])
+def test_facts_snitch_did_not_write_are_analysed_again(cache_folder, tmp_path, tampered):
+    root = write(tmp_path, {"serve.py": SERVE, "helpers.py": BASE})
+    expected = cached(root)
+    for entry in (cache_folder / "serving").iterdir():
+        entry.write_text(tampered)
+    assert cached(root) == expected

@@ -115,9 +115,9 @@ def test_unusable_runs_exit_2(compliant, args, message):
 def test_internal_error_is_never_success(compliant):
     """A crash inside a check is a bug in snitch: exit 2 and say so, never 0 or 1."""
     code = (
-        "import sys, snitch.serving\n"
-        "def broken(tree): raise RuntimeError('boom')\n"
-        "snitch.serving.analyse = broken\n"
+        "import sys, snitch.serve_facts\n"
+        "def broken(*args): raise RuntimeError('boom')\n"
+        "snitch.serve_facts.facts = broken\n"
         "from snitch.cli import main\n"
         f"sys.argv = ['snitch', '-n', '{MODEL}', '-p', r'{compliant}']\n"
         "main()\n"

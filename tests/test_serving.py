@@ -33,7 +33,7 @@ def project(root: Path, files: dict[str, str]) -> Project:
 
 
 def analyse(root: Path, files: dict[str, str]) -> serving.ServeAnalysis:
-    return project(root, files).serving()
+    return serving.analyse(project(root, files))
 
 
 def served(analysis: serving.ServeAnalysis) -> dict[str, tuple[str, str]]:
@@ -254,7 +254,7 @@ def test_10000_class_chain_is_resolved_in_linear_work(tmp_path, monkeypatch):
     own_methods_calls = []
     original = serving._own_methods
     monkeypatch.setattr(serving, "_own_methods", lambda cls: own_methods_calls.append(cls) or original(cls))
-    analysis = root.serving()
+    analysis = serving.analyse(root)
     last = analysis.classes[0]
     assert [cls.name for cls in analysis.classes] == [f"C{count - 1}"]
     assert last.method("load").node.lineno == 4 and serving.load_sets_ready(last)
@@ -519,9 +519,9 @@ def test_projects_with_the_same_serve_py_share_its_summary_not_their_answers(tmp
     plain_base = project(tmp_path / "b", {"serve.py": serve, "base.py": "class Base:" + BODY})
     first, second = (modules.Modules(root, "serve.py").module("serve.py") for root in (serving_base, plain_base))
     assert first.tree is second.tree and first.index is second.index and first.bindings is second.bindings
-    assert served(serving_base.serving()) == {"Iris": ("kserve.Model", "serve.py")}
-    assert served(plain_base.serving()) == {}
-    assert served(Project(serving_base.root, MODEL).serving()) == {"Iris": ("kserve.Model", "serve.py")}  # unspoilt
+    assert served(serving.analyse(serving_base)) == {"Iris": ("kserve.Model", "serve.py")}
+    assert served(serving.analyse(plain_base)) == {}
+    assert served(serving.analyse(Project(serving_base.root, MODEL))) == {"Iris": ("kserve.Model", "serve.py")}  # unspoilt
 
 
 def test_star_imports_searched_are_capped(tmp_path):
@@ -529,7 +529,7 @@ def test_star_imports_searched_are_capped(tmp_path):
     root = project(tmp_path, {"serve.py": stars + "import kserve\n\nclass Iris(kserve.Model):" + BODY})
     entry = modules.Modules(root, "serve.py").module("serve.py")
     assert len(entry.star_imports) == modules.MAX_STAR_IMPORTS
-    assert root.serving().classes[0].name == "Iris"
+    assert serving.analyse(root).classes[0].name == "Iris"
 
 
 # The analysis skips statements that cannot matter (constant assignments, statements without a call,

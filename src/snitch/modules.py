@@ -18,6 +18,7 @@ folder that does not exist), so a 25,000-statement serve.py costs little more th
 from __future__ import annotations
 
 import ast
+import hashlib
 import os
 import weakref
 from dataclasses import dataclass, field
@@ -273,7 +274,10 @@ class Modules:
         self.entry = entry
         self._modules: dict[str, Module | None] = {}
         self.problems: dict[str, str] = {}  # path -> why it could not be read
-        self._locations: dict = {}  # path -> located Path, or None when it does not exist
+        # Every question asked of the project's files, and its answer: ("kind", path) -> "file",
+        # "folder", "other" or None (nothing there); ("text", path) -> the text's hash, or None.
+        # The analysis is a function of these answers alone (snitch.serving caches it on them).
+        self.questions: dict[tuple[str, str], str | None] = {}
         self._absences: dict[str, bool] = {}  # path -> nothing there
         self._listings: dict[str, frozenset[str] | None] = {}  # folder -> the names in it, see _names_in
         entry_folder = PurePosixPath(entry).parent
@@ -298,6 +302,7 @@ class Modules:
         module = None
         if path.endswith(".py"):
             try:
+                self.text_hash(path)
                 module = Module(path, self.project.python(path))
             except FileProblem as problem:
                 self.problems[path] = problem.found
@@ -306,16 +311,31 @@ class Modules:
         self._modules[path] = module
         return module
 
-    def _existing(self, relative: PurePosixPath | str):
-        """The located path of `relative` if it exists inside the project (files and folders)."""
-        key = str(relative)
-        if key not in self._locations:
+    def text_hash(self, path: str) -> str | None:
+        """The hash of the file's text, None when it cannot be read (recorded as a question)."""
+        key = ("text", path)
+        if key not in self.questions:
             try:
-                self._locations[key] = None if self._absent(key) else self.project.locate(key)
+                self.questions[key] = hashlib.sha256(self.project.text(path).encode()).hexdigest()
+            except FileProblem:
+                self.questions[key] = None
+        return self.questions[key]
+
+    def kind(self, relative: PurePosixPath | str) -> str | None:
+        """"file", "folder" or "other" when `relative` exists inside the project, else None (a
+        symlink out of it is None too, with its reason in `problems`)."""
+        key = ("kind", str(relative))
+        if key not in self.questions:
+            try:
+                located = None if self._absent(key[1]) else self.project.locate(key[1])
             except FileProblem as problem:
-                self.problems[key] = problem.found
-                self._locations[key] = None
-        return self._locations[key]
+                self.problems[key[1]] = problem.found
+                located = None
+            if located is None:
+                self.questions[key] = None
+            else:
+                self.questions[key] = "file" if located.is_file() else "folder" if located.is_dir() else "other"
+        return self.questions[key]
 
     def _absent(self, relative: str) -> bool:
         """Is there no file, folder or symlink at all at `relative` (so none below it either)? Then
@@ -363,7 +383,7 @@ class Modules:
     def _above_package(self, folder: PurePosixPath) -> PurePosixPath:
         """The folder holding the outermost package around `folder`: where `python -m pkg` runs,
         and what an installed package puts on the path (`pkg/__main__.py` importing `pkg.model`)."""
-        while folder != PurePosixPath(".") and self._existing(folder / "__init__.py") is not None:
+        while folder != PurePosixPath(".") and self.kind(folder / "__init__.py") is not None:
             folder = folder.parent
         return folder
 
@@ -381,11 +401,9 @@ class Modules:
         if parts:
             candidates.append(target + ".py")
         for candidate in candidates:
-            located = self._existing(candidate)
-            if located is not None and located.is_file():
+            if self.kind(candidate) == "file":
                 return candidate
-        located = self._existing(target)
-        return target if located is not None and located.is_dir() else None
+        return target if self.kind(target) == "folder" else None
 
     def find(self, dotted: str, level: int = 0, importer: Module | None = None) -> str | None:
         """The project path of module `dotted` imported (with `level` leading dots) from `importer`;

@@ -10,7 +10,7 @@ import os
 import stat
 from pathlib import Path
 
-from snitch import dockerfile, files, requirements, serving
+from snitch import dockerfile, files, requirements, serve_facts
 from snitch.safe_yaml import YamlProblem, load_documents_cached
 from snitch.violation import FileProblem
 
@@ -123,8 +123,8 @@ class Project:
         self._real_folders: dict[str, bool] = {}  # folder -> a real folder, not a symlink (see locate)
 
     def forget(self) -> None:
-        """Drop everything read and parsed. The serving analysis refers back to the project, a
-        cycle only the garbage collector frees, after walking all the trees it keeps alive."""
+        """Drop everything read and parsed. What refers back to the project (a serving analysis)
+        forms a cycle only the garbage collector frees, after walking all the trees it keeps alive."""
         self._cache.clear()
 
     def locate(self, relative: str) -> Path | None:
@@ -251,8 +251,9 @@ class Project:
         return document
 
     @_memoised
-    def serving(self) -> serving.ServeAnalysis:
-        return serving.analyse(self)
+    def serving(self) -> serve_facts.ServeFacts:
+        """What standards 4, 5 and 10 read of serve.py."""
+        return serve_facts.facts(self)
 
     @_memoised
     def requirements(self) -> list[requirements.Line]:

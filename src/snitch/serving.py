@@ -71,6 +71,7 @@ class ServeAnalysis:
     deprecated_patch_all: list[int]
     server_start: str | None  # where the server starts: "line 40" or "app/main.py, line 12"
     problems: dict[str, str] = field(default_factory=dict)  # project modules that could not be read
+    questions: dict = field(default_factory=dict)  # what was asked of the project's files (Modules.questions)
 
 
 class Hierarchy:
@@ -284,5 +285,8 @@ def analyse(project, entry: str = "serve.py") -> ServeAnalysis:
     hierarchy = Hierarchy(modules)
     classes, others = serving_classes(modules, hierarchy, entry)
     ways, patch_all, start = tracing.entry_tracing(modules, hierarchy, entry)
+    modules.text_hash("Dockerfile")  # its command may be ddtrace-run
     launcher = tracing.ddtrace_run(project, entry)
-    return ServeAnalysis(classes, others, [launcher] * bool(launcher) + ways, patch_all, start, dict(modules.problems))
+    return ServeAnalysis(
+        classes, others, [launcher] * bool(launcher) + ways, patch_all, start, dict(modules.problems), modules.questions
+    )

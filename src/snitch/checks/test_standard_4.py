@@ -1,7 +1,7 @@
 """Standard 4 — Serving class: every class serve.py serves subclasses kserve.Model (legacy KFModel
 recognised), directly or through the project's own modules, and implements load() and predict()."""
 
-from snitch.serving import listing, load_sets_ready
+from snitch.serving import listing
 from snitch.violation import Violation, requires
 
 SERVE = "serve.py"
@@ -17,19 +17,14 @@ def serving_classes(project):
     return analysis.classes
 
 
-def line_in_serve_py(cls) -> int | None:
-    """The class's line, when the class is defined in serve.py itself (reports point there)."""
-    return cls.ref.node.lineno if cls.ref.path == cls.entry else None
-
-
 def lacking(project, name: str) -> None:
     """A Violation naming every serving class without a `name` method."""
-    missing = [cls for cls in serving_classes(project) if cls.method(name) is None]
+    missing = [cls for cls in serving_classes(project) if name in cls.missing]
     if missing:
         raise Violation(
             SERVE,
             f"{', '.join(listing([cls.declaration for cls in missing]))} does not implement {name}()",
-            line=line_in_serve_py(missing[0]),
+            line=missing[0].line,
         )
 
 
@@ -49,7 +44,7 @@ def test_model_subclass_implements_predict(project):
 
 @requires("test_model_subclass_implements_load")
 def test_load_marks_model_ready(project):
-    not_ready = [cls for cls in serving_classes(project) if not load_sets_ready(cls)]
+    not_ready = [cls for cls in serving_classes(project) if not cls.load_sets_ready]
     if not_ready:
-        described = [f"{cls.name}.load() ({cls.place(cls.method('load'))})" for cls in not_ready]
-        raise Violation(SERVE, f"{', '.join(listing(described))} never sets self.ready = True", line=line_in_serve_py(not_ready[0]))
+        described = [f"{cls.name}.load() ({cls.load})" for cls in not_ready]
+        raise Violation(SERVE, f"{', '.join(listing(described))} never sets self.ready = True", line=not_ready[0].line)
