@@ -5,7 +5,9 @@ each a git repository, broken in five ways in turn. Method and results: docs/pla
 
     python benchmarks/bench_fleet.py [--projects 100] [--runs 3]
 
-Each fleet command runs --runs times in a fresh process after one warm-up run; the median wall
+Each fleet command runs --runs times in a fresh process after one warm-up run, first with snitch's
+cache kept between runs (the warm-up run fills it, as the scheduled job's CI cache keeps it from
+one night to the next), then with an empty cache on every run (every project new); the median wall
 time is reported, with the ratio N projects / 1 project and the cost of each extra project, in
 wall time and in CPU time (the command's, its workers' and their git processes': the machine's
 other load slows the wall time, much less the CPU time)."""
@@ -22,7 +24,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_snitch import REPO_ROOT, run_once  # noqa: E402  (same timing method as the single-project benchmark)
+from bench_snitch import REPO_ROOT, cache_environment, run_once  # noqa: E402  (the single-project benchmark's method)
 
 GIT = ["git", "-c", "user.name=bench", "-c", "user.email=bench@example.com"]
 
@@ -70,12 +72,13 @@ def _children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def measure(command: list[str], cwd: Path, runs: int) -> tuple[list[float], list[int], list[float]]:
-    """Wall times, peak RSS (KiB) and CPU times of --runs runs after one warm-up run."""
+def measure(command: list[str], cwd: Path, runs: int, cache: str) -> tuple[list[float], list[int], list[float]]:
+    """Wall times, peak RSS (KiB) and CPU times of --runs runs after one warm-up run, with snitch's
+    cache kept between runs or empty on each (bench_snitch.cache_environment)."""
     samples = []
     for _ in range(runs + 1):
         before = _children_cpu()
-        elapsed, peak = run_once(command, cwd)
+        elapsed, peak = run_once(command, cwd, cache_environment(cache, cwd))
         samples.append((elapsed, peak, _children_cpu() - before))
     samples = samples[1:]
     return [elapsed for elapsed, _, _ in samples], [peak for _, peak, _ in samples], [cpu for _, _, cpu in samples]
@@ -91,15 +94,20 @@ def main() -> None:
         workdir = Path(folder)
         projects = make_fleet(workdir / "fleet", args.projects)
         command = [sys.executable, "-m", "snitch", "fleet", "--format", "json"]
-        one, _, one_cpu = measure([*command, str(projects[0])], workdir, args.runs)
-        many, peaks, many_cpu = measure([*command, *map(str, projects)], workdir, args.runs)
+        print(f"machine: {os.cpu_count()} CPUs, Python {sys.version.split()[0]}; median of {args.runs} runs")
+        for cache, label in (("kept", "cache kept between runs"), ("empty", "empty cache on every run")):
+            one, _, one_cpu = measure([*command, str(projects[0])], workdir, args.runs, cache)
+            many, peaks, many_cpu = measure([*command, *map(str, projects)], workdir, args.runs, cache)
+            report(label, args.projects, one, one_cpu, many, many_cpu, peaks)
+
+
+def report(label: str, count: int, one, one_cpu, many, many_cpu, peaks) -> None:
     single, fleet = statistics.median(one), statistics.median(many)
     single_cpu, fleet_cpu = statistics.median(one_cpu), statistics.median(many_cpu)
-    extra = args.projects - 1
-    print(f"machine: {os.cpu_count()} CPUs, Python {sys.version.split()[0]}; median of {args.runs} runs")
+    extra = count - 1
+    print(f"\n{label}:")
     print(f"1 project:            {single:.2f} s (CPU {single_cpu:.2f} s)")
-    peak = max(peaks) / 1024
-    print(f"{args.projects} projects:         {fleet:.2f} s (CPU {fleet_cpu:.2f} s, peak RSS {peak:.0f} MiB)")
+    print(f"{count} projects:         {fleet:.2f} s (CPU {fleet_cpu:.2f} s, peak RSS {max(peaks) / 1024:.0f} MiB)")
     print(f"ratio:                {fleet / single:.1f}x (target: 3x)")
     each, each_cpu = (fleet - single) / extra, (fleet_cpu - single_cpu) / extra
     print(f"each extra project:   {each * 1000:.0f} ms (CPU {each_cpu * 1000:.0f} ms)")

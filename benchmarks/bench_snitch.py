@@ -9,9 +9,13 @@ serve.py; a project without .gitlab-ci.yml; one whose files are broken (syntax e
 YAML, binary, non-UTF-8); one with a 1.9 MB serve.py; one with large git-ignored datasets/ and
 weights/ folders; one with 2,000 commits of history.
 
-Every command runs once to warm the OS file cache, then --runs times. Runs are interleaved
-(round-robin over all commands) so that load from elsewhere on the machine falls on every
-command alike. Wall time is measured around the process; peak memory is the child's maximum
+snitch runs twice on each tree: with the benchmark's own cache folder, kept between runs (as on
+a developer's machine and in CI, where the job cache keeps it), and with a new empty one for
+every run (the first run after every file changed: nothing is known yet).
+
+Every command runs once to warm the OS file cache (and snitch's kept cache), then --runs times.
+Runs are interleaved (round-robin over all commands) so that load from elsewhere on the machine
+falls on every command alike. Wall time is measured around the process; peak memory is the child's maximum
 resident set size from wait4()."""
 
 from __future__ import annotations
@@ -109,9 +113,9 @@ def build_trees(workdir: Path) -> dict[str, Path]:
     return trees
 
 
-def run_once(command: list[str], cwd: Path) -> tuple[float, int]:
+def run_once(command: list[str], cwd: Path, env: dict | None = None) -> tuple[float, int]:
     start = time.perf_counter()
-    process = subprocess.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     _, status, usage = os.wait4(process.pid, 0)
     elapsed = time.perf_counter() - start
     code = os.waitstatus_to_exitcode(status)
@@ -120,11 +124,20 @@ def run_once(command: list[str], cwd: Path) -> tuple[float, int]:
     return elapsed, usage.ru_maxrss  # KiB on Linux
 
 
-def measure(commands: dict[str, list[str]], cwd: Path, runs: int) -> dict[str, tuple[list[float], list[int]]]:
+def cache_environment(cache: str | None, cwd: Path) -> dict | None:
+    """snitch's cache for one run: the benchmark's own, kept between runs ("kept"), or a new empty
+    one ("empty", a first run after every file changed); None for a command that has none."""
+    if cache is None:
+        return None
+    folder = cwd / "snitch-cache" if cache == "kept" else Path(tempfile.mkdtemp(dir=cwd, prefix="empty-cache-"))
+    return {**os.environ, "SNITCH_CACHE_DIR": str(folder)}
+
+
+def measure(commands: dict[str, tuple[list[str], str | None]], cwd: Path, runs: int) -> dict[str, tuple[list[float], list[int]]]:
     results = {name: ([], []) for name in commands}
     for attempt in range(runs + 1):
-        for name, command in commands.items():
-            elapsed, peak = run_once(command, cwd)
+        for name, (command, cache) in commands.items():
+            elapsed, peak = run_once(command, cwd, cache_environment(cache, cwd))
             if attempt:  # the first round only warms caches
                 results[name][0].append(elapsed)
                 results[name][1].append(peak)
@@ -145,10 +158,11 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         workdir = Path(folder)
         trees = build_trees(workdir)
-        commands = {"floor: python -c 'import yaml, ast'": [sys.executable, "-c", "import yaml, ast"]}
+        commands = {"floor: python -c 'import yaml, ast'": ([sys.executable, "-c", "import yaml, ast"], None)}
         for name, tree in trees.items():
-            commands[f"snitch: {name}"] = [snitch, "-n", MODEL, "-p", str(tree)]
-            commands[f"repo-review: {name}"] = [repo_review, str(tree)]
+            commands[f"snitch: {name}"] = ([snitch, "-n", MODEL, "-p", str(tree)], "kept")
+            commands[f"snitch, empty cache: {name}"] = ([snitch, "-n", MODEL, "-p", str(tree)], "empty")
+            commands[f"repo-review: {name}"] = ([repo_review, str(tree)], None)
         results = measure(commands, workdir, args.runs)
 
     def row(name):
@@ -156,21 +170,25 @@ def main() -> None:
         return statistics.median(times), max(times), statistics.median(peaks) / 1024
 
     baseline = row("snitch: compliant project (in git)")[0]
+    cold_baseline = row("snitch, empty cache: compliant project (in git)")[0]
     print(f"{platform.python_implementation()} {platform.python_version()} on {platform.machine()}, "
           f"{os.cpu_count()} cores; {args.runs} interleaved runs each after one warm-up round")
     floor = row("floor: python -c 'import yaml, ast'")
     if args.markdown:
         print(f"\nFloor (`python -c 'import yaml, ast'`): {floor[0]:.3f} s, {floor[2]:.0f} MiB.\n")
-        print("| tree | snitch median (s) | slowest (s) | × compliant | peak RSS (MiB) | repo-review median (s) | snitch ÷ repo-review |")
-        print("|---|---|---|---|---|---|---|")
+        print("| tree | snitch median (s) | slowest (s) | × compliant | peak RSS (MiB) | repo-review median (s) "
+              "| snitch ÷ repo-review | empty cache: snitch (s) | × compliant | peak RSS (MiB) |")
+        print("|---|---|---|---|---|---|---|---|---|---|")
     for name in trees:
         median, slowest, peak = row(f"snitch: {name}")
+        cold, _, cold_peak = row(f"snitch, empty cache: {name}")
         peer = row(f"repo-review: {name}")[0]
         if args.markdown:
-            print(f"| {name} | {median:.3f} | {slowest:.3f} | {median / baseline:.2f} | {peak:.0f} | {peer:.3f} | {median / peer:.2f} |")
+            print(f"| {name} | {median:.3f} | {slowest:.3f} | {median / baseline:.2f} | {peak:.0f} | {peer:.3f} "
+                  f"| {median / peer:.2f} | {cold:.3f} | {cold / cold_baseline:.2f} | {cold_peak:.0f} |")
         else:
             print(f"{name:<44} snitch {median:.3f}s (max {slowest:.3f}s, {median / baseline:.2f}x, {peak:.0f} MiB)"
-                  f"   repo-review {peer:.3f}s")
+                  f"   empty cache {cold:.3f}s ({cold / cold_baseline:.2f}x)   repo-review {peer:.3f}s")
 
 
 if __name__ == "__main__":
