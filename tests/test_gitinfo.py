@@ -7,7 +7,7 @@ import os
 import pytest
 
 from fixtures.template import git, git_commit_all
-from snitch import gitinfo
+from snitch import gitindex, gitinfo
 
 
 @pytest.fixture
@@ -27,14 +27,18 @@ def repository(tmp_path, monkeypatch):
     return gitinfo.open_repository(project), calls
 
 
-def test_tracked_under_folders_is_exact_and_asks_git_once(repository):
+@pytest.mark.parametrize("reader", ["index", "git"])
+def test_tracked_under_folders_is_exact(repository, monkeypatch, reader):
+    """Read from the index, no git process; with the reader unable to answer, one `git ls-files`."""
     repo, calls = repository
+    if reader == "git":
+        monkeypatch.setattr(gitindex, "tracked_under", lambda *args: None)
     calls.clear()
     # Not datasets2/ or weights-old/; a file named like a folder counts; [ is no glob.
     assert repo.tracked_under(["datasets", "weights/", "cache", "[dw]*"]) == [
         "datasets/.gitkeep", "datasets/train.csv", "weights",
     ]
-    assert calls == ["ls-files"]
+    assert calls == ([] if reader == "index" else ["ls-files"])
     assert repo.tracked_under(["cache"]) == []
     (repo.root / "datasets" / "train.csv").unlink()  # deleted, still tracked: listed once
     assert repo.tracked_under(["datasets"]) == ["datasets/.gitkeep", "datasets/train.csv"]

@@ -14,7 +14,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from snitch import files
+from snitch import files, gitindex
 
 GIT_TIMEOUT_S = 20
 # `-c` settings beat every config file, so the repository cannot turn these back on.
@@ -53,6 +53,7 @@ class GitInfo:
     saves a git process on every project, and each question answers None when it is not."""
 
     root: Path  # the project's folder; git is asked from there, so paths are relative to it
+    git_dir: Path | None = None  # the .git found above it, when known
 
     def ignored(self, relative: str) -> bool | None:
         """Would git ignore a new file at `relative`?"""
@@ -68,7 +69,11 @@ class GitInfo:
     def tracked_under(self, folders: list[str]) -> list[str] | None:
         """The tracked files at or below any of `folders` (paths relative to the project, taken
         literally: no glob), asked in one call that lists only those folders, however large the
-        repository."""
+        repository. Read from the index itself when snitch.gitindex can."""
+        if self.git_dir is not None:
+            tracked = gitindex.tracked_under(self.root, self.git_dir, folders)
+            if tracked is not None:
+                return tracked
         pathspecs = [f":(literal){folder.rstrip('/')}" for folder in folders]
         # --deleted lists nothing new (a deleted file is still tracked: listed twice, once kept)
         # but makes git refuse a folder in no work tree, as check-ignore does.
@@ -154,4 +159,4 @@ def open_repository(root: Path) -> GitInfo | None:
     if git_dir is None:
         return None
     _check_git_dir(git_dir)
-    return GitInfo(root)
+    return GitInfo(root, git_dir)
