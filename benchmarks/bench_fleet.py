@@ -5,7 +5,9 @@ each a git repository, broken in five ways in turn. Method and results: docs/pla
 
     python benchmarks/bench_fleet.py [--projects 100] [--runs 3]
 
-Each fleet command runs --runs times in a fresh process after one warm-up run, first with snitch's
+Each fleet command runs --runs times in a fresh process after one warm-up round, the 1-project and
+the N-project commands interleaved (so that the machine's changing speed falls on both alike;
+the ratio reported is the median of each round's own ratio), first with snitch's
 cache kept between runs (the warm-up run fills it, as the scheduled job's CI cache keeps it from
 one night to the next), then with an empty cache on every run (every project new); the median wall
 time is reported, with the ratio N projects / 1 project and the cost of each extra project, in
@@ -72,16 +74,21 @@ def _children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def measure(command: list[str], cwd: Path, runs: int, cache: str) -> tuple[list[float], list[int], list[float]]:
-    """Wall times, peak RSS (KiB) and CPU times of --runs runs after one warm-up run, with snitch's
-    cache kept between runs or empty on each (bench_snitch.cache_environment)."""
-    samples = []
-    for _ in range(runs + 1):
-        before = _children_cpu()
-        elapsed, peak = run_once(command, cwd, cache_environment(cache, cwd))
-        samples.append((elapsed, peak, _children_cpu() - before))
-    samples = samples[1:]
-    return [elapsed for elapsed, _, _ in samples], [peak for _, peak, _ in samples], [cpu for _, _, cpu in samples]
+def measure(commands: list[list[str]], cwd: Path, runs: int, cache: str) -> list[list[tuple[float, int, float]]]:
+    """(wall time, peak RSS in KiB, CPU time) of each command, round by round: --runs rounds after
+    one warm-up round, the commands interleaved so that a change in the machine's speed falls on
+    all of them alike; snitch's cache kept between runs or empty on each
+    (bench_snitch.cache_environment)."""
+    rounds = []
+    for attempt in range(runs + 1):
+        samples = []
+        for command in commands:
+            before = _children_cpu()
+            elapsed, peak = run_once(command, cwd, cache_environment(cache, cwd))
+            samples.append((elapsed, peak, _children_cpu() - before))
+        if attempt:
+            rounds.append(samples)
+    return rounds
 
 
 def main() -> None:
@@ -96,22 +103,23 @@ def main() -> None:
         command = [sys.executable, "-m", "snitch", "fleet", "--format", "json"]
         print(f"machine: {os.cpu_count()} CPUs, Python {sys.version.split()[0]}; median of {args.runs} runs")
         for cache, label in (("kept", "cache kept between runs"), ("empty", "empty cache on every run")):
-            one, _, one_cpu = measure([*command, str(projects[0])], workdir, args.runs, cache)
-            many, peaks, many_cpu = measure([*command, *map(str, projects)], workdir, args.runs, cache)
-            report(label, args.projects, one, one_cpu, many, many_cpu, peaks)
+            rounds = measure([[*command, str(projects[0])], [*command, *map(str, projects)]], workdir, args.runs, cache)
+            report(label, args.projects, rounds)
 
 
-def report(label: str, count: int, one, one_cpu, many, many_cpu, peaks) -> None:
-    single, fleet = statistics.median(one), statistics.median(many)
-    single_cpu, fleet_cpu = statistics.median(one_cpu), statistics.median(many_cpu)
+def report(label: str, count: int, rounds) -> None:
+    """Medians, and the median of each round's own ratio (its two runs were made side by side)."""
+    single, fleet = (statistics.median(sample[i][0] for sample in rounds) for i in (0, 1))
+    single_cpu, fleet_cpu = (statistics.median(sample[i][2] for sample in rounds) for i in (0, 1))
+    ratio = statistics.median(sample[1][0] / sample[0][0] for sample in rounds)
+    peak = max(sample[1][1] for sample in rounds) / 1024
     extra = count - 1
     print(f"\n{label}:")
     print(f"1 project:            {single:.2f} s (CPU {single_cpu:.2f} s)")
-    print(f"{count} projects:         {fleet:.2f} s (CPU {fleet_cpu:.2f} s, peak RSS {max(peaks) / 1024:.0f} MiB)")
-    print(f"ratio:                {fleet / single:.1f}x (target: 3x)")
+    print(f"{count} projects:         {fleet:.2f} s (CPU {fleet_cpu:.2f} s, peak RSS {peak:.0f} MiB)")
+    print(f"ratio:                {ratio:.1f}x (median of the rounds' ratios; target: 3x)")
     each, each_cpu = (fleet - single) / extra, (fleet_cpu - single_cpu) / extra
     print(f"each extra project:   {each * 1000:.0f} ms (CPU {each_cpu * 1000:.0f} ms)")
-
 
 if __name__ == "__main__":
     main()
