@@ -57,7 +57,7 @@ def store(kind: str, entry_key: str, text: str) -> None:
     when the folder cannot be written."""
     if len(text) > MAX_ENTRY_BYTES:
         return
-    folder = cache_dir() / kind
+    folder, written = cache_dir() / kind, None
     try:
         folder.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile("w", dir=folder, prefix=".", delete=False, encoding="utf-8") as handle:
@@ -65,5 +65,6 @@ def store(kind: str, entry_key: str, text: str) -> None:
             handle.write(text)
         os.replace(written, folder / f"{entry_key}.json")
     except OSError:
-        with contextlib.suppress(OSError, NameError):  # NameError: nothing was created
-            os.unlink(written)
+        if written:
+            with contextlib.suppress(OSError):
+                os.unlink(written)

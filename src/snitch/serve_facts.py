@@ -72,21 +72,22 @@ def facts(project, entry: str = "serve.py") -> ServeFacts:
     manifest_key = cache.key(_code_version(), entry.encode(), project.text(entry).encode())
     questions = _manifest(manifest_key)
     if questions is not None:
-        found = _facts(_facts_key(manifest_key, questions, modules.Modules(project, entry)))
+        asking = modules.Modules(project, entry)
+        answers = [asking.text_hash(path) if kind == "text" else asking.kind(path) for kind, path in questions]
+        found = _facts(_facts_key(manifest_key, questions, answers))
         if found is not None:
             return found
     analysis = serving.analyse(project, entry)
     found = of(analysis)
     if not analysis.problems:
         asked = sorted(analysis.questions)
-        answers = [analysis.questions[question] for question in asked]
         cache.store("serving", manifest_key, json.dumps(asked))
-        cache.store("serving", cache.key(manifest_key.encode(), json.dumps([asked, answers]).encode()), json.dumps(asdict(found)))
+        answers = [analysis.questions[question] for question in asked]
+        cache.store("serving", _facts_key(manifest_key, asked, answers), json.dumps(asdict(found)))
     return found
 
 
-def _facts_key(manifest_key: str, questions: list, asking: modules.Modules) -> str:
-    answers = [asking.text_hash(path) if kind == "text" else asking.kind(path) for kind, path in questions]
+def _facts_key(manifest_key: str, questions: list, answers: list) -> str:
     return cache.key(manifest_key.encode(), json.dumps([questions, answers]).encode())
 
 
