@@ -261,3 +261,21 @@ def test_a_checked_project_leaves_no_reference_cycle(fleet_dir):
     finally:
         if enabled:
             gc.enable()
+
+
+def test_json_assembled_from_the_workers_encodings_is_json_dumps_text(fleet_dir):
+    """The workers encode each project (in parallel); the page they make up is byte for byte
+    json.dumps(as_dict(), indent=2), quotes, newlines and non-ASCII in messages included."""
+    from snitch.config import load_standards
+    from snitch.fleet import Entry, Fleet, check_fleet
+
+    sources = [str(fleet_dir / name) for name in sorted(FLEET)] + [str(fleet_dir / "missing")]
+    for jobs in (1, 2):
+        result = check_fleet(sources, load_standards(None), jobs=jobs, encode=True)
+        assert all(entry.encoded for entry in result.entries)
+        assert result.json() == json.dumps(result.as_dict(), indent=2)
+    result.entries[0].encoded = None  # an entry without its own encoding is encoded here
+    result.entries.append(Entry("odd\n\"source\" é", problem="line one\nline two"))
+    assert result.json() == json.dumps(result.as_dict(), indent=2)
+    empty = Fleet(result.standards)
+    assert empty.json() == json.dumps(empty.as_dict(), indent=2)

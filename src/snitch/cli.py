@@ -286,16 +286,17 @@ def fleet(paths, from_file, output_format, html_file, jobs, config):
     if not sources:
         raise click.UsageError("name the projects to check: snitch fleet PATH... or snitch fleet --from FILE")
     _writable(html_file, "--html")
+    encode = output_format == "json"
     if sys.stderr.isatty():
         with click.progressbar(length=len(sources), label="checking projects", file=sys.stderr) as bar:
-            result = fleets.check_fleet(sources, standards, progress=lambda entry: bar.update(1), jobs=jobs)
+            result = fleets.check_fleet(sources, standards, progress=lambda entry: bar.update(1), jobs=jobs, encode=encode)
     else:
-        result = fleets.check_fleet(sources, standards, jobs=jobs)
+        result = fleets.check_fleet(sources, standards, jobs=jobs, encode=encode)
     page = fleet_pages.html(result) if html_file or output_format == "html" else None
     if html_file:
         _write(html_file, page.encode("utf-8"))
     if output_format == "json":
-        click.echo(json.dumps(result.as_dict(), indent=2))
+        click.echo(result.json())
     elif output_format == "html":
         click.echo(page)
     else:
