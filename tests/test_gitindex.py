@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from fixtures.template import git
-from snitch import gitindex
+from snitch import gitindex, gitinfo
 
 FOLDERS = ["datasets", "weights"]
 
@@ -130,3 +130,62 @@ def test_damaged_indexes_never_raise(tmp_path):
         index.write_bytes(bytes(body) + hashlib.sha1(bytes(body)).digest())
         answer = read(tmp_path, tmp_path)
         assert answer is None or all(isinstance(name, str) for name in answer)
+
+
+# Whether datasets/ and weights/ are ignored: settled by the project's own .gitignore when it can
+# be (gitinfo.GitInfo._surely_ignored), else asked of git. Either way, git's answer.
+
+ASKED = ["datasets/any-file", "weights/any-file"]
+
+
+def git_ignores(root: Path, asked=ASKED) -> set[str]:
+    done = subprocess.run(["git", "check-ignore", "-z", "--stdin"], cwd=root, input="".join(f"{a}\0" for a in asked).encode(),
+                          capture_output=True)
+    assert done.returncode in (0, 1), done.stderr
+    return {name.decode() for name in done.stdout.split(b"\0") if name}
+
+
+@pytest.mark.parametrize("gitignore, settled", [
+    ("datasets/\nweights/\n", True),
+    ("/datasets\n/weights/\n*.pyc\n", True),
+    ("datasets\r\nweights/  \r\n", True),  # CRLF and trailing spaces, as git trims them
+    ("datasets/\n", False),  # weights/ left to git
+    ("datasets/\nweights/\n!weights/keep\n", False),  # a negation: left to git
+    ("datasets/\nweights/\n!datasets/\n", False),  # one that changes git's answer
+    (" datasets/\n weights/\n", False),  # a leading space is part of the pattern
+    ("datasets/*\nweights/**\n", False),  # contents, not the folders: left to git
+    ("\\!datasets/\nweights/\n", False),
+    ("# datasets/\nweights/\n", False),
+    ("", False),
+])
+@pytest.mark.parametrize("project", ["", "models/iris"])
+def test_the_projects_gitignore_settles_only_what_git_would_answer_alike(tmp_path, monkeypatch, gitignore, settled, project):
+    root = make(tmp_path, ["serve.py"], project)
+    (root / ".gitignore").write_text(gitignore)
+    (tmp_path / ".git" / "info").mkdir(exist_ok=True)
+    (tmp_path / ".git" / "info" / "exclude").write_text("!datasets/\n!weights/\n")  # ranks below .gitignore
+    if project:
+        (tmp_path / ".gitignore").write_text("!datasets/\n!weights/\n")  # ranks below the project's own
+    calls = []
+    run_git = gitinfo.run_git
+    monkeypatch.setattr(gitinfo, "run_git", lambda *args, **kwargs: calls.append(args[1]) or run_git(*args, **kwargs))
+    repository = gitinfo.open_repository(root)
+    assert repository.which_ignored(ASKED) == git_ignores(root)
+    assert calls == ([] if settled else ["check-ignore"])
+
+
+@pytest.mark.parametrize("setup", [
+    lambda root: add_to_index_only(root, "datasets/any-file"),  # tracked: git never ignores it
+    lambda root: (root / ".gitignore").unlink() or (root / ".gitignore").symlink_to("real.gitignore"),
+    lambda root: git("config", "core.ignorecase", "true", cwd=root),
+    lambda root: (root / "datasets").mkdir() or (root / "datasets" / ".gitignore").write_text("!any-file\n"),
+], ids=["tracked", "symlinked-gitignore", "ignorecase", "deeper-gitignore"])
+def test_what_the_gitignore_cannot_settle_is_asked_of_git(tmp_path, monkeypatch, setup):
+    root = make(tmp_path, ["serve.py"])
+    (root / ".gitignore").write_text("datasets/\nweights/\n")
+    (root / "real.gitignore").write_text("datasets/\nweights/\n")
+    setup(root)
+    expected = git_ignores(root)
+    assert gitinfo.open_repository(root).which_ignored(ASKED) == expected
+    settled = gitinfo.open_repository(root)._surely_ignored(ASKED)
+    assert not settled or expected == set(ASKED)  # settling is only ever right

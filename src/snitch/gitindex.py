@@ -31,9 +31,8 @@ _DIRECTORY_MODE = 0o040000
 def tracked_under(root: Path, git_dir: Path, folders: list[str]) -> list[str] | None:
     """The tracked files at or below `folders` (relative to `root`, the project folder, taken
     literally), as `git ls-files` run in `root` lists them; None when only git can tell."""
-    top = git_dir.parent
-    prefix = _prefix(root, top, git_dir)
-    if prefix is None or not _plain_repository(git_dir):
+    prefix = work_tree_prefix(root, git_dir)
+    if prefix is None:
         return None
     try:
         data = files.read_bytes(git_dir / "index", MAX_INDEX_BYTES)
@@ -50,10 +49,17 @@ def tracked_under(root: Path, git_dir: Path, folders: list[str]) -> list[str] | 
     return list(dict.fromkeys(name[len(prefix.encode()):].decode("utf-8", "replace") for name in found))
 
 
+def work_tree_prefix(root: Path, git_dir: Path) -> str | None:
+    """`root`'s path inside the work tree ("" at its top, else "a/b/"), when this module can read
+    the repository as git would (see the module's docstring); else None."""
+    prefix = _prefix(root, git_dir.parent, git_dir)
+    return prefix if prefix is not None and _plain_repository(git_dir) else None
+
+
 def _prefix(root: Path, top: Path, git_dir: Path) -> str | None:
-    """`root`'s path inside the work tree ("" at its top, else "a/b/"), None when git could see
-    the repository differently: redirected by the environment, a .git file (a worktree or a
-    submodule), root inside the .git folder, or a folder on the way that is itself a repository."""
+    """work_tree_prefix, None when git could see the repository differently: redirected by the
+    environment, a .git file (a worktree or a submodule), root inside the .git folder, or a folder
+    on the way that is itself a repository."""
     if any(os.environ.get(name) for name in _REDIRECTING) or git_dir.name != ".git" or not git_dir.is_dir():
         return None
     try:

@@ -4,7 +4,11 @@ The checked repository's own configuration could otherwise make git run its code
 `core.fsmonitor` command, hooks, a pager, filters) or hang on a FIFO; so every call overrides
 those settings on the command line (which wins over the repository's config), takes no lock,
 writes nothing, and is killed after GIT_TIMEOUT_S seconds. Before any call, the files git reads
-first must be regular files."""
+first must be regular files.
+
+Where the answer is certain without git, git is not asked: what is tracked is read from the
+index (snitch.gitindex), and a .gitignore that excludes a folder by name, negating nothing,
+settles that the folder is ignored. In a fleet that spares two of three git processes a project."""
 
 from __future__ import annotations
 
@@ -41,6 +45,8 @@ class GitUnavailable(Exception):
     """git cannot (safely) answer here; the message says why."""
 
 
+# The .gitignore lines that exclude the folder {0} beside the file, and nothing else.
+_FOLDER_EXCLUDED = ("{0}", "{0}/", "/{0}", "/{0}/")
 # What git says (exit 128) when asked from a folder that is in no work tree: outside every
 # repository, inside a .git folder, in a bare repository.
 _NO_WORK_TREE = ("not a git repository", "must be run in a work tree")
@@ -61,10 +67,40 @@ class GitInfo:
         return None if ignored is None else relative in ignored
 
     def which_ignored(self, relatives: list[str]) -> set[str] | None:
-        """Those of `relatives` git would ignore as new files, asked in one call."""
+        """Those of `relatives` git would ignore as new files, asked in one call (none when the
+        project's own .gitignore settles it: see _surely_ignored)."""
+        if self._surely_ignored(relatives):
+            return set(relatives)
         question = "".join(f"{relative}\0" for relative in relatives).encode()
         done = self._ask("check-ignore", "-z", "--stdin", ok=(0, 1), input=question)
         return None if done is None else {name.decode("utf-8", "replace") for name in done.stdout.split(b"\0") if name}
+
+    def _surely_ignored(self, relatives: list[str]) -> bool:
+        """Does the project's own .gitignore settle that git ignores every one of `relatives`
+        (each FOLDER/NAME), so that git need not be asked? It does when it excludes each FOLDER by
+        name and negates nothing: no pattern git reads ranks above it for that folder (a deeper
+        .gitignore is not read inside an excluded folder; info/exclude and core.excludesFile rank
+        below), and a file in an excluded folder cannot be re-included. Only where
+        snitch.gitindex reads the repository as git would, and when none of the paths is tracked
+        (git never ignores a tracked file); anything else is git's to answer."""
+        if self.git_dir is None or gitindex.work_tree_prefix(self.root, self.git_dir) is None:
+            return False
+        folders = {relative.split("/", 1)[0] for relative in relatives}
+        if any("/" not in relative for relative in relatives) or any(set(folder) & set("*?[\\!#") for folder in folders):
+            return False
+        gitignore = self.root / ".gitignore"
+        try:
+            if not stat.S_ISREG(gitignore.lstat().st_mode):  # git does not follow a symlinked .gitignore
+                return False
+            text = files.read_text(gitignore)
+        except (OSError, files.Unreadable):
+            return False
+        lines = {line.rstrip("\r").rstrip(" ") for line in text.split("\n")}  # as git trims them
+        if any(line.startswith("!") for line in lines):
+            return False
+        if not all(lines & {form.format(folder) for form in _FOLDER_EXCLUDED} for folder in folders):
+            return False
+        return gitindex.tracked_under(self.root, self.git_dir, relatives) == []
 
     def tracked_under(self, folders: list[str]) -> list[str] | None:
         """The tracked files at or below any of `folders` (paths relative to the project, taken
