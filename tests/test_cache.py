@@ -218,3 +218,15 @@ def test_facts_snitch_did_not_write_are_analysed_again(cache_folder, tmp_path, t
     for entry in (cache_folder / "serving").iterdir():
         entry.write_text(tampered)
     assert cached(root) == expected
+
+
+def test_the_least_recently_used_entries_go_past_the_bound(cache_folder, monkeypatch):
+    monkeypatch.setattr(cache, "MAX_ENTRIES", 4)
+    keys = [cache.key(str(number).encode()) for number in range(5)]
+    for age, entry_key in enumerate(keys[:4]):
+        cache.store("kind", entry_key, "[]")
+        os.utime(cache_folder / "kind" / f"{entry_key}.json", (1_000_000 + age, 1_000_000 + age))
+    assert cache.read("kind", keys[0]) == "[]"  # the oldest, used again: now the most recent
+    cache.store("kind", keys[4], "[]")  # five entries: down to two, the most recently used
+    kept = sorted(path.stem for path in (cache_folder / "kind").iterdir())
+    assert kept == sorted([keys[0], keys[4]])

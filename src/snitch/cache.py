@@ -5,7 +5,10 @@ An entry's key hashes everything its result depends on, so an entry is never sta
 or another snitch asks for another key. Entries are JSON text and are read back with json, never
 pickle (a CI cache restored from another pipeline must not be able to run code); they are read
 the way every file is (bounded, never blocking on a FIFO). A cache that cannot be read or written
-only makes snitch slower, never wrong and never failing. The folder can be deleted at any time."""
+only makes snitch slower, never wrong and never failing. The folder can be deleted at any time.
+
+Each kind of entry keeps at most MAX_ENTRIES: reading an entry marks it used (its modification
+time), and a store that finds more drops the least recently used half."""
 
 from __future__ import annotations
 
@@ -20,6 +23,9 @@ from snitch import files
 
 # No entry is larger: a result that would be is computed again instead of stored.
 MAX_ENTRY_BYTES = files.MAX_BYTES
+# Entries of one kind kept (a few KB each for a model project's files): thousands of projects, or
+# thousands of versions of one.
+MAX_ENTRIES = 4096
 
 
 def cache_dir() -> Path:
@@ -45,11 +51,15 @@ def key(*parts: bytes) -> str:
 
 
 def read(kind: str, entry_key: str) -> str | None:
-    """The entry's text, None when there is none (or it cannot be read)."""
+    """The entry's text, None when there is none (or it cannot be read); the entry is marked used."""
+    entry = cache_dir() / kind / f"{entry_key}.json"
     try:
-        return files.read_text(cache_dir() / kind / f"{entry_key}.json", MAX_ENTRY_BYTES)
+        text = files.read_text(entry, MAX_ENTRY_BYTES)
     except files.Unreadable:
         return None
+    with contextlib.suppress(OSError):
+        os.utime(entry)
+    return text
 
 
 def store(kind: str, entry_key: str, text: str) -> None:
@@ -68,3 +78,21 @@ def store(kind: str, entry_key: str, text: str) -> None:
         if written:
             with contextlib.suppress(OSError):
                 os.unlink(written)
+        return
+    _bound(folder)
+
+
+def _bound(folder: Path) -> None:
+    """Past MAX_ENTRIES, drop the least recently used entries down to half of it (another snitch
+    may be doing the same: an entry already gone is fine)."""
+    try:
+        with os.scandir(folder) as found:
+            entries = [entry for entry in found if entry.name.endswith(".json") and not entry.name.startswith(".")]
+        if len(entries) <= MAX_ENTRIES:
+            return
+        used = sorted(entries, key=lambda entry: entry.stat(follow_symlinks=False).st_mtime_ns)
+    except OSError:
+        return
+    for entry in used[: len(used) - MAX_ENTRIES // 2]:
+        with contextlib.suppress(OSError):
+            os.unlink(entry.path)
