@@ -55,8 +55,9 @@ _NO_WORK_TREE = ("not a git repository", "must be run in a work tree")
 @dataclass
 class GitInfo:
     """The repository around `root`, found without git (a .git above it). Whether `root` is in
-    a work tree is learnt from git's answer to the first question, not asked on its own: that
-    saves a git process on every project, and each question answers None when it is not."""
+    a work tree is known without git where snitch.gitindex can read the repository as git would,
+    else learnt from git's answer to the question itself, never asked on its own; each question
+    answers None when it is not."""
 
     root: Path  # the project's folder; git is asked from there, so paths are relative to it
     git_dir: Path | None = None  # the .git found above it, when known
