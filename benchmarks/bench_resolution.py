@@ -4,8 +4,8 @@
 
 Each shape is written to a temporary project and analysed in-process (`serving.analyse()`, which
 the checks' facts come from when snitch's cache has none), best of N runs, in CPU seconds (process
-time, so other load on the machine does not count); parsing serve.py (`Project.python`, which every check of the file
-pays anyway) is timed apart from the analysis. The shapes: the template-like serve.py, inheritance
+time, so other load on the machine does not count); parsing serve.py (`Project.python`, which
+every check of the file pays anyway) is timed apart from the analysis. The shapes: the template-like serve.py, inheritance
 chains of 1,000 and 10,000 classes, a call chain of 5,000 functions with the patch at its end,
 and a serve.py near snitch's 2 MiB file limit. Doubling a chain's length should about double its
 time: the analysis is linear.

@@ -25,7 +25,9 @@ def git_lists(root: Path, folders=FOLDERS) -> list[str]:
 
 
 def read(root: Path, top: Path, folders=FOLDERS) -> list[str] | None:
-    return gitindex.tracked_under(root.resolve(), (top / ".git").resolve(), folders)
+    git_dir = (top / ".git").resolve()
+    prefix = gitindex.work_tree_prefix(root.resolve(), git_dir)
+    return None if prefix is None else gitindex.tracked_under(git_dir, prefix, folders)
 
 
 def make(top: Path, names: list[str], project: str = "") -> Path:

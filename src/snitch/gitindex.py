@@ -28,12 +28,10 @@ _SHA1_BYTES = 20
 _DIRECTORY_MODE = 0o040000
 
 
-def tracked_under(root: Path, git_dir: Path, folders: list[str]) -> list[str] | None:
-    """The tracked files at or below `folders` (relative to `root`, the project folder, taken
-    literally), as `git ls-files` run in `root` lists them; None when only git can tell."""
-    prefix = work_tree_prefix(root, git_dir)
-    if prefix is None:
-        return None
+def tracked_under(git_dir: Path, prefix: str, folders: list[str]) -> list[str] | None:
+    """The tracked files at or below `folders` (relative to the project folder, whose
+    work_tree_prefix is `prefix`, taken literally), as `git ls-files` run there lists them; None
+    when only git can tell."""
     try:
         data = files.read_bytes(git_dir / "index", MAX_INDEX_BYTES)
     except files.Unreadable as problem:

@@ -12,6 +12,7 @@ settles that the folder is ignored. In a fleet that spares two of three git proc
 
 from __future__ import annotations
 
+import functools
 import os
 import stat
 import subprocess
@@ -76,6 +77,12 @@ class GitInfo:
         done = self._ask("check-ignore", "-z", "--stdin", ok=(0, 1), input=question)
         return None if done is None else {name.decode("utf-8", "replace") for name in done.stdout.split(b"\0") if name}
 
+    @functools.cached_property
+    def _index_prefix(self) -> str | None:
+        """The project's path in the work tree when snitch.gitindex reads the repository as git
+        would (asked once: both questions need it), else None."""
+        return gitindex.work_tree_prefix(self.root, self.git_dir) if self.git_dir is not None else None
+
     def _surely_ignored(self, relatives: list[str]) -> bool:
         """Does the project's own .gitignore settle that git ignores every one of `relatives`
         (each FOLDER/NAME), so that git need not be asked? It does when it excludes each FOLDER by
@@ -84,7 +91,7 @@ class GitInfo:
         below), and a file in an excluded folder cannot be re-included. Only where
         snitch.gitindex reads the repository as git would, and when none of the paths is tracked
         (git never ignores a tracked file); anything else is git's to answer."""
-        if self.git_dir is None or gitindex.work_tree_prefix(self.root, self.git_dir) is None:
+        if self._index_prefix is None:
             return False
         folders = {relative.split("/", 1)[0] for relative in relatives}
         if any("/" not in relative for relative in relatives) or any(set(folder) & set("*?[\\!#") for folder in folders):
@@ -101,14 +108,14 @@ class GitInfo:
             return False
         if not all(lines & {form.format(folder) for form in _FOLDER_EXCLUDED} for folder in folders):
             return False
-        return gitindex.tracked_under(self.root, self.git_dir, relatives) == []
+        return gitindex.tracked_under(self.git_dir, self._index_prefix, relatives) == []
 
     def tracked_under(self, folders: list[str]) -> list[str] | None:
         """The tracked files at or below any of `folders` (paths relative to the project, taken
         literally: no glob), asked in one call that lists only those folders, however large the
         repository. Read from the index itself when snitch.gitindex can."""
-        if self.git_dir is not None:
-            tracked = gitindex.tracked_under(self.root, self.git_dir, folders)
+        if self._index_prefix is not None:
+            tracked = gitindex.tracked_under(self.git_dir, self._index_prefix, folders)
             if tracked is not None:
                 return tracked
         pathspecs = [f":(literal){folder.rstrip('/')}" for folder in folders]

@@ -69,10 +69,11 @@ def of(analysis: serving.ServeAnalysis) -> ServeFacts:
 def facts(project, entry: str = "serve.py") -> ServeFacts:
     """serve.py's facts: from the cache when every question of the last analysis of this serve.py
     has the same answer today, else from a new analysis (then stored)."""
-    manifest_key = cache.key(_code_version(), entry.encode(), project.text(entry).encode())
+    project.text(entry)  # a missing or unreadable serve.py is its own failure, never cached
+    asking = modules.Modules(project, entry)  # serve.py's text is hashed once, for both keys
+    manifest_key = cache.key(_code_version(), entry.encode(), asking.text_hash(entry).encode())
     questions = _manifest(manifest_key)
     if questions is not None:
-        asking = modules.Modules(project, entry)
         answers = [asking.text_hash(path) if kind == "text" else asking.kind(path) for kind, path in questions]
         found = _facts(_facts_key(manifest_key, questions, answers))
         if found is not None:
