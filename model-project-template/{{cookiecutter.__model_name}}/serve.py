@@ -65,7 +65,7 @@ JSON, BINARY = b"application/json", b"application/octet-stream"
 BINARY_HEADER_LENGTH = "inference-header-content-length"  # the Open Inference Protocol's binary tensor extension
 INFERENCE_PATH = re.compile(r"^/v1/models/[^/]+:predict$|^/v2/models/(?P<v2_model>[^/]+)/infer$")
 ROW = f"{len(model.FEATURES)} numbers from {model.FEATURE_MIN} to {model.FEATURE_MAX} ({', '.join(model.FEATURES)})"
-V2_SHAPE = f"[N, {len(model.FEATURES)}] with N from 1 to {MAX_ROWS}"
+SHAPE_RULE = f"shape must be [N, {len(model.FEATURES)}] with N from 1 to {MAX_ROWS}"
 # The marker of a default output: a key of the v1 response, a parameter of the v2 response (REST and gRPC).
 DEFAULT_OUTPUT = "default_output"
 # Predictions running past their deadline keep a thread each until they finish (Python cannot stop
@@ -88,6 +88,7 @@ class Classifier(kserve.Model):
         super().__init__(name)
         self.model_dir = Path(model_dir)
         self.estimator = None
+        # The deadline counts from the start of the prediction (after the request was read and checked).
         self.deadline_s = latency_slo_ms / 1000 if latency_slo_ms else None
         self.predictions = ThreadPoolExecutor(PREDICT_THREADS, thread_name_prefix="predict") if self.deadline_s else None
 
@@ -206,7 +207,7 @@ def check_shape(shape, where: str) -> int:
     """The number of rows N of a tensor shape [N, 4] (ints as sent, not "4" or 4.0), or InvalidInput."""
     if not (isinstance(shape, (list, tuple)) and len(shape) == 2 and all(type(n) is int for n in shape)
             and 1 <= shape[0] <= MAX_ROWS and shape[1] == len(model.FEATURES)):
-        raise InvalidInput(f"{where}: shape must be {V2_SHAPE}, got {json.dumps(list(shape) if isinstance(shape, tuple) else shape)[:80]}")
+        raise InvalidInput(f"{where}: {SHAPE_RULE}, got {json.dumps(list(shape) if isinstance(shape, tuple) else shape)[:80]}")
     return shape[0]
 
 
@@ -243,10 +244,7 @@ def check_v2_body(body: bytes, content_type: bytes, header_length: bytes | None,
     if content_type == JSON:
         if header_length is not None:
             raise InvalidInput(f"the {BINARY_HEADER_LENGTH} header goes with binary tensors: send them as {BINARY.decode()}")
-        request = parse_json(body, "the request body")
-        check_v2_request(request, model_name, binary=False)
-        tensor = request["inputs"][0]
-        rows = check_shape(tensor["shape"], "inputs[0]")
+        tensor, rows, _dtype = check_v2_request(parse_json(body, "the request body"), model_name, binary=False)
         data = tensor["data"]
         size = rows * len(model.FEATURES)
         if not (isinstance(data, list) and len(data) == size and set(map(type, data)) <= {int, float}):
@@ -258,10 +256,7 @@ def check_v2_body(body: bytes, content_type: bytes, header_length: bytes | None,
                            f"header at the start of the body ({len(body)} bytes), got {header_length!r}")
     json_length = int(header_length)
     request = parse_json(body[:json_length], f"the first {json_length} bytes (the {BINARY_HEADER_LENGTH})")
-    check_v2_request(request, model_name, binary=True)
-    tensor = request["inputs"][0]
-    rows = check_shape(tensor["shape"], "inputs[0]")
-    dtype = check_datatype(tensor["datatype"], "inputs[0]")
+    tensor, rows, dtype = check_v2_request(request, model_name, binary=True)
     size = rows * len(model.FEATURES) * dtype.itemsize
     declared = tensor["parameters"]["binary_data_size"]
     if declared != size or len(body) - json_length != size:
@@ -277,9 +272,10 @@ def parse_json(text: bytes, what: str):
         raise InvalidInput(f"{what} is not JSON: {err}") from None
 
 
-def check_v2_request(request, model_name: str, binary: bool) -> None:
+def check_v2_request(request, model_name: str, binary: bool) -> tuple[dict, int, np.dtype]:
     """The JSON of a v2 request (the whole body, or the header of a binary one): one tensor, no
-    unknown fields; `data` in JSON, parameters.binary_data_size instead when binary."""
+    unknown fields; `data` in JSON, parameters.binary_data_size instead when binary.
+    Returns the tensor, its number of rows and its numpy dtype."""
     if not isinstance(request, dict) or "inputs" not in request:
         raise InvalidInput('the request must be a JSON object with "inputs"')
     check_keys(request, {"id", "model_name", "parameters", "inputs"}, "the request")
@@ -298,11 +294,12 @@ def check_v2_request(request, model_name: str, binary: bool) -> None:
     check_keys(tensor, needed | {"parameters"}, "inputs[0]")
     if not isinstance(tensor["name"], str):
         raise InvalidInput("inputs[0].name must be a string")
-    check_datatype(tensor["datatype"], "inputs[0]")
-    check_shape(tensor["shape"], "inputs[0]")
+    dtype = check_datatype(tensor["datatype"], "inputs[0]")
+    rows = check_shape(tensor["shape"], "inputs[0]")
     check_parameters(tensor.get("parameters"), "inputs[0].parameters")
     if binary and type((tensor.get("parameters") or {}).get("binary_data_size")) is not int:
         raise InvalidInput("inputs[0].parameters.binary_data_size must be the tensor's size in bytes (binary tensor extension)")
+    return tensor, rows, dtype
 
 
 def check_keys(mapping: dict, allowed: set, where: str) -> None:
