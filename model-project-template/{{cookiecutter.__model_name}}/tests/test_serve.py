@@ -282,6 +282,7 @@ def test_a_late_v1_prediction_is_answered_with_the_default_output(classifier_wit
     answer = asyncio.run(classifier_with_slo.predict({"instances": ROWS[:2]}))
     assert answer == {"predictions": [model.DEFAULT_PREDICTION] * 2, "default_output": True}
     assert default_outputs_counted() == counted + 1
+    client.post(f"/v1/models/{MODEL_NAME}:predict", json={"instances": ROWS})  # a request KServe's histogram times
     metrics = client.get("/metrics").text
     assert 'default_outputs_total{model_name="%s"} %s' % (MODEL_NAME, counted + 1) in metrics
     assert "request_predict_seconds_bucket" in metrics  # KServe's own latency histogram stays
@@ -293,6 +294,7 @@ def test_a_late_v2_prediction_is_answered_with_the_default_output(classifier_wit
     answer = asyncio.run(classifier_with_slo.predict(InferRequest(model_name=MODEL_NAME, infer_inputs=[features])))
     assert answer.parameters == {"default_output": True}
     assert answer.outputs[0].data == [model.DEFAULT_PREDICTION] * 3
+    assert answer.to_grpc().parameters["default_output"].bool_param is True  # the marker over gRPC
 
 
 def test_a_prediction_in_time_is_the_model_s_own(classifier_with_slo):
