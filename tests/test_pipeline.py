@@ -409,7 +409,7 @@ def test_invalid_manifest_fails_validation_with_every_problem_listed(tmp_path):
     (tmp_path / "isvc.yaml").write_text(yaml.safe_dump(manifest))
     done = run_cli("validate", "isvc.yaml", cwd=tmp_path)
     assert done.returncode == 1
-    assert "metadata.name 'Iris_Classifier' is not a Kubernetes DNS label" in done.stderr
+    assert "metadata.name: the model name 'Iris_Classifier' is not a KServe InferenceService name" in done.stderr
     assert "canaryTrafficPercent is -5" in done.stderr
     assert "Traceback" not in done.stderr
 

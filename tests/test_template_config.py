@@ -78,19 +78,22 @@ def test_acme_project_passes_acme_and_fails_the_defaults_where_they_differ(acme_
     with_defaults = run_json(acme_project, env={"SNITCH_CONFIG": ""})
     assert with_defaults.code == 1
     assert with_defaults.failed() == {
-        "test_weights_uri_uses_bucket_and_project",  # acme's bucket
         "test_dockerfile_final_stage_sets_required_labels",  # OCI labels, not label-schema
         "test_gitlab_ci_includes_shared_pipeline",  # acme's pipeline project
     }
     # no include of the default pipeline to read a ref from: skipped, naming the failure above
     assert with_defaults.check("test_shared_pipeline_ref_is_pinned_tag")["outcome"] == "skipped"
+    # nor its inputs (acme's bucket, acme's floor): standard 9 owns the missing include
+    for inputs_check in ("test_gitlab_ci_declares_weights_uri", "test_ci_sets_coverage_floor"):
+        assert "standard 9" in with_defaults.check(inputs_check)["message"]
 
 
 def test_default_render_passes_the_defaults_and_fails_acme(rendered_project, acme_config):
     assert run_json(rendered_project, env={"SNITCH_CONFIG": ""}).code == 0
     with_acme = run_json(rendered_project, "--config", str(acme_config))
-    assert "test_ci_sets_coverage_floor" in with_acme.failed()  # 80 < acme's 85
-    assert "test_weights_uri_uses_bucket_and_project" in with_acme.failed()
+    # the default include is not acme's pipeline: standard 9 fails, and the checks of its inputs wait for it
+    assert "test_gitlab_ci_includes_shared_pipeline" in with_acme.failed()
+    assert "test_dockerfile_final_stage_sets_required_labels" in with_acme.failed()
 
 
 def test_the_coverage_floor_answer_must_reach_the_organisations_minimum(acme_config, tmp_path, monkeypatch):

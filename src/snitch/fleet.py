@@ -17,7 +17,6 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from snitch.names import is_dns_label
 from snitch.results import Report
 from snitch.standards import Standards
 
@@ -162,7 +161,7 @@ def clone(url: str, workdir: Path) -> Path:
 
 def check_project(source: str, standards: Standards, workdir: Path) -> Entry:
     from snitch.project import Project
-    from snitch.runner import declared_model_name, run_checks
+    from snitch.runner import declared_model_name, no_model_name_reason, run_checks
 
     try:
         folder = clone(source, workdir) if is_git_url(source) else Path(source)
@@ -172,8 +171,8 @@ def check_project(source: str, standards: Standards, workdir: Path) -> Entry:
         return Entry(source, problem="no such folder")
     project = Project(folder, "")
     model = declared_model_name(project)
-    if model is None or not is_dns_label(model):
-        return Entry(source, problem="its .gitlab-ci.yml declares no valid model_name input, so snitch cannot tell which model it is")
+    if model is None:
+        return Entry(source, problem=f"{no_model_name_reason(project)}, so snitch cannot tell which model it is")
     project.model = model
     run = run_checks(project, standards)
     project.forget()  # so the collection after each project has little to walk (_check_then_collect)

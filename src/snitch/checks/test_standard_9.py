@@ -3,7 +3,7 @@ tag and does not redefine its protected jobs."""
 
 import re
 
-from snitch import gitlab_ci
+from snitch import gitlab_ci, names
 from snitch.config import PATTERN_BUDGET_S, PatternTooSlow, pattern_budget
 from snitch.violation import Violation, requires
 
@@ -11,15 +11,14 @@ CI = ".gitlab-ci.yml"
 
 
 def shared_include(project, parameters) -> dict:
-    document = project.yaml_mapping(CI)
-    include = gitlab_ci.pipeline_include(document, parameters["pipeline_project"], parameters["pipeline_file"])
+    include = gitlab_ci.shared_include(project, parameters)
     if include is None:
         present = [
             entry.get("project") or entry.get("local") or entry.get("remote") or entry.get("component") or str(entry)
             if isinstance(entry, dict) else str(entry)
-            for entry in gitlab_ci.includes(document)
+            for entry in gitlab_ci.includes(gitlab_ci.document(project))
         ]
-        raise Violation(CI, f"does not include the shared pipeline (includes: {', '.join(map(str, present)) or 'none'})")
+        raise Violation(CI, f"does not include the shared pipeline (includes: {', '.join(map(str, present)) or 'nothing'})")
     return include
 
 
@@ -50,10 +49,20 @@ def test_shared_pipeline_ref_is_pinned_tag(project, parameters):
 
 
 def test_protected_jobs_not_redefined(project, parameters):
-    jobs = set(gitlab_ci.jobs(project.yaml_mapping(CI)))
+    jobs = set(gitlab_ci.jobs(gitlab_ci.document(project)))
     redefined = [job for job in parameters["protected_jobs"] if job in jobs]
     if redefined:
         raise Violation(
             CI, f"redefines the shared pipeline's job(s): {', '.join(redefined)}",
             line=gitlab_ci.key_line(project.text(CI), redefined[0]),
         )
+
+
+def test_model_name_is_a_service_name(project):
+    """The declared model_name (else the name snitch was given) names the InferenceService."""
+    declared = gitlab_ci.setting(gitlab_ci.document(project), "model_name", "MODEL_NAME")
+    name = declared.value if declared is not None else project.model
+    problem = names.model_name_problem(name)
+    if problem:
+        where = declared.where if declared is not None else "model name given to snitch"
+        raise Violation(CI, f"the {where}: {problem}", line=gitlab_ci.key_line(project.text(CI), "model_name", "MODEL_NAME"))
