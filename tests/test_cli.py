@@ -206,7 +206,7 @@ def test_config_can_change_the_label_list(compliant, tmp_path):
 @pytest.mark.parametrize(
     "text, message",
     [
-        ("bucket: [1, 2]\n", "bucket must be a str"),
+        ("bucket: [1, 2]\n", "bucket must be text"),
         ("bukket: x\n", "unknown parameter 'bukket'"),
         ("pipeline_ref_pattern: '(['\n", "not a valid regular expression"),
         ("readme_links: {logs: '(('}\n", "not a valid regular expression"),

@@ -117,7 +117,7 @@ def test_pipeline_reports_a_broken_config_as_a_pipeline_error(clean_env, monkeyp
     broken = tmp_path / "broken.yaml"
     broken.write_text("bucket: [not, a, string]\n")
     monkeypatch.setenv(config.CONFIG_ENV, str(broken))
-    with pytest.raises(PipelineError, match="bucket must be a str.*snitch_config"):
+    with pytest.raises(PipelineError, match="bucket must be text.*snitch_config"):
         parse_weights_uri("s3://ml-platform-bucket/iris-classifier/models/20240102T030405Z", "iris-classifier")
 
 
@@ -144,3 +144,30 @@ def test_pipeline_has_no_copy_of_the_bucket_or_label_names():
         text = path.read_text()
         for value in ("ml-platform-bucket", "org.label-schema"):
             assert value not in text, f"{path.name} repeats {value!r}"
+
+
+@pytest.mark.parametrize("text, words", [
+    ("bucket: Not_A_Bucket\n", "bucket is 'Not_A_Bucket', not an S3 bucket name"),
+    ("teams: [Bad Team]\n", "teams lists 'Bad Team', not a team name usable as a Kubernetes label"),
+    ("replicas_limit: 0\n", "replicas_limit is 0; it must be at least 1 (a model needs at least one replica)"),
+    ("replicas_limit: '4'\n", "replicas_limit must be a whole number like the default 20, got '4'"),
+    ("pipeline_ref: main\n", "pipeline_ref gives the ref 'main', which is not a release tag"),
+    ("pipeline_ref_pattern: '^release-[0-9]+$'\n", "this snitch's release tag (no pipeline_ref set) gives the ref 'v"),
+    ("label_values: {model: x}\nimage_labels: [author]\n", "label_values gives 'model', which image_labels does not list"),
+    ("label_values: {author: \"a\\nRUN curl evil\"}\n", "label_values gives author 'a\\nRUN curl evil', which holds a control character"),
+])
+def test_values_that_break_the_shared_rules_are_refused_with_exit_2(clean_env, compliant, tmp_path, text, words):
+    path = tmp_path / "org.yaml"
+    path.write_text(text)
+    done = subprocess.run([sys.executable, "-m", "snitch", "-p", str(compliant), "--config", str(path)],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert f"config file {path}: " in done.stderr and words in done.stderr, done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_a_configured_ref_that_its_pattern_accepts_loads(clean_env, tmp_path):
+    path = tmp_path / "org.yaml"
+    path.write_text("pipeline_ref: release-7\npipeline_ref_pattern: '^release-[0-9]+$'\nteams: [fraud, ml-team]\n")
+    parameters = config.load_standards(path).parameters
+    assert parameters["pipeline_ref"] == "release-7" and parameters["teams"] == ["fraud", "ml-team"]

@@ -132,7 +132,7 @@ def test_cpu_and_memory_units():
 
 def test_config_rejects_limits_that_are_not_quantities_or_numbers(compliant, tmp_path):
     for text, message in (('memory_limit: "lots"\n', "memory_limit is 'lots', not a Kubernetes quantity"),
-                          ("replicas_limit: true\n", "replicas_limit must be a int like the default 20"),
+                          ("replicas_limit: true\n", "replicas_limit must be a whole number like the default 20"),
                           ("teams: [ml-team, '']\n", "every entry of teams must be a non-empty string")):
         run = run_json(compliant, "-s", "11", "--config", org_config(tmp_path, text))
         assert run.code == 2 and message in run.stderr and "Traceback" not in run.stderr, run.stderr

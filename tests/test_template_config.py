@@ -125,7 +125,7 @@ def test_a_broken_config_stops_the_render_with_its_problem(tmp_path):
     )
     assert done.returncode != 0
     assert "Cannot read the organisation's parameters" in done.stdout + done.stderr
-    assert "bucket must be a str" in done.stdout + done.stderr
+    assert "bucket must be text" in done.stdout + done.stderr
 
 
 @pytest.mark.slow

@@ -20,8 +20,7 @@ except ImportError:  # pragma: no cover - Python 3.10
     import sre_constants as _constants
     import sre_parse as _regex_parser
 
-from snitch import service
-from snitch import files
+from snitch import files, names, service
 from snitch.safe_yaml import YamlProblem, load_documents
 from snitch.standards import Standards, StandardsError, load
 from snitch.violation import shown
@@ -80,9 +79,9 @@ def _validate(overrides: dict, defaults: dict, path: Path) -> None:
                 raise StandardsError(f"config file {path}: {problem}") from None
             continue
         if isinstance(default, bool) != isinstance(value, bool) or not isinstance(value, type(default)):
-            expected = type(default).__name__
+            expected = _TYPE_NAMES.get(type(default), type(default).__name__)
             raise StandardsError(
-                f"config file {path}: {key} must be a {expected} like the default {default!r}, got {shown(value)}"
+                f"config file {path}: {key} must be {expected} like the default {default!r}, got {shown(value)}"
             )
         highest = 100 if key in _PERCENT_PARAMETERS else MAX_COUNT
         if isinstance(value, (int, float)) and not (math.isfinite(value) and 0 <= value <= highest):
@@ -92,12 +91,54 @@ def _validate(overrides: dict, defaults: dict, path: Path) -> None:
             continue
         if any(not isinstance(item, str) or not item for item in items):
             raise StandardsError(f"config file {path}: every entry of {key} must be a non-empty string")
+        problem = _rule_problem(key, value)
+        if problem:
+            raise StandardsError(f"config file {path}: {problem}")
     patterns = {key: overrides[key] for key in _REGEX_PARAMETERS if key in overrides}
     patterns.update(overrides.get("readme_links", {}))
     for key, pattern in patterns.items():
         problem = _pattern_problem(pattern)
         if problem:
             raise StandardsError(f"config file {path}: {key} {problem}")
+
+
+# How a config names the type a parameter's default has.
+_TYPE_NAMES = {str: "text", int: "a whole number", float: "a number", bool: "true or false", list: "a list", dict: "a mapping"}
+
+
+def _rule_problem(key: str, value) -> str | None:
+    """What breaks the rule a parameter's value shares with the template and the checks (the
+    bucket and the team names they accept, the replica count a model can run with); None if fine."""
+    if key == "bucket":
+        problem = names.bucket_problem(value)
+        return problem and f"bucket is {problem}"
+    if key == "teams":
+        problems = [names.team_problem(team) for team in value]
+        return next((f"teams lists {problem}" for problem in problems if problem), None)
+    if key == "replicas_limit":
+        try:
+            service.parse_whole(value, key, 1)
+        except service.ServiceProblem as problem:
+            return f"{problem} (a model needs at least one replica)"
+    if key == "label_values":
+        problems = [(label, names.label_value_problem(text)) for label, text in value.items()]
+        return next((f"label_values gives {label} {problem}" for label, problem in problems if problem), None)
+    return None
+
+
+def _validate_merged(parameters: dict, path: Path) -> None:
+    """Rules across parameters, on the merged values (an override may rely on a default)."""
+    unknown = [label for label in parameters["label_values"] if label not in parameters["image_labels"]]
+    if unknown:
+        raise StandardsError(
+            f"config file {path}: label_values gives {', '.join(map(repr, unknown))}, which image_labels does not "
+            "list; add the label to image_labels or remove its value"
+        )
+    from snitch import release  # release reads the merged parameters; it imports this module's budget
+
+    problem = release.configured_ref_problem(parameters)
+    if problem:
+        raise StandardsError(f"config file {path}: {problem}")
 
 
 class PatternTooSlow(Exception):
@@ -136,6 +177,11 @@ def _pattern_problem(pattern: str) -> str | None:
         parsed = _regex_parser.parse(pattern)
     except (re.error, RecursionError, OverflowError) as error:
         return f"is not a valid regular expression: {error}"
+    if _uses(parsed, _constants.GROUPREF_EXISTS):
+        return (
+            "uses a conditional group `(?(1)...)`, which RE2 and JavaScript do not know and which can "
+            "backtrack without bound; write the alternatives out"
+        )
     if _nested_repetition(parsed):
         return (
             "repeats a group that itself repeats or has alternatives (like `(a+)+` or `(a|b)*`), "
@@ -191,9 +237,45 @@ def _characters(items):
             yield opcode, argument
 
 
+def _uses(items, opcode) -> bool:
+    """Does `opcode` occur anywhere in the parsed pattern `items`?"""
+    for item_opcode, argument in items:
+        if item_opcode is opcode:
+            return True
+        if item_opcode in _REPEATS:
+            nested = [argument[2]]
+        elif item_opcode is _constants.SUBPATTERN:
+            nested = [argument[-1]]
+        elif item_opcode is _constants.BRANCH:
+            nested = argument[1]
+        elif item_opcode in (_constants.ASSERT, _constants.ASSERT_NOT):
+            nested = [argument[1]]
+        else:
+            nested = []
+        if any(_uses(inner, opcode) for inner in nested):
+            return True
+    return False
+
+
+def _alternatives_overlap(body) -> bool:
+    """Does a choice in `body` offer the same text twice? The parser turns `a|a` into `a` then a
+    choice between two empty alternatives, and `a|` into a choice with one empty alternative:
+    inside a repetition either lets one input be split in exponentially many ways."""
+    for opcode, argument in body:
+        if opcode is _constants.BRANCH:
+            alternatives = [list(branch) for branch in argument[1]]
+            if any(not branch for branch in alternatives) or any(
+                branch in alternatives[:index] for index, branch in enumerate(alternatives)
+            ):
+                return True
+    return False
+
+
 def _ambiguous_loop(body) -> bool:
     """Can one pass of a repeated `body` be split into passes in more than one way? Safe when
     the body starts with a literal that nothing repeated inside it can match, like `(\\.\\d+)*`."""
+    if _alternatives_overlap(body):
+        return True
     inner = [item for item in body if item[0] in _REPEATS or item[0] is _constants.BRANCH]
     if not inner and not any(item[0] is _constants.SUBPATTERN for item in body):
         return False
@@ -250,5 +332,6 @@ def load_standards(config: str | os.PathLike | None = None) -> Standards:
     _validate(overrides, standards.parameters, path)
     _validate_standard_numbers(overrides, standards, path)
     standards.parameters.update(overrides)
+    _validate_merged(standards.parameters, path)
     standards.config = path
     return standards

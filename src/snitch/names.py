@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import re
 
+from snitch.violation import shown
+
 NAME_MAX = 63
 # KServe's InferenceService name: a letter, then letters, digits and '-', ending alphanumeric.
 MODEL_NAME_PATTERN = r"[a-z]([-a-z0-9]{0,61}[a-z0-9])?"
@@ -35,9 +37,52 @@ def model_name_problem(name: object) -> str | None:
         return f"the model name must be text, not a {type(name).__name__}; use {MODEL_NAME_RULE}"
     if _MODEL_NAME.fullmatch(name):
         return None
-    shown = repr(name) if len(name) <= 80 else repr(name[:77]) + "..."
+    quoted = shown(name)
     if len(name) > NAME_MAX:
-        return f"the model name {shown} has {len(name)} characters, more than {NAME_MAX}; shorten it ({MODEL_NAME_RULE})"
+        return f"the model name {quoted} has {len(name)} characters, more than {NAME_MAX}; shorten it ({MODEL_NAME_RULE})"
     if name[:1].isdigit():
-        return f"the model name {shown} starts with a digit; start it with a letter ({MODEL_NAME_RULE})"
-    return f"the model name {shown} is not {MODEL_NAME_RULE}"
+        return f"the model name {quoted} starts with a digit; start it with a letter ({MODEL_NAME_RULE})"
+    return f"the model name {quoted} is not {MODEL_NAME_RULE}"
+
+
+# An S3 bucket name (AWS's rules for new buckets): 3-63 lower-case letters, digits, '.' and '-',
+# starting and ending alphanumeric, no '..'.
+S3_BUCKET_PATTERN = r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]"
+_S3_BUCKET = re.compile(S3_BUCKET_PATTERN)
+
+
+def bucket_problem(name: object) -> str | None:
+    """What is wrong with `name` as an S3 bucket name, to follow "<what> is "; None when it is one."""
+    if isinstance(name, str) and _S3_BUCKET.fullmatch(name) and ".." not in name:
+        return None
+    return (
+        f"{shown(name)}, not an S3 bucket name: use 3-63 lower-case letters, digits, '.' or '-', "
+        "starting and ending with a letter or digit"
+    )
+
+
+def team_problem(name: object) -> str | None:
+    """What is wrong with `name` as a team (a Kubernetes label value on the InferenceService), to
+    follow "<what> is "."""
+    if is_dns_label(name):
+        return None
+    return (
+        f"{shown(name)}, not a team name usable as a Kubernetes label "
+        f"(lower-case letters, digits and '-', at most {NAME_MAX} characters)"
+    )
+
+
+LABEL_VALUE_MAX = 1024
+
+
+def label_value_problem(value: object) -> str | None:
+    """What is wrong with `value` as an image label's value in a Dockerfile `LABEL`, to follow
+    "<what> is ": nothing at all, or a control character (a newline would end the instruction and
+    start another)."""
+    if not isinstance(value, str) or not value.strip():
+        return f"{shown(value)}, not a label value: give non-empty text"
+    if len(value) > LABEL_VALUE_MAX:
+        return f"{shown(value)}, {len(value)} characters long; a label value is at most {LABEL_VALUE_MAX}"
+    if any(ord(character) < 32 or ord(character) == 127 for character in value):
+        return f"{shown(value)}, which holds a control character (a newline, a tab...); keep a label value on one line"
+    return None

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Mapping
 
-from snitch.names import is_dns_label
+from snitch.names import team_problem
 from snitch.violation import shown
 
 
@@ -131,12 +131,17 @@ def parse_whole(value: object, name: str, minimum: int = 0) -> int:
 
 
 def parse_team(value: object, name: str = "team") -> str:
-    if not is_dns_label(value):
-        raise ServiceProblem(
-            f"{name} is {shown(value)}, not a team name usable as a Kubernetes label "
-            "(lower-case letters, digits and '-', at most 63 characters)"
-        )
+    problem = team_problem(value)
+    if problem:
+        raise ServiceProblem(f"{name} is {problem}")
     return value
+
+
+def team_membership_problem(team: str, teams: list) -> str | None:
+    """Why `team` may not own a model under the organisation's `teams` (an empty list accepts any)."""
+    if teams and team not in teams:
+        return f"team {team!r} is not one of the organisation's teams ({', '.join(teams)}; parameter `teams`)"
+    return None
 
 
 _PARSERS = {

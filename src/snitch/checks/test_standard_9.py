@@ -1,10 +1,7 @@
 """Standard 9 — Shared pipeline: .gitlab-ci.yml includes the Model Promotion Pipeline at a pinned
 tag and does not redefine its protected jobs."""
 
-import re
-
-from snitch import gitlab_ci, names
-from snitch.config import PATTERN_BUDGET_S, PatternTooSlow, pattern_budget
+from snitch import gitlab_ci, names, release
 from snitch.violation import Violation, requires
 
 CI = ".gitlab-ci.yml"
@@ -34,18 +31,9 @@ def test_shared_pipeline_ref_is_pinned_tag(project, parameters):
             CI, "the shared pipeline include has no `ref`, so it follows the default branch",
             line=gitlab_ci.key_line(project.text(CI), "include"),
         )
-    # The whole ref, in ASCII: `$` alone would accept a trailing newline, `\d` other scripts' digits.
-    try:
-        with pattern_budget():
-            tag = isinstance(ref, str) and re.fullmatch(parameters["pipeline_ref_pattern"], ref, re.ASCII)
-    except PatternTooSlow:
-        raise Violation(CI, f"the ref {ref[:60]!r}... is too long for the organisation's pipeline_ref_pattern to judge "
-                        f"within {PATTERN_BUDGET_S:g} s") from None
-    if not tag:
-        raise Violation(
-            CI, f"the shared pipeline is included at ref {ref!r}, which is not a release tag",
-            line=gitlab_ci.key_line(project.text(CI), "ref"),
-        )
+    problem = release.ref_problem(ref, parameters)
+    if problem:
+        raise Violation(CI, f"the shared pipeline is included at {problem}", line=gitlab_ci.key_line(project.text(CI), "ref"))
 
 
 def test_protected_jobs_not_redefined(project, parameters):
