@@ -1,5 +1,6 @@
 """Standard 11 — Service metadata."""
 
+import re
 import subprocess
 import sys
 from fractions import Fraction
@@ -158,3 +159,18 @@ def test_messages_stay_short_whatever_is_declared():
             with pytest.raises(service.ServiceProblem) as error:
                 parse(value)
             assert len(str(error.value)) < 300
+
+
+def test_dev_min_replicas_alone_is_judged_against_the_default_maximum_as_every_deploy_is(compliant):
+    """`dev_min_replicas: 2` without dev_max_replicas: the pipeline's default maximum (1) applies,
+    so standard 11 fails it with the message the deploy job refuses it with."""
+    from snitch.pipeline.deploy import service_from_environment
+    from snitch.pipeline.errors import PipelineError
+
+    edit(compliant / CI, "min_replicas: 1", "min_replicas: 1\n      dev_min_replicas: 2")
+    message = run_checks(compliant, 11).check("test_replica_range_is_valid")["message"]
+    rule = "dev_min_replicas (2) is above dev_max_replicas (1 by default)"
+    assert rule in message
+    defaults = {field.variable: str(field.default) for field in service.FIELDS if field.default is not None}
+    with pytest.raises(PipelineError, match=re.escape(rule.replace(" by default", ""))):
+        service_from_environment({**defaults, "SERVICE_TEAM": "ml-team", "DEV_MIN_REPLICAS": "2"})
