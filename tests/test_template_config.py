@@ -71,12 +71,17 @@ def test_acme_render_uses_acme_values(acme_project):
     assert "acme/ml-pipeline" in (acme_project / ".pre-commit-config.yaml").read_text()
 
 
-def test_acme_project_passes_acme_and_fails_the_defaults_where_they_differ(acme_project, acme_config):
+def test_acme_project_passes_acme_and_fails_the_defaults_where_they_differ(acme_project, acme_config, tmp_path):
     with_acme = run_json(acme_project, "--config", str(acme_config))
     assert with_acme.code == 0, with_acme.stdout + with_acme.stderr
     assert with_acme.report["summary"]["failed"] == 0
-    with_defaults = run_json(acme_project, env={"SNITCH_CONFIG": ""})
+    # An organisation config of the defaults wins over the project's copy of acme's
+    defaults = tmp_path / "defaults.yaml"
+    defaults.write_text("# the standards' defaults\n")
+    with_defaults = run_json(acme_project, "--config", str(defaults))
     assert with_defaults.code == 1
+    note = with_defaults.report["config"]["project_copy_note"]
+    assert note.startswith("the project's .snitch/config.yaml differs from this config in bucket, ")
     assert with_defaults.failed() == {
         "test_dockerfile_final_stage_sets_required_labels",  # OCI labels, not label-schema
         "test_gitlab_ci_includes_shared_pipeline",  # acme's pipeline project
@@ -105,14 +110,19 @@ def test_the_coverage_floor_answer_must_reach_the_organisations_minimum(acme_con
     assert not (tmp_path / "iris-classifier").exists()
 
 
-def test_a_label_the_template_cannot_fill_is_a_clear_error(tmp_path, monkeypatch):
+def test_a_label_the_template_cannot_fill_is_asked_for_not_refused(tmp_path, monkeypatch):
     from cookiecutter.exceptions import FailedHookException
 
     config = tmp_path / "odd.yaml"
     config.write_text("image_labels: [model, team.cost-centre]\n")
     monkeypatch.setenv("SNITCH_CONFIG", str(config))
-    with pytest.raises(FailedHookException, match="image_labels include 'team.cost-centre', which this template cannot fill"):
+    # with --no-input nobody can be asked: the refusal names the answer to give
+    with pytest.raises(FailedHookException, match=r"extra_labels='team.cost-centre=' gives no value for 'team.cost-centre'"
+                       r".*answer team.cost-centre=<value>, or set label_values in the organisation's config"):
         render_project(tmp_path)
+    assert not (tmp_path / "iris-classifier").exists()
+    project = render_project(tmp_path, extra_labels="team.cost-centre=CC 42; ")
+    assert final_stage((project / "Dockerfile").read_text()).labels["team.cost-centre"].value == "CC 42"
 
 
 def test_a_broken_config_stops_the_render_with_its_problem(tmp_path):

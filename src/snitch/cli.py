@@ -114,7 +114,7 @@ def main(ctx, model, path, output_format, junitxml, codequality_file, config, im
             raise click.BadParameter(problem, param_hint="-n/--name")
     # A declared name that breaks the rule is the project's failure: standard 9 reports it (exit 1).
     project.model = model or declared_model_name(project)
-    standards = load_standards(config)
+    standards = load_standards(config, project)
     unknown = sorted(set(selected) - set(standards.standards))
     if unknown:
         raise click.BadParameter(

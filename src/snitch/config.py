@@ -318,15 +318,54 @@ def _validate_standard_numbers(overrides: dict, standards: Standards, path: Path
                 raise StandardsError(f"config file {path}: {key} lists {number!r}, which is not a standard number ({known})")
 
 
-def load_standards(config: str | os.PathLike | None = None) -> Standards:
-    """The standards with overrides from `config`, else $SNITCH_CONFIG, else the default place."""
-    chosen = config or os.environ.get(CONFIG_ENV)
-    if not chosen:
-        default = default_config_path()
-        if not default.is_file():
-            return load()
-        chosen = default
-    path = Path(chosen)
+def _organisation_config(config) -> tuple[Path | None, str]:
+    """The organisation's own config file and how it was chosen: --config, $SNITCH_CONFIG, the
+    default place; (None, "") when none is given."""
+    if config:
+        return Path(config), "--config"
+    if os.environ.get(CONFIG_ENV):
+        return Path(os.environ[CONFIG_ENV]), f"${CONFIG_ENV}"
+    default = default_config_path()
+    if default.is_file():
+        return default, "the default place"
+    return None, ""
+
+
+def project_config(project) -> tuple[str, Path] | None:
+    """The config the project hands its own pipeline: (the path as .gitlab-ci.yml gives it, the
+    file), from the include's `snitch_config` input (or a SNITCH_CONFIG variable), as CI reads
+    it. None when the project names none or its .gitlab-ci.yml cannot be read (standard 9 and
+    the checks report that file). The path must name a file inside the project."""
+    from snitch import gitlab_ci  # gitlab_ci's checks helpers import the violation module only
+    from snitch.violation import FileProblem
+
+    try:
+        declared = gitlab_ci.setting(gitlab_ci.document(project), "snitch_config", CONFIG_ENV)
+    except FileProblem:
+        return None
+    if declared is None or declared.value in (None, ""):
+        return None
+    where = f"{project.root}/.gitlab-ci.yml: the {declared.where}"
+    relative = declared.value
+    if not isinstance(relative, str):
+        raise StandardsError(f"{where} is {shown(relative)}, not a path; give the config's path in the project, like {PROJECT_COPY}")
+    try:
+        path = project.locate(relative.strip())
+    except FileProblem as problem:
+        raise StandardsError(f"{where} names {relative!r}, which {problem.found}; {problem.fix}") from None
+    if path is None:
+        raise StandardsError(
+            f"{where} names {relative!r}, which does not exist in the project; restore the organisation's "
+            f"config there (the template wrote it to {PROJECT_COPY}) or remove the input"
+        )
+    return relative, path
+
+
+# Where the template puts the copy of the config a project was rendered under.
+PROJECT_COPY = ".snitch/config.yaml"
+
+
+def _standards_from(path: Path) -> Standards:
     overrides = _read_overrides(path)
     standards = load()
     _validate(overrides, standards.parameters, path)
@@ -335,3 +374,44 @@ def load_standards(config: str | os.PathLike | None = None) -> Standards:
     _validate_merged(standards.parameters, path)
     standards.config = path
     return standards
+
+
+def load_standards(config: str | os.PathLike | None = None, project=None) -> Standards:
+    """The standards with overrides from `config`, else $SNITCH_CONFIG, else the default place,
+    else (given the `project` being checked) the config its .gitlab-ci.yml hands its pipeline.
+
+    The organisation's own config wins over the project's copy, so a project cannot loosen a
+    rule by editing its copy; `Standards.project_copy_note` says when the copy differs from it.
+    A project copy that cannot be used is an error (StandardsError) only when it is the config
+    in force; otherwise the note says why it could not be compared."""
+    chosen, source = _organisation_config(config)
+    copy = project_config(project) if project is not None and chosen is None else None
+    if chosen is None and copy is None:
+        return load()
+    if chosen is None:
+        standards = _standards_from(copy[1])
+        standards.config_source = "the snitch_config input of the project's .gitlab-ci.yml"
+        return standards
+    standards = _standards_from(chosen)
+    standards.config_source = source
+    if project is not None:
+        standards.project_copy_note = _copy_note(project, standards)
+    return standards
+
+
+def _copy_note(project, standards: Standards) -> str:
+    """How the project's own config compares with the organisation's config in force."""
+    try:
+        copy = project_config(project)
+        if copy is None:
+            return ""
+        theirs = _standards_from(copy[1])
+    except StandardsError as error:
+        return f"the project's own config cannot be used, so it was not compared ({error})"
+    if theirs.parameters == standards.parameters:
+        return ""
+    changed = sorted(key for key in standards.parameters if theirs.parameters.get(key) != standards.parameters[key])
+    return (
+        f"the project's {copy[0]} differs from this config in {', '.join(changed)}; this run (and CI with the "
+        f"organisation's config) uses {standards.config}: update the copy to match"
+    )

@@ -133,6 +133,7 @@ class Report:
     standards_version: str
     results: list[CheckResult]
     waivers_declared: int = 0
+    config: dict | None = None  # Standards.config_facts(): the config the run used
 
     @property
     def failed(self) -> bool:
@@ -153,6 +154,7 @@ class Report:
             "path": self.path,
             "standards_version": self.standards_version,
             "snitch_version": __version__,
+            "config": self.config,
             "summary": self.summary(),
             "checks": [result.as_dict() for result in self.results],
         }

@@ -68,7 +68,10 @@ def run_checks(
         results += judged
         if progress:
             progress(number, judged)
-    report = Report(project.model, str(project.root), standards.version, results + declared.problems, declared.declared)
+    report = Report(
+        project.model, str(project.root), standards.version, results + declared.problems, declared.declared,
+        standards.config_facts(),
+    )
     return Run(report, declared, list(context.internal_errors))
 
 

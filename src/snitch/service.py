@@ -198,12 +198,14 @@ def limit_problems(values: Mapping[str, object], limits: Mapping[str, object]) -
     problems = []
     for name in ("max_replicas", "dev_max_replicas"):
         if name in values and values[name] > limits["replicas_limit"]:
-            problems.append(f"{name} is {values[name]}, above the organisation's limit of {limits['replicas_limit']}")
+            problems.append(
+                f"{name} is {values[name]}, above the organisation's limit of {limits['replicas_limit']} (replicas_limit)"
+            )
     for name, limit_key, parse in (("cpu", "cpu_limit", parse_cpu), ("memory", "memory_limit", parse_memory)):
         if name in values:
             limit = parse(limits[limit_key], limit_key)
             if values[name].value > limit.value:
-                problems.append(f"{name} is {values[name]}, above the organisation's limit of {limit}")
+                problems.append(f"{name} is {values[name]}, above the organisation's limit of {limit} ({limit_key})")
     return problems
 
 

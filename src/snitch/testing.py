@@ -67,7 +67,7 @@ def run(
             raise LookupError(f"give the model's name: {project.root}/.gitlab-ci.yml declares no model_name")
     wanted = _closure(only) if only is not None else None
     done = runner.run_checks(
-        project, load_standards(config), selected=tuple(standards or ()), only=wanted, image=image, online=online,
+        project, load_standards(config, project), selected=tuple(standards or ()), only=wanted, image=image, online=online,
         raise_crashes=True,
     )
     return Report(project.model, project.root, done.report.results)
