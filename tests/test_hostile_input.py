@@ -127,7 +127,7 @@ def test_special_config_file(compliant, tmp_path, special):
     result = snitch_cli("-n", MODEL, "-p", str(compliant), "--config", str(config))
     kind = "a FIFO (named pipe)" if special == "fifo" else "a character device"
     assert result.returncode == 2
-    assert f"config file {config} is {kind}, not a regular file; --config takes a UTF-8 YAML file" in result.stderr
+    assert f"config file {config} is {kind}, not a regular file; a config is a UTF-8 YAML file of parameter: value" in result.stderr
 
 
 @pytest.mark.parametrize("special", ["fifo", "/dev/zero"])

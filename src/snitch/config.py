@@ -51,7 +51,7 @@ def _read_overrides(path: Path) -> dict:
     except files.Unreadable as problem:
         if str(problem) == "does not exist":
             raise StandardsError(f"config file {path} does not exist; pass an existing YAML file to --config") from None
-        raise StandardsError(f"config file {path} {problem}; --config takes a UTF-8 YAML file") from None
+        raise StandardsError(f"config file {path} {problem}; a config is a UTF-8 YAML file of parameter: value") from None
     try:
         documents = load_documents(text)
     except YamlProblem as problem:
