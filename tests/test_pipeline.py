@@ -561,3 +561,14 @@ def test_labels_only_dockerfile_keeps_the_final_stage_labels(rendered_project):
     assert labels_only_dockerfile(multi) == "FROM scratch\nARG X=1\nLABEL model=m other=${X}\n"
     with pytest.raises(PipelineError, match="sets no LABEL"):
         labels_only_dockerfile("FROM a\nLABEL x=1\nFROM b\nRUN true\n")
+
+
+def test_the_deploy_refuses_a_model_name_kserve_refuses_with_the_checkers_rule():
+    """`123-model` is a DNS label but no InferenceService name: the manifest check says so with
+    snitch.names.model_name_problem, the function standard 9 and the template use."""
+    from snitch.names import model_name_problem
+    from snitch.pipeline.validate import rule_problems
+
+    manifest = render(release())
+    manifest["metadata"]["name"] = "123-model"
+    assert f"metadata.name: {model_name_problem('123-model')}" in rule_problems(manifest)
