@@ -34,7 +34,7 @@ def is_dns_label(name: object) -> bool:
 def model_name_problem(name: object) -> str | None:
     """What is wrong with `name` as a model name, and how to fix it; None when it follows the rule."""
     if not isinstance(name, str):
-        return f"the model name must be text, not a {type(name).__name__}; use {MODEL_NAME_RULE}"
+        return f"the model name must be text, not {shown(name)}; use {MODEL_NAME_RULE}"
     if _MODEL_NAME.fullmatch(name):
         return None
     quoted = shown(name)
