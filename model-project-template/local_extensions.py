@@ -110,6 +110,11 @@ def org_default(answer: str) -> str:
     return _snitch().release.pipeline_ref(parameters)
 
 
+def service_default(field: str):
+    """The shared pipeline's default for a service input (snitch.service.FIELDS), for comments."""
+    return _snitch().service.FIELDS_BY_NAME[field].default
+
+
 def org_config_text(_) -> str:
     """The organisation's config this project is rendered under, for the project's copy
     (.snitch/config.yaml); empty when the render uses the standards' defaults."""
@@ -422,6 +427,7 @@ class AnswersExtension(Extension):
         environment.filters["labels_to_ask"] = labels_to_ask
         environment.filters["org_default"] = org_default
         environment.filters["org_config_text"] = org_config_text
+        environment.filters["service_default"] = service_default
         context = json.loads((TEMPLATE_DIR / "cookiecutter.json").read_text(encoding="utf-8"))
         questions = {key for key in context if not key.startswith("_")} | set(DERIVED)
         environment.from_string = _guarded(environment, _template_strings(context), questions)
