@@ -152,7 +152,6 @@ def test_pipeline_has_no_copy_of_the_bucket_or_label_names():
     ("replicas_limit: 0\n", "replicas_limit is 0; it must be at least 1 (a model needs at least one replica)"),
     ("replicas_limit: '4'\n", "replicas_limit must be a whole number like the default 20, got '4'"),
     ("pipeline_ref: main\n", "pipeline_ref gives the ref 'main', which is not a release tag"),
-    ("pipeline_ref_pattern: '^release-[0-9]+$'\n", "this snitch's release tag (no pipeline_ref set) gives the ref 'v"),
     ("label_values: {model: x}\nimage_labels: [author]\n", "label_values gives 'model', which image_labels does not list"),
     ("label_values: {author: \"a\\nRUN curl evil\"}\n", "label_values gives author 'a\\nRUN curl evil', which holds a control character"),
 ])

@@ -41,13 +41,15 @@ def test_a_render_under_a_config_pins_its_pipeline_ref_everywhere(tmp_path, monk
     assert set(project_pins(project).values()) == {"release-7"}
 
 
-def test_a_config_whose_ref_its_own_pattern_refuses_stops_the_render_naming_the_config(tmp_path, monkeypatch):
+def test_a_release_tag_the_configs_pattern_refuses_stops_the_render_naming_the_config(tmp_path, monkeypatch):
     from cookiecutter.exceptions import FailedHookException
 
     config = tmp_path / "org.yaml"
     config.write_text("pipeline_ref_pattern: '^release-[0-9]+$'\n")
     monkeypatch.setenv("SNITCH_CONFIG", str(config))
-    with pytest.raises(FailedHookException, match=rf"config file {re.escape(str(config))}: this snitch's release tag"):
+    with pytest.raises(FailedHookException, match=rf"snitch_version='v{re.escape(__version__)}' is the ref .*, which is not a "
+                       rf"release tag \(pipeline_ref_pattern '\^release-\[0-9\]\+\$'\); use a release tag the "
+                       rf"organisation allows \(see the organisation's config {re.escape(str(config))}\)"):
         render_project(tmp_path)
     assert not (tmp_path / "iris-classifier").exists()
 

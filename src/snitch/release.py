@@ -44,10 +44,10 @@ def ref_problem(ref: object, parameters: dict) -> str | None:
 
 
 def configured_ref_problem(parameters: dict) -> str | None:
-    """Why the ref projects would pin under these parameters breaks their own pipeline_ref_pattern:
-    a config whose ref its pattern refuses would have every new project fail standard 9."""
-    problem = ref_problem(pipeline_ref(parameters), parameters)
-    if problem is None:
+    """Why the config's own `pipeline_ref` breaks its `pipeline_ref_pattern`: every project
+    rendered under it would fail standard 9. (Without a pipeline_ref, the template judges this
+    snitch's release tag when it renders, and refuses naming the config.)"""
+    if not parameters.get("pipeline_ref"):
         return None
-    source = "pipeline_ref" if parameters.get("pipeline_ref") else "this snitch's release tag (no pipeline_ref set)"
-    return f"{source} gives the {problem}; set pipeline_ref to a tag that pipeline_ref_pattern accepts"
+    problem = ref_problem(parameters["pipeline_ref"], parameters)
+    return problem and f"pipeline_ref gives the {problem}; set it to a tag that pipeline_ref_pattern accepts"
