@@ -172,3 +172,57 @@ def test_the_build_writes_acmes_labels(acme_project, acme_config, tmp_path):
         capture_output=True, text=True, timeout=120, env=env,
     )
     assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+ACCEPTANCE = """\
+# {{ 7 * 7 }} stays a comment in the project's copy: the copy is data, never a template
+bucket: acme-ml-models
+coverage_floor: 85
+teams: [fraud, vision]
+replicas_limit: 5
+cpu_limit: "2"
+memory_limit: 4Gi
+image_labels: [author, version, model, org.label-schema.vcs-ref, org.label-schema.build-date,
+               org.label-schema.vcs-url, com.acme.cost-center]
+label_values: {com.acme.cost-center: CC-1234}
+"""
+
+
+def test_day_one_under_an_organisation_config(tmp_path, monkeypatch):
+    """The issue's acceptance: a listed team renders, the Dockerfile carries the configured label
+    value, and snitch inside the project passes with no flag, no SNITCH_CONFIG, no ~/.config."""
+    config = tmp_path / "acme.yaml"
+    config.write_text(ACCEPTANCE)
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("SNITCH_CONFIG", str(config))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home))
+    project = render_project(tmp_path, team="vision")
+    assert final_stage((project / "Dockerfile").read_text()).labels["com.acme.cost-center"].value == "CC-1234"
+    assert (project / ".snitch" / "config.yaml").read_text() == ACCEPTANCE
+    assert "snitch_config: .snitch/config.yaml" in (project / ".gitlab-ci.yml").read_text()
+    clean = {key: value for key, value in os.environ.items() if key != "SNITCH_CONFIG"}
+    clean.update(HOME=str(home), XDG_CONFIG_HOME=str(home))
+    done = subprocess.run([sys.executable, "-m", "snitch"], cwd=project, env=clean, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert f"with parameters from {project / '.snitch' / 'config.yaml'} (the snitch_config input" in done.stdout
+
+
+@pytest.mark.parametrize("answers, named", [
+    ({"team": "payments"}, "team 'payments' is not one of the organisation's teams (fraud, vision; parameter `teams`)"),
+    ({"max_replicas": "6"}, "max_replicas is 6, above the organisation's limit of 5 (replicas_limit)"),
+    ({"cpu": "3"}, "cpu is 3, above the organisation's limit of 2 (cpu_limit)"),
+    ({"memory": "8Gi"}, "memory is 8Gi, above the organisation's limit of 4Gi (memory_limit)"),
+    ({"s3_bucket": "ml-platform-bucket"}, "s3_bucket='ml-platform-bucket' is not the organisation's bucket 'acme-ml-models'"),
+])
+def test_answers_over_the_organisations_rules_are_refused_before_anything_is_written(tmp_path, monkeypatch, answers, named):
+    from cookiecutter.exceptions import FailedHookException
+
+    config = tmp_path / "acme.yaml"
+    config.write_text(ACCEPTANCE)
+    monkeypatch.setenv("SNITCH_CONFIG", str(config))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
+    with pytest.raises(FailedHookException) as refusal:
+        render_project(tmp_path, **{"team": "fraud", **answers})
+    assert named in str(refusal.value) and str(config) in str(refusal.value)
+    assert not (tmp_path / "iris-classifier").exists()
