@@ -131,8 +131,9 @@ def _quoted(text: str) -> str:
     return str(text).replace("\\", "/").replace('"', "'").replace("$", "")
 
 
-def _resolved_labels(answers: dict) -> list[tuple[str, str | None]]:
-    """(label, Dockerfile value or None) for every label the organisation requires (standard 6).
+def image_labels(answers: dict) -> list[tuple[str, str | None]]:
+    """(label, Dockerfile value or None) for every label the organisation requires (standard 6);
+    the Dockerfile is rendered after answer_problems made sure each has a value.
 
     Labels the pipeline fills from CI facts take their build argument; then the config's
     label_values; then labels known by their name in the label-schema and OCI vocabularies
@@ -171,15 +172,10 @@ def _resolved_labels(answers: dict) -> list[tuple[str, str | None]]:
     return labels
 
 
-def image_labels(answers: dict) -> list[tuple[str, str]]:
-    """(label, Dockerfile value) for the Dockerfile; answer_problems made sure each has a value."""
-    return _resolved_labels(answers)
-
-
 def labels_to_ask(answers: dict) -> str:
     """The default of extra_labels: `label=` for each required label nothing else fills, for the
     person rendering to complete (with --no-input, the refusal says which to give)."""
-    unfilled = [label for label, value in _resolved_labels({**answers, "extra_labels": ""}) if value is None]
+    unfilled = [label for label, value in image_labels({**answers, "extra_labels": ""}) if value is None]
     return f"{LABEL_SEPARATOR} ".join(f"{label}=" for label in unfilled)
 
 
@@ -207,7 +203,7 @@ def _label_problems(answers: dict, complain) -> None:
     extra, problems = _extra_labels(answers)
     for problem in problems:
         complain("extra_labels", f"{problem}; write label=value pairs separated by '{LABEL_SEPARATOR}'")
-    needed = {label for label, value in _resolved_labels({**answers, "extra_labels": ""}) if value is None}
+    needed = {label for label, value in image_labels({**answers, "extra_labels": ""}) if value is None}
     for label, value in extra.items():
         problem = snitch.names.label_value_problem(value)
         if label not in needed:
