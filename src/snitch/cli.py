@@ -93,9 +93,11 @@ class _Group(click.Group):
     help="Run only standard N, a number or an installed standard's id like acme-1 (repeatable).",
 )
 @click.option("--online", is_flag=True, help="Also check that the declared weights exist in S3 (needs credentials).")
+@click.option("--fix", is_flag=True, help="Repair what is mechanical and safe (.gitignore, image labels, the pipeline's ref, tracing), then check again.")
+@click.option("--diff", is_flag=True, help="With --fix: print the repairs as a unified diff and write nothing.")
 @click.version_option(__version__, prog_name="snitch")
 @click.pass_context
-def main(ctx, model, path, output_format, junitxml, codequality_file, config, image, selected, online):
+def main(ctx, model, path, output_format, junitxml, codequality_file, config, image, selected, online, fix, diff):
     """Check that a model project follows the Model Standards.
 
     \b
@@ -107,6 +109,8 @@ def main(ctx, model, path, output_format, junitxml, codequality_file, config, im
     """
     if ctx.invoked_subcommand:
         return
+    if diff and not fix:
+        raise click.UsageError("--diff shows what --fix would change: use them together (snitch --fix --diff)")
     from snitch.project import Project
 
     project = Project(path, model or "")  # one reader for the whole run: .gitlab-ci.yml is parsed once
@@ -127,6 +131,13 @@ def main(ctx, model, path, output_format, junitxml, codequality_file, config, im
     outputs = {"junitxml": junitxml, "codequality": codequality_file}
     for option, output in outputs.items():
         _writable(output, f"--{option}")
+    if fix:
+        from snitch.fixes import repair
+
+        repaired = repair(project, standards, selected=selected, image=image, online=online, diff=diff, notes_to_stderr=output_format != "text")
+        if diff:
+            sys.exit(repaired)
+        project = Project(path, model)  # read again: the files it checks have changed
     sys.exit(_run(project, standards, output_format, outputs, image, selected, online))
 
 
