@@ -43,6 +43,11 @@ def test_explain_takes_the_id_a_failure_prints(compliant):
     assert " ".join(STANDARDS[4].rationale.split()) not in flat
 
 
+def test_explain_takes_a_check_name_alone():
+    by_name = snitch("explain", "test_load_marks_model_ready")
+    assert by_name.returncode == 0 and by_name.stdout == snitch("explain", "4.test_load_marks_model_ready").stdout
+
+
 def test_explain_refuses_an_unknown_id_naming_what_exists():
     for wanted, words in (("4.test_nothing", "standard 4 has no check test_nothing; its checks are test_serve_py"),
                           ("99", "no standard 99; the standards are 1, 2"), ("acme-1", "no standard acme-1")):

@@ -164,6 +164,14 @@ def test_a_broken_plugin_is_an_exit_2_message_naming_it(tmp_path, plugin, words)
         assert words in result.stderr and "Traceback" not in result.stderr, result.stderr
 
 
+def test_a_check_that_crashes_names_its_package(tmp_path, compliant):
+    crashing = CHECKS.format(module="acme_licence").replace('    if not project.exists', '    1 / 0\n    if not project.exists')
+    result = snitch("-n", MODEL, "-p", str(compliant), plugins=write_plugin(tmp_path / "site", checks=crashing))
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "internal error in the installed standard acme-1 (acme-licence): ZeroDivisionError" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
 def test_two_packages_declaring_one_id_are_refused(tmp_path):
     plugins = write_plugin(tmp_path / "site")
     write_plugin(plugins, module="other_licence", distribution="other-licence")

@@ -251,6 +251,14 @@ def explain(wanted, config):
     (ID as a failure names it, like 4.test_model_subclass_implements_predict): why, what passes,
     how to fix a failure."""
     standards = load_standards(config)
+    if wanted.startswith("test_"):  # a check's name alone, as in a waiver or a JUnit report
+        owners = [f"{number}.{wanted}" for number, standard in standards.standards.items() if wanted in standard.checks]
+        if len(owners) != 1:
+            raise click.BadParameter(
+                f"no standard has a check {wanted}" if not owners else f"{wanted} is a check of more than one standard: "
+                f"{', '.join(owners)}; give one of these ids", param_hint="ID",
+            )
+        wanted = owners[0]
     number_text, _, check = wanted.partition(".")
     number = standard_id(number_text)
     if number not in standards.standards:

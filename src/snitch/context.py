@@ -49,7 +49,10 @@ class CheckContext:
         return image.BuiltImage(self.image_source)
 
     def crashed(self, number: StandardId, check: str, error: BaseException) -> None:
-        """A check crashed: that is a bug in snitch, never a verdict on the project."""
-        message = f"internal error in snitch: {type(error).__name__}: {error}"
+        """A check crashed: that is a bug in snitch (or in the installed standard that ships the
+        check, named so that its owners hear of it), never a verdict on the project."""
+        distribution = self.standards[number].distribution
+        where = f"the installed standard {number} ({distribution})" if distribution else "snitch"
+        message = f"internal error in {where}: {type(error).__name__}: {error}"
         self.internal_errors.append(f"{number}.{check}: {message}")
         self.ledger.record(CheckResult(number, check, ERROR, message, self.standards.url(number)))
