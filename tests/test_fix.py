@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -17,7 +16,6 @@ from fixtures.template import git_commit_all
 from snitch import fixes
 from snitch.project import Project
 from snitch.release import pipeline_ref
-from snitch.runner import run_checks
 
 BROKEN = {
     "2.test_datasets_and_weights_are_gitignored",
@@ -162,3 +160,49 @@ def test_a_fixed_project_passes_its_own_tests(broken, model_env):
     result = subprocess.run([str(model_env / "python"), "-m", "pytest", "-q", "-p", "no:cacheprovider"], cwd=broken,
                             capture_output=True, text=True, timeout=600, env={**os.environ, "DD_TRACE_ENABLED": "false"})
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+
+
+class _Project:
+    """The one thing the label fix reads of a project besides the Dockerfile: its model name."""
+
+    model = MODEL
+
+
+def test_the_label_fix_goes_in_the_final_stage_after_its_args():
+    from snitch.fixes.standard_6 import add_required_labels
+
+    parameters = {**STANDARDS.parameters, "image_labels": ["model", "org.label-schema.vcs-ref", "org.label-schema.schema-version"]}
+    dockerfile = ("ARG VCS_REF\nFROM python:3.11 AS build\nRUN pip wheel .\n\nFROM python:3.11-slim\n"
+                  "ARG VERSION=1 \\\n    OTHER=2\nCOPY --from=build /w /w\n")
+    assert add_required_labels(dockerfile, _Project(), parameters) == (
+        "ARG VCS_REF\nFROM python:3.11 AS build\nRUN pip wheel .\n\nFROM python:3.11-slim\n"
+        "ARG VERSION=1 \\\n    OTHER=2\nARG VCS_REF\n"
+        'LABEL model="iris-classifier" \\\n      org.label-schema.vcs-ref="${VCS_REF}" \\\n'
+        '      org.label-schema.schema-version="1.0"\nCOPY --from=build /w /w\n'
+    )
+
+
+@pytest.mark.parametrize("requirements, patch", [
+    ("kserve==0.13.0\n", "ddtrace.patch(fastapi=True)"),
+    ("kserve==0.9.0\n", "ddtrace.patch(tornado=True)"),
+])
+def test_the_tracing_fix_patches_the_framework_of_the_pinned_kserve(requirements, patch, tmp_path):
+    from snitch.fixes.standard_10 import patch_before_server
+
+    (tmp_path / "requirements.txt").write_text(requirements)
+    serve = '#!/usr/bin/env python\n"""Serve."""\nimport kserve\n\nif __name__ == "__main__":\n    kserve.ModelServer().start([])\n'
+    (tmp_path / "serve.py").write_text(serve)
+    project = Project(tmp_path, MODEL)
+    fixed = patch_before_server(serve, project, STANDARDS.parameters)
+    assert fixed.startswith('#!/usr/bin/env python\n"""Serve."""\nimport kserve\n\n# Model Standard 10: ')
+    assert f"trace it before the server starts.\nimport ddtrace\n\n{patch}\n\nif __name__" in fixed
+    assert patch_before_server(fixed, project, STANDARDS.parameters) == fixed  # idempotent
+
+
+def test_the_tracing_fix_waits_for_a_known_kserve(tmp_path):
+    from snitch.fixes.standard_10 import patch_before_server
+
+    (tmp_path / "requirements.txt").write_text("kserve>=0.10\n")
+    (tmp_path / "serve.py").write_text("import kserve\n")
+    with pytest.raises(fixes.CannotFix, match="fix standard 5 first"):
+        patch_before_server("import kserve\n", Project(tmp_path, MODEL), STANDARDS.parameters)

@@ -18,7 +18,7 @@ def patch_before_server(text: str, project, parameters) -> str:
     try:
         framework, reason = expected_framework(project)
     except Violation as unknown:
-        raise CannotFix(f"{unknown.found}; fix standard 5 first") from None
+        raise CannotFix(f"{unknown.file}: {unknown.found}; fix standard 5 first") from None
     comment = f"# Model Standard 10: {reason}; trace it before the server starts."
     patch = f"ddtrace.patch({framework}=True)"
     if f"{comment}\n" in text:
