@@ -8,8 +8,10 @@ import subprocess
 import sys
 from datetime import date, timedelta
 
+import pytest
+
 from fixtures.checker import STANDARDS, edit, run_json, run_snitch
-from snitch import waivers
+from snitch import testing, waivers
 from snitch.results import FAILED, PASSED, SKIPPED, WAIVED, CheckResult
 
 FUTURE = date.today() + timedelta(days=60)
@@ -84,3 +86,10 @@ def test_a_waiver_of_a_passing_standard_is_reported_in_text_and_json(compliant):
             "in pyproject.toml") in text.stdout
     deselected = run_json(compliant, "-s", "4")
     assert deselected.report["stale_waivers"] == []
+
+
+def test_the_testing_api_refuses_a_standard_that_is_not_there(compliant):
+    for call in (lambda: testing.run(compliant, "iris-classifier", standards=["acme-9"]),
+                 lambda: testing.run_check(compliant, "acme-9.test_x", "iris-classifier")):
+        with pytest.raises(LookupError, match="no standard acme-9"):
+            call()

@@ -83,9 +83,10 @@ def installed_standards() -> list[Standard]:
 
 def module_name(number: StandardId) -> str:
     """The module that holds standard `number`'s checks."""
-    if isinstance(number, int):
-        return BUILT_IN[number]
-    return next(module for name, module, _ in _entry_points() if name == number)
+    modules = {**BUILT_IN, **{name: module for name, module, _ in _entry_points()}}
+    if number not in modules:
+        raise LookupError(f"no standard {number} is built in or installed")
+    return modules[number]
 
 
 @functools.cache

@@ -67,10 +67,13 @@ def run(
         project.model = declared_model_name(project) or ""
         if not project.model:
             raise LookupError(f"give the model's name: {project.root}/.gitlab-ci.yml declares no model_name")
+    loaded = load_standards(config)
+    unknown = [str(number) for number in standards or () if number not in loaded.standards]
+    if unknown:  # an id typed wrong, or a standard not installed here, would run nothing and pass
+        raise LookupError(f"no standard {', '.join(unknown)}; the standards are {loaded.ids()}")
     wanted = _closure(only) if only is not None else None
     done = runner.run_checks(
-        project, load_standards(config), selected=tuple(standards or ()), only=wanted, image=image, online=online,
-        raise_crashes=True,
+        project, loaded, selected=tuple(standards or ()), only=wanted, image=image, online=online, raise_crashes=True,
     )
     return Report(project.model, project.root, done.report.results)
 
