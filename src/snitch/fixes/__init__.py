@@ -63,7 +63,7 @@ class Plan:
 def plan(project, standards: Standards, report: Report) -> Plan:
     """The changes that repair the failed checks of `report` that have a fix, and for every other
     failure the reason it is left to the team."""
-    result, texts, edited = Plan(), {}, {}
+    result, originals, texts, edited = Plan(), {}, {}, {}
     for failure in [r for r in report.results if r.outcome == FAILED]:
         fix, file = _fix_for(failure.standard, failure.check)
         if fix is None:
@@ -71,13 +71,13 @@ def plan(project, standards: Standards, report: Report) -> Plan:
             continue
         try:
             if file not in texts:
-                texts[file] = _read(project, file)
+                originals[file] = texts[file] = _read(project, file)
             text, newline = texts[file]
             texts[file] = (fix(text, project, standards.parameters_of(failure.standard)), newline)
         except CannotFix as why:
             result.not_fixed.append((failure.id, str(why)))
             continue
-        if texts[file][0] == _read(project, file)[0]:  # no fix so far changed the file: this one cannot
+        if texts[file] == originals[file]:  # no fix so far changed the file: this one cannot
             result.not_fixed.append((failure.id, "what it found is not something snitch can change safely"))
             continue
         edited.setdefault(file, []).append(failure.id)
