@@ -69,7 +69,7 @@ class Fleet:
 
     def columns(self) -> list[int]:
         """The standards, plus 0 (waivers naming no standard) when some project has such a finding."""
-        numbers = sorted(self.standards.standards)
+        numbers = list(self.standards.standards)
         if any(r.standard == 0 for entry in self.entries if entry.report for r in entry.report.results):
             numbers.insert(0, 0)
         return numbers
