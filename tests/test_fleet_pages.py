@@ -8,61 +8,14 @@ import base64
 import dataclasses
 import hashlib
 import re
-from datetime import date, datetime, timezone
-from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from fixtures.fleet import HOSTILE, STANDARDS, WHEN, Page, make_fleet, report
 
 from snitch import fleet as fleets
-from snitch.fleet import Entry, Fleet
+from snitch.fleet import Entry
 from snitch.fleet_pages import LEGEND, html, link, markdown, md
-from snitch.results import CheckResult, Report
-from snitch.standards import load
-from snitch.waivers import Waiver
-
-STANDARDS = load()
-HOSTILE = '<script>alert(1)</script><img src=x onerror=alert(2)>'
-WHEN = datetime(2026, 12, 6, 7, 30, tzinfo=timezone.utc)
-
-
-def report(model: str, path: str, failing: dict[int, str] = {}, waived: dict[int, str] = {}, standards=STANDARDS) -> Report:
-    """Every standard passed, but for the failures (standard: message) and waived failures (standard: reason)."""
-    results = []
-    for number in sorted(standards.standards):
-        url = standards.url(number)
-        if number in failing:
-            results.append(CheckResult(number, "test_x", "failed", failing[number], url))
-        elif number in waived:
-            waiver = Waiver(str(number), number, None, waived[number], date(2027, 1, 31))
-            results.append(CheckResult(number, "test_x", "waived", "found a placeholder", url, waiver=waiver))
-        else:
-            results.append(CheckResult(number, "test_x", "passed", "", url))
-    return Report(model, path, STANDARDS.version, results)
-
-
-def make_fleet(*entries: Entry, standards=STANDARDS) -> Fleet:
-    return Fleet(standards, list(entries), generated=WHEN)
-
-
-class Page(HTMLParser):
-    """What a browser would build: elements, live links, and the text of each id'd section."""
-
-    def __init__(self, text: str):
-        super().__init__()
-        self.tags, self.hrefs, self.ids, self.text = [], [], set(), []
-        self.feed(text)
-
-    def handle_starttag(self, tag, attrs):
-        attrs = dict(attrs)
-        self.tags.append((tag, attrs))
-        if tag == "a" and "href" in attrs:
-            self.hrefs.append(attrs["href"])
-        if "id" in attrs:
-            self.ids.add(attrs["id"])
-
-    def handle_data(self, data):
-        self.text.append(data)
 
 
 def table_rows(text: str) -> list[str]:

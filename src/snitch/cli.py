@@ -201,6 +201,10 @@ def _reports(report, standards, output_format, outputs) -> None:
         click.echo(json.dumps(reports.sarif(report, standards), indent=2))
 
 
+def _warn(message: str) -> None:
+    click.echo(f"snitch: warning: {message}", err=True)
+
+
 def _write(path: str, data: bytes) -> None:
     target = Path(path)
     try:
@@ -265,18 +269,22 @@ def explain(number, config):
 )
 @click.option("--html", "html_file", type=click.Path(dir_okay=False), help="Also write the HTML page to this file.")
 @click.option(
+    "--history", "history_dir", type=click.Path(file_okay=False),
+    help="Keep this run's summary in this folder (one small JSON a run) and chart compliance over time in the page.",
+)
+@click.option(
     "-j", "--jobs", type=click.IntRange(min=1), default=os.cpu_count() or 1, show_default="the number of CPUs",
     help="Check this many projects at once, each in a worker process.",
 )
 @_config_option
-def fleet(paths, from_file, output_format, html_file, jobs, config):
+def fleet(paths, from_file, output_format, html_file, history_dir, jobs, config):
     """Check many model projects (folders or git URLs) and report which break which standard.
 
     Each project is checked with the model_name its .gitlab-ci.yml declares and its own waivers.
     Exit status 1 when any project fails or cannot be checked.
     """
     from snitch import fleet as fleets
-    from snitch import fleet_pages
+    from snitch import fleet_history, fleet_pages
 
     standards = load_standards(config)
     try:
@@ -286,13 +294,21 @@ def fleet(paths, from_file, output_format, html_file, jobs, config):
     if not sources:
         raise click.UsageError("name the projects to check: snitch fleet PATH... or snitch fleet --from FILE")
     _writable(html_file, "--html")
+    try:
+        history = fleet_history.prepare(history_dir) if history_dir else None
+    except fleet_history.HistoryError as error:
+        raise click.BadParameter(str(error), param_hint="--history") from None
     encode = output_format == "json"
     if sys.stderr.isatty():
         with click.progressbar(length=len(sources), label="checking projects", file=sys.stderr) as bar:
             result = fleets.check_fleet(sources, standards, progress=lambda entry: bar.update(1), jobs=jobs, encode=encode)
     else:
         result = fleets.check_fleet(sources, standards, jobs=jobs, encode=encode)
-    page = fleet_pages.html(result) if html_file or output_format == "html" else None
+    try:
+        runs = fleet_history.record(history, result, _warn) if history else []
+    except fleet_history.HistoryError as error:
+        raise click.ClickException(str(error)) from None
+    page = fleet_pages.html(result, fleet_history.section(runs, result)) if html_file or output_format == "html" else None
     if html_file:
         _write(html_file, page.encode("utf-8"))
     if output_format == "json":
