@@ -323,3 +323,34 @@ def test_credentials_in_a_git_url_reach_no_report(fleet_dir, tmp_path):
     projects = json.loads(outputs[0].stdout)["projects"]
     assert [project["source"] for project in projects] == ["https://127.0.0.1:9/group/model.git", "file://" + str(fleet_dir / "no-tracing")]
     assert projects[0]["repository"] == "https://127.0.0.1:9/group/model.git" and "failed" in projects[0]["error"]
+
+
+def test_sharded_runs_merge_into_the_report_of_one_run(fleet_dir, fleet_json, tmp_path):
+    """ci/fleet.yml's matrix checks the fleet in shards; `--merge` makes their JSON one report,
+    one page and one history entry, the same as one run over every project."""
+    names = list(FLEET)
+    shards = []
+    for index, part in enumerate((names[:3], names[3:])):
+        shards.append(tmp_path / f"shard-{index}.json")
+        done = fleet(*(str(fleet_dir / name) for name in part), "--format", "json")
+        shards[-1].write_text(done.stdout)
+    history, page = tmp_path / "history", tmp_path / "fleet.html"
+    merged = fleet("--merge", *map(str, shards), "--format", "json", "--html", str(page), "--history", str(history))
+    assert merged.returncode == 1 and merged.stderr == "", merged.stderr
+    assert undated(json.loads(merged.stdout)) == undated(fleet_json[1])
+    assert len(os.listdir(history)) == 1 and "Compliance over time" in page.read_text()
+    refused = fleet("--merge", str(fleet_dir / "compliant" / "README.md"))
+    assert refused.returncode == 2 and "is not readable JSON" in refused.stderr and "Traceback" not in refused.stderr
+
+
+def test_the_scheduled_job_merges_its_shards_and_keeps_the_history_in_the_cache():
+    import yaml
+
+    _, jobs = yaml.safe_load_all((Path(__file__).parent.parent / "ci" / "fleet.yml").read_text())
+    shard, page = jobs["snitch-fleet"], jobs["snitch-fleet-page"]
+    assert "--format json" in shard["script"][-1] and '> "fleet-report/$FLEET_GROUP.json"' in shard["script"][-1]
+    assert page["needs"] == ["snitch-fleet"] and page["rules"] == shard["rules"]
+    command = page["script"][-1]
+    history = page["cache"]["paths"][0].rstrip("/")
+    assert command.startswith("snitch fleet --merge fleet-report/*.json") and f"--history {history} " in command
+    assert page["cache"]["when"] == "always" and page["allow_failure"] == {"exit_codes": [1]}
