@@ -11,6 +11,8 @@ import re
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from fixtures.fleet import HOSTILE, STANDARDS, WHEN, Page, make_fleet, report
 
 from snitch import fleet as fleets
@@ -168,3 +170,18 @@ def test_a_project_that_makes_snitch_fail_becomes_an_error_row(monkeypatch, tmp_
     ok, broken = result.entries
     assert ok.report is not None and broken.report is None
     assert broken.problem == "snitch internal error: RecursionError: maximum recursion depth exceeded"
+
+
+_TEXT = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=40) | st.sampled_from(
+    [HOSTILE, "a|b", "\r\n", "`x`", "[l](javascript:x)", "&amp;", "]]>", "<!--", "\u2028", "\\|"])
+
+
+@settings(max_examples=60, deadline=None)
+@given(source=_TEXT, message=_TEXT, reason=_TEXT, problem=_TEXT)
+def test_any_text_from_a_project_stays_text_in_both_formats(source, message, reason, problem):
+    fleet = make_fleet(Entry(source, report("iris", source, {4: message}, {3: reason})), Entry(source, problem=problem))
+    rows = table_rows(markdown(fleet))
+    assert len(rows) == 4 and all(len(re.split(r"(?<!\\)\|", row)) == len(re.split(r"(?<!\\)\|", rows[0])) for row in rows[1:3])
+    page = Page(html(fleet))
+    assert [tag for tag, _ in page.tags].count("script") == 1 and not any(tag == "img" for tag, _ in page.tags)
+    assert not any(name.startswith("on") for _, attrs in page.tags for name in attrs)

@@ -260,17 +260,17 @@ def check_project(source: str, standards: Standards, workdir: Path) -> Entry:
             folder = clone_dir = clone(source, workdir)
         else:
             folder = Path(source)
-        return _check_folder(folder, shown, standards)
+        return _check_folder(folder, shown, standards, cloned=clone_dir is not None)
     except FleetError as error:
         return Entry(shown, problem=str(error))
     except Exception as error:  # a bug in snitch, met on this project only: the others are still checked
-        return Entry(shown, problem=redact(f"snitch internal error: {type(error).__name__}: {error}"))
+        return Entry(shown, problem=redact(f"snitch internal error: {type(error).__name__}: {str(error)[:500]}"))
     finally:
         if clone_dir is not None:  # 300 clones must not pile up until the end of the run
             shutil.rmtree(clone_dir.parent, ignore_errors=True)
 
 
-def _check_folder(folder: Path, shown: str, standards: Standards) -> Entry:
+def _check_folder(folder: Path, shown: str, standards: Standards, cloned: bool) -> Entry:
     from snitch.project import Project
     from snitch.runner import declared_model_name, run_checks
 
@@ -286,7 +286,8 @@ def _check_folder(folder: Path, shown: str, standards: Standards) -> Entry:
         if run.errors:
             return Entry(shown, problem=redact("; ".join(run.errors)))
         report = run.report
-        report.path = shown if shown != str(folder) else report.path  # a temporary clone's path means nothing to a reader
+        if cloned:
+            report.path = shown  # the temporary clone's path means nothing to a reader
         return Entry(shown, report, team=team_of(project))
     finally:
         project.forget()  # so the collection after each project has little to walk (_check_then_collect)
