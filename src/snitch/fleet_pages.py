@@ -93,16 +93,17 @@ def md(text: str) -> str:
 
 
 def html(fleet: Fleet, history: str = "") -> str:
-    """The page: self-contained (inline CSS, one inline script allowed by its hash and nothing else,
-    inline SVG), complete without the script, which only adds sorting and the team filter.
-    `history` is the compliance-over-time section (snitch.fleet_history), when there is one."""
+    """The page: self-contained (its own style sheet and script inline, allowed by their hashes and
+    nothing else; inline SVG), complete without the script, which only adds sorting and the team
+    filter. `history` is the compliance-over-time section (snitch.fleet_history), when there is one."""
     package = resources.files("snitch")
     page = string.Template(package.joinpath("fleet.html").read_text(encoding="utf-8"))
-    script = package.joinpath("fleet.js").read_text(encoding="utf-8")
-    digest = base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode("ascii")
+    style, script = (package.joinpath(name).read_text(encoding="utf-8") for name in ("fleet.css", "fleet.js"))
     return page.substitute(
         title=f"Model Standards compliance: {len(fleet.entries)} project(s)",
-        script_hash=f"sha256-{digest}",
+        style_hash=_hash(style),
+        style=style,
+        script_hash=_hash(script),
         script=script,
         generated_iso=fleet.generated.isoformat().replace("+00:00", "Z"),
         generated=_when(fleet),
@@ -115,6 +116,11 @@ def html(fleet: Fleet, history: str = "") -> str:
         details=_details(fleet),
         version=escape(__version__),
     )
+
+
+def _hash(source: str) -> str:
+    """A Content-Security-Policy source that allows exactly this inline style sheet or script."""
+    return "sha256-" + base64.b64encode(hashlib.sha256(source.encode("utf-8")).digest()).decode("ascii")
 
 
 def link(url: object, text: str) -> str:
