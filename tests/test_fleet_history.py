@@ -41,8 +41,10 @@ def test_each_run_is_kept_and_charted_per_standard_and_team(tmp_path):
     page = Page(html(nightly(1, 1), section))
     charts = [attrs for tag, attrs in page.tags if tag == "svg"]
     assert len(charts) == len(STANDARDS.standards) + 2  # a chart a standard, one a team
-    assert "10. APM tracing: compliance over 2 run(s), 75% now" in [chart["aria-label"] for chart in charts]
-    assert "team vision: compliance over 2 run(s), 50% now" in [chart["aria-label"] for chart in charts]
+    labels = [chart["aria-label"] for chart in charts]
+    assert "10. APM tracing: compliance over 2 run(s), 75% now, +50 points since the run before" in labels
+    assert "team vision: compliance over 2 run(s), 50% now, +50 points since the run before" in labels
+    assert "4. Serving class: compliance over 2 run(s), 100% now, unchanged" in labels
     lines = [attrs["points"] for tag, attrs in page.tags if tag == "polyline"]
     assert all(len(points.split()) == 2 for points in lines)
 

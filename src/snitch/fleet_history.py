@@ -246,6 +246,17 @@ def _title(fleet: Fleet, number: int) -> str:
     return fleet.title(number) if number in fleet.standards.standards or number == 0 else "(not in this standards version)"
 
 
+def _now(points: list[tuple[str, int | None, int | None]]) -> str:
+    """The latest value, and how it moved since the run before it ("75% now, +25 points")."""
+    shares = [compliant / total for _, compliant, total in points if compliant is not None and total]
+    if not shares:
+        return "no value in the kept runs"
+    if len(shares) == 1:
+        return f"{shares[-1]:.0%} now"
+    change = round(shares[-1] * 100) - round(shares[-2] * 100)
+    return f"{shares[-1]:.0%} now, {change:+d} points since the run before" if change else f"{shares[-1]:.0%} now, unchanged"
+
+
 def _chart(title: str, points: list[tuple[str, int | None, int | None]]) -> str:
     """An SVG line chart of (date, compliant, of) points, evenly spaced; a gap where a run had no value."""
     plot_width, plot_height = _WIDTH - _LEFT - 8, _HEIGHT - _TOP - _BOTTOM
@@ -271,8 +282,7 @@ def _chart(title: str, points: list[tuple[str, int | None, int | None]]) -> str:
         f'<text x="{_LEFT - 4}" y="{_TOP + (1 - level) * plot_height + 4:.1f}" text-anchor="end">{level:.0%}</text>'
         for level in (0, 0.5, 1)
     )
-    latest = next(((c, t) for _, c, t in reversed(points) if c is not None and t), None)
-    now = f"{latest[0] / latest[1]:.0%} now" if latest else "no value in the latest runs"
+    now = _now(points)
     label = escape(f"{title}: compliance over {len(points)} run(s), {now}", quote=True)
     dates = (f'<text x="{_LEFT}" y="{_HEIGHT - 6}">{escape(points[0][0][:10])}</text>'
              f'<text x="{_WIDTH - 8}" y="{_HEIGHT - 6}" text-anchor="end">{escape(points[-1][0][:10])}</text>')
