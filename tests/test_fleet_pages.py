@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from fixtures.fleet import HOSTILE, STANDARDS, WHEN, Page, make_fleet, report
+from fixtures.fleet import HOSTILE, STANDARDS, Page, make_fleet, report
 
 from snitch import fleet as fleets
 from snitch.fleet import Entry

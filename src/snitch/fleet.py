@@ -45,6 +45,7 @@ _SAFE_GIT = (
 _URL_CREDENTIALS = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/?#\s]*@")
 # The organisation's parameters a fleet report shows with the config file it was checked with.
 SHOWN_PARAMETERS = ("bucket", "docs_url", "mandatory", "teams", "coverage_floor")
+DATE_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 NO_TEAM = "(no team)"  # not a DNS label, so no team standard 11 accepts is called that
 
 
@@ -66,6 +67,21 @@ def repository_link(source: str) -> str | None:
 
 def utc_now() -> datetime:
     return datetime.now(timezone.utc).replace(microsecond=0)
+
+
+def date_text(moment: datetime) -> str:
+    """How the reports and the history write when a fleet was checked: 2026-12-06T02:00:00Z."""
+    return moment.strftime(DATE_FORMAT)
+
+
+def parse_date(text: object) -> datetime | None:
+    """The moment date_text wrote, in UTC; None for anything else."""
+    if not isinstance(text, str) or len(text) != len("2026-12-06T02:00:00Z"):
+        return None
+    try:
+        return datetime.strptime(text, DATE_FORMAT).replace(tzinfo=timezone.utc)
+    except ValueError:
+        return None
 
 
 def team_of(project) -> str | None:
@@ -188,7 +204,7 @@ class Fleet:
 
     def heading(self) -> dict:
         """What the JSON report says before the projects."""
-        return {"generated": self.generated.isoformat().replace("+00:00", "Z"), "config": self.config()}
+        return {"generated": date_text(self.generated), "config": self.config()}
 
     def as_dict(self) -> dict:
         return {**self.heading(), "projects": [entry.as_dict() for entry in self.entries], "summary": self.summary()}

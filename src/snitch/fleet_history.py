@@ -12,13 +12,12 @@ from __future__ import annotations
 import json
 import os
 import re
-from datetime import datetime, timezone
 from html import escape
 from pathlib import Path
 from typing import Callable
 
 from snitch import files
-from snitch.fleet import NO_TEAM, Fleet
+from snitch.fleet import NO_TEAM, Fleet, date_text, parse_date
 from snitch.names import is_dns_label
 
 SCHEMA = "snitch-fleet-history/1"
@@ -29,7 +28,6 @@ MAX_COUNT = 1_000_000  # projects in one fleet
 _MAX_STANDARDS, _MAX_TEAMS, _MAX_VERSION_CHARS = 200, 2_000, 40
 _NAME = re.compile(r"^run-(\d{8}T\d{6}Z)(?:-(\d{1,3}))?\.json\Z")
 _STANDARD_KEY = re.compile(r"^\d{1,4}\Z")
-_GENERATED = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\Z")
 _STATES = ("passed", "failed", "not_checkable")
 
 Warn = Callable[[str], None]
@@ -49,7 +47,7 @@ def summary_of(fleet: Fleet) -> dict:
     summary = fleet.summary()
     return {
         "schema": SCHEMA,
-        "generated": fleet.heading()["generated"],
+        "generated": date_text(fleet.generated),
         "standards_version": fleet.standards.version,
         "projects": summary["projects"],
         **{state: summary[state] for state in _STATES},
@@ -127,12 +125,8 @@ def validate(data: object) -> dict:
     if not isinstance(data, dict) or data.get("schema") != SCHEMA:
         raise _Invalid(f"is not a {SCHEMA} summary")
     generated = data.get("generated")
-    if not isinstance(generated, str) or not _GENERATED.match(generated):
-        raise _Invalid("has no `generated` date (YYYY-MM-DDTHH:MM:SSZ)")
-    try:
-        datetime.strptime(generated, "%Y-%m-%dT%H:%M:%SZ")
-    except ValueError:
-        raise _Invalid(f"has an impossible date {generated!r}") from None
+    if parse_date(generated) is None:
+        raise _Invalid(f"has `generated` {str(generated)[:40]!r}, not a date like 2026-12-06T02:00:00Z")
     version = data.get("standards_version")
     if not isinstance(version, str) or not 0 < len(version) <= _MAX_VERSION_CHARS or not version.isprintable():
         raise _Invalid("has no usable `standards_version`")

@@ -11,7 +11,7 @@ from html import escape
 from importlib import resources
 
 from snitch import __version__
-from snitch.fleet import NO_TEAM, SHOWN_PARAMETERS, Entry, Fleet
+from snitch.fleet import NO_TEAM, SHOWN_PARAMETERS, Entry, Fleet, date_text
 
 SYMBOLS = {"passed": "✓", "failed": "✗", "error": "!", "waived": "W", "skipped": "–", "unknown": "?"}
 MEANINGS = {
@@ -81,8 +81,8 @@ def markdown(fleet: Fleet) -> str:
         lines.append(f"- **{md(entry.label)}**: not checkable: {md(entry.problem or '')}")
     for entry, result in findings:
         note = f" (waived until {result.waiver.expires}: {md(result.waiver.reason)})" if result.waiver else ""
-        headline_ = result.message.splitlines()[0] if result.message else result.check
-        lines.append(f"- **{md(entry.label)}** {result.outcome} {result.standard}.{md(result.check)}{note}: {md(headline_)}")
+        first_line = result.message.splitlines()[0] if result.message else result.check
+        lines.append(f"- **{md(entry.label)}** {result.outcome} {result.standard}.{md(result.check)}{note}: {md(first_line)}")
     return "\n".join(lines) + "\n"
 
 
@@ -105,7 +105,7 @@ def html(fleet: Fleet, history: str = "") -> str:
         style=style,
         script_hash=_hash(script),
         script=script,
-        generated_iso=fleet.generated.isoformat().replace("+00:00", "Z"),
+        generated_iso=date_text(fleet.generated),
         generated=_when(fleet),
         config=_config(fleet),
         headline=escape(headline(fleet)),

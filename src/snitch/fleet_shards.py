@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import os
 import re
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 
 from snitch import files
-from snitch.fleet import Entry, Fleet, FleetError, redact
+from snitch.fleet import Entry, Fleet, FleetError, parse_date, redact
 from snitch.names import is_dns_label
 from snitch.results import OUTCOMES, CheckResult, Report
 from snitch.standards import Standards
@@ -22,7 +22,6 @@ MAX_SHARD_BYTES = 64 * 1024 * 1024  # 300 projects with long messages are a few 
 MAX_PROJECTS = 100_000
 MAX_CHECKS = 10_000  # a project's checks; snitch has about fifty
 MAX_TEXT = 1024 * 1024  # one message, path or reason
-_GENERATED = "%Y-%m-%dT%H:%M:%SZ"
 _CHECK_NAME = re.compile(r"^\w{1,200}\Z")
 
 
@@ -57,10 +56,9 @@ def _read(path, standards: Standards) -> tuple[datetime, list[Entry]]:
     if not isinstance(data, dict):
         raise _Bad("is not a JSON object")
     generated = _text(data, "generated", 40)
-    try:
-        when = datetime.strptime(generated, _GENERATED).replace(tzinfo=timezone.utc)
-    except ValueError:
-        raise _Bad(f"has `generated` {generated!r}, not a date like 2026-12-06T02:00:00Z") from None
+    when = parse_date(generated)
+    if when is None:
+        raise _Bad(f"has `generated` {generated!r}, not a date like 2026-12-06T02:00:00Z")
     config = data.get("config")
     version = _text(config, "standards_version", 40) if isinstance(config, dict) else None
     if version != standards.version:
