@@ -17,6 +17,7 @@ import pytest
 from fixtures.checker import STANDARDS, edit, run_json
 from fixtures.template import git_commit_all
 
+from snitch.fleet import check_fleet
 from snitch.fleet_pages import md
 
 FUTURE = (date.today() + timedelta(days=30)).isoformat()
@@ -197,7 +198,6 @@ def test_in_process_fleet_gives_the_collector_back_as_it_was(fleet_dir, fleet_js
     """check_fleet pauses and freezes Python's garbage collector around each project; a caller that
     goes on gets it back as it was, and the verdicts are the command's."""
     from snitch.config import load_standards
-    from snitch.fleet import check_fleet
 
     frozen = gc.get_freeze_count()
     for enabled in (True, False):
@@ -279,7 +279,7 @@ def test_json_assembled_from_the_workers_encodings_is_json_dumps_text(fleet_dir)
     """The workers encode each project (in parallel); the page they make up is byte for byte
     json.dumps(as_dict(), indent=2), quotes, newlines and non-ASCII in messages included."""
     from snitch.config import load_standards
-    from snitch.fleet import Entry, Fleet, check_fleet
+    from snitch.fleet import Entry, Fleet
 
     sources = [str(fleet_dir / name) for name in sorted(FLEET)] + [str(fleet_dir / "missing")]
     for jobs in (1, 2):
@@ -354,3 +354,49 @@ def test_the_scheduled_job_merges_its_shards_and_keeps_the_history_in_the_cache(
     history = page["cache"]["paths"][0].rstrip("/")
     assert command.startswith("snitch fleet --merge fleet-report/*.json") and f"--history {history} " in command
     assert page["cache"]["when"] == "always" and page["allow_failure"] == {"exit_codes": [1]}
+
+
+def test_a_project_that_makes_snitch_fail_becomes_an_error_row(monkeypatch, tmp_path):
+    """Whatever a project makes snitch raise, only that project is not checked; the run goes on."""
+    from snitch import runner
+
+    for name in ("ok", "broken"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / ".gitlab-ci.yml").write_text("variables:\n  MODEL_NAME: iris\n")
+    real = runner.run_checks
+
+    def run_checks(project, standards, **options):
+        if project.root.name == "broken":
+            raise RecursionError("maximum recursion depth exceeded")
+        return real(project, standards, **options)
+
+    monkeypatch.setattr(runner, "run_checks", run_checks)
+    result = check_fleet([str(tmp_path / "ok"), str(tmp_path / "broken")], STANDARDS)
+    ok, broken = result.entries
+    assert ok.report is not None and broken.report is None
+    assert broken.problem == "snitch internal error: RecursionError: maximum recursion depth exceeded"
+
+
+def test_a_project_that_kills_its_worker_is_a_row_and_the_others_are_checked(monkeypatch, tmp_path):
+    """A worker killed while checking a project (for memory, or a crash in a C parser) breaks the
+    process pool; the projects not yet collected are checked again, each alone."""
+    import signal
+
+    from snitch import runner
+
+    names = ["ok-1", "killer", "ok-2", "ok-3"]
+    for name in names:
+        (tmp_path / name).mkdir()
+        (tmp_path / name / ".gitlab-ci.yml").write_text("variables:\n  MODEL_NAME: iris\n")
+    real = runner.run_checks
+
+    def run_checks(project, standards, **options):
+        if project.root.name == "killer":
+            os.kill(os.getpid(), signal.SIGKILL)
+        return real(project, standards, **options)
+
+    monkeypatch.setattr(runner, "run_checks", run_checks)  # the forked workers inherit it
+    result = check_fleet([str(tmp_path / name) for name in names], STANDARDS, jobs=2)
+    assert [Path(entry.source).name for entry in result.entries] == names
+    assert [entry.report is not None for entry in result.entries] == [True, False, True, True]
+    assert "worker process died" in result.entries[1].problem

@@ -151,27 +151,6 @@ def test_credentials_are_removed_and_only_http_repositories_are_linked(source, s
         f"git clone {shown} failed: fatal: unable to access '{shown}/'"
 
 
-def test_a_project_that_makes_snitch_fail_becomes_an_error_row(monkeypatch, tmp_path):
-    """Whatever a project makes snitch raise, only that project is not checked; the run goes on."""
-    from snitch import runner
-
-    for name in ("ok", "broken"):
-        (tmp_path / name).mkdir()
-        (tmp_path / name / ".gitlab-ci.yml").write_text("variables:\n  MODEL_NAME: iris\n")
-    real = runner.run_checks
-
-    def run_checks(project, standards, **options):
-        if project.root.name == "broken":
-            raise RecursionError("maximum recursion depth exceeded")
-        return real(project, standards, **options)
-
-    monkeypatch.setattr(runner, "run_checks", run_checks)
-    result = fleets.check_fleet([str(tmp_path / "ok"), str(tmp_path / "broken")], STANDARDS)
-    ok, broken = result.entries
-    assert ok.report is not None and broken.report is None
-    assert broken.problem == "snitch internal error: RecursionError: maximum recursion depth exceeded"
-
-
 _TEXT = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=40) | st.sampled_from(
     [HOSTILE, "a|b", "\r\n", "`x`", "[l](javascript:x)", "&amp;", "]]>", "<!--", "\u2028", "\\|"])
 

@@ -18,6 +18,7 @@ import shutil
 import subprocess
 import tempfile
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -348,15 +349,32 @@ def _check_all(fleet: Fleet, sources: list[str], progress, jobs: int, encode: bo
     with tempfile.TemporaryDirectory(prefix="snitch-fleet-") as workdir:
         check = functools.partial(_check_then_collect, standards=fleet.standards, workdir=Path(workdir), encode=encode)
         if jobs > 1 and len(sources) > 1:
-            # fork: the workers start with snitch, the check modules and `check` (with the
-            # standards) already in memory, so a task is only a source: handed out one at a
-            # time, no worker idles at the end while another finishes a batch
-            context = multiprocessing.get_context("fork")
-            workers = min(jobs, len(sources))
-            with ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker, initargs=(check,)) as pool:
-                _collect(fleet, pool.map(_check_in_worker, sources), progress)
+            # handed out one at a time: no worker idles at the end while another finishes a batch
+            try:
+                with _pool(min(jobs, len(sources)), check) as pool:
+                    _collect(fleet, pool.map(_check_in_worker, sources), progress)
+            except BrokenProcessPool:
+                # A worker died (killed for memory, a crash in a C parser): the projects not
+                # yet collected are checked again one by one, each in a worker of its own, so
+                # only the one that kills its worker again is reported, not the whole run.
+                _collect(fleet, (_check_alone(source, check) for source in sources[len(fleet.entries):]), progress)
         else:
             _collect(fleet, map(check, sources), progress)
+
+
+def _pool(workers: int, check) -> ProcessPoolExecutor:
+    """Forked workers that start with snitch, the check modules and `check` (with the standards)
+    already in memory, so a task is only a source."""
+    context = multiprocessing.get_context("fork")
+    return ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker, initargs=(check,))
+
+
+def _check_alone(source: str, check) -> Entry:
+    try:
+        with _pool(1, check) as pool:
+            return pool.submit(_check_in_worker, source).result()
+    except BrokenProcessPool:
+        return Entry(redact(source), problem="snitch's worker process died while checking it (out of memory, or a crash in a parser)")
 
 
 _worker_check = None  # a forked worker's `check`, set once by _start_worker
