@@ -21,7 +21,11 @@ from snitch.fleet_pages import LEGEND, html, link, markdown, md
 
 
 def table_rows(text: str) -> list[str]:
-    return [line for line in text.splitlines() if line.startswith("| ")]
+    """The rows of the projects × standards table (the first table), header and compliance included."""
+    lines = text.splitlines()
+    start = next(index for index, line in enumerate(lines) if line.startswith("| "))
+    end = next((index for index in range(start, len(lines)) if not lines[index].startswith("|")), len(lines))
+    return [line for line in lines[start:end] if line.startswith("| ")]
 
 
 def test_markdown_table_survives_control_characters_and_markup_in_paths():
@@ -124,6 +128,7 @@ def test_the_page_is_dated_shows_its_config_and_each_projects_team_and_repositor
     }
     markdown_text = markdown(fleet)
     assert "Checked 2026-12-06 07:30 UTC" in markdown_text and "acme-models" in markdown_text
+    assert "| vision | 1 | 0 | 1 | 0 | 0% |" in markdown_text and "| nlp | 1 | 1 | 0 | 0 | 100% |" in markdown_text
 
 
 def test_every_failed_cell_links_to_its_message_and_the_standards_section():

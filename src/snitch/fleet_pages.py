@@ -71,6 +71,10 @@ def markdown(fleet: Fleet) -> str:
         cells = [SYMBOLS[fleet.cell(entry, number)] for number in columns]
         lines.append(f"| {md(entry.label)} | {md(entry.team or NO_TEAM)} | " + " | ".join(cells) + " |")
     lines.append("| **compliance** | | " + " | ".join(_rate(fleet.compliance(number)) for number in columns) + " |")
+    lines += ["", "## By team", "", "| team | projects | pass every standard | fail | could not be checked | compliance |",
+              "|---|---|---|---|---|---|"]
+    lines += [f"| {md(team)} | {counts['projects']} | {counts['passed']} | {counts['failed']} | {counts['not_checkable']} | "
+              f"{_rate(counts['passed'] / counts['projects'])} |" for team, counts in fleet.teams().items()]
     lines += ["", "## Standards", ""] + [f"{number}. {md(fleet.title(number))}" for number in columns]
     findings = [(entry, result) for entry in fleet.entries if entry.report for result in entry.report.results
                 if result.outcome in ("failed", "waived", "error")]
