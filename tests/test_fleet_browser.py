@@ -142,7 +142,13 @@ def test_the_page_in_chromium(browser, fleet_page):
     points = browser.find_elements(By.CSS_SELECTOR, "svg.chart polyline")[0].get_attribute("points").split()
     assert len(points) == 2
 
-    # JavaScript off: the same rows and facts, no sorting buttons, no filter.
+
+def test_the_page_without_javascript(browser, fleet_page):
+    """Sorting and the filter are a script's enhancement: with scripts off, the same rows and facts."""
+    from selenium.webdriver.common.by import By
+
+    page, report = fleet_page
+    rows = lambda: browser.find_elements(By.CSS_SELECTOR, "#matrix tbody tr")  # noqa: E731
     browser.execute_cdp_cmd("Emulation.setScriptExecutionDisabled", {"value": True})
     try:
         browser.get(page.as_uri())
