@@ -50,8 +50,10 @@ def test_each_run_is_kept_and_charted_per_standard_and_team(tmp_path):
 
 
 def test_a_run_with_the_same_date_never_overwrites_another(tmp_path):
+    warnings = []
     for _ in range(2):
-        fleet_history.record(tmp_path, nightly(0, 0), print)
+        fleet_history.record(tmp_path, nightly(0, 0), warnings.append)
+    assert warnings == []
     assert sorted(os.listdir(tmp_path)) == ["run-20261201T020000Z-1.json", "run-20261201T020000Z.json"]
 
 
@@ -94,11 +96,16 @@ def test_a_symlink_is_never_followed_and_its_target_is_left_alone(tmp_path):
 def test_only_the_newest_runs_are_kept(tmp_path, monkeypatch):
     monkeypatch.setattr(fleet_history, "MAX_RUNS", 3)
     (tmp_path / "notes.txt").write_text("not ours")
+    for day in range(1, 6):
+        (tmp_path / f"run-2026110{day}T000000Z.json").write_text("corrupt")
     for day in range(5):
-        runs = fleet_history.record(tmp_path, nightly(day, 0), print)
+        runs = fleet_history.record(tmp_path, nightly(day, 0), lambda message: None)
     assert [run["generated"][:10] for run in runs] == ["2026-12-03", "2026-12-04", "2026-12-05"]
-    assert sorted(os.listdir(tmp_path)) == ["notes.txt", "run-20261203T020000Z.json", "run-20261204T020000Z.json",
-                                            "run-20261205T020000Z.json"]
+    assert sorted(os.listdir(tmp_path)) == [
+        "notes.txt", "run-20261103T000000Z.json.corrupt", "run-20261104T000000Z.json.corrupt",
+        "run-20261105T000000Z.json.corrupt", "run-20261203T020000Z.json", "run-20261204T020000Z.json",
+        "run-20261205T020000Z.json",
+    ]
 
 
 def test_a_history_folder_that_cannot_be_used_exits_2(tmp_path):

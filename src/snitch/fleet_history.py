@@ -196,7 +196,10 @@ def _write(directory: Path, summary: dict) -> Path:
 def _prune(directory: Path, warn: Warn) -> None:
     """Keep the newest MAX_RUNS runs (and as many set-aside files)."""
     names = _names(directory, warn)
-    corrupt = sorted(name for name in os.listdir(directory) if name.endswith(".json.corrupt") and _NAME.match(name[:-8]))
+    try:
+        corrupt = sorted(name for name in os.listdir(directory) if name.endswith(".corrupt") and _NAME.match(name[:-8]))
+    except OSError as error:
+        raise HistoryError(f"cannot list the history folder {directory}: {error.strerror or error}") from None
     for name in names[:-MAX_RUNS] + corrupt[:-MAX_RUNS]:
         try:
             (directory / name).unlink()  # a symlink is removed itself, its target left alone
