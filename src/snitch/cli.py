@@ -210,6 +210,10 @@ def _reports(report, standards, output_format, outputs) -> None:
         click.echo(json.dumps(reports.sarif(report, standards), indent=2))
 
 
+def _warn(message: str) -> None:
+    click.echo(f"snitch: warning: {message}", err=True)
+
+
 def _write(path: str, data: bytes) -> None:
     target = Path(path)
     try:
@@ -284,6 +288,10 @@ def explain(wanted, config):
 @click.argument("paths", nargs=-1, type=str)
 @click.option("--from", "from_file", type=click.Path(dir_okay=False), help="A file listing project folders or git URLs, one a line.")
 @click.option(
+    "--merge", is_flag=True,
+    help="PATHS are JSON reports of `snitch fleet --format json` (the shards of a sharded run): make them one report.",
+)
+@click.option(
     "--format",
     "output_format",
     type=click.Choice(["markdown", "json", "html"]),
@@ -293,34 +301,55 @@ def explain(wanted, config):
 )
 @click.option("--html", "html_file", type=click.Path(dir_okay=False), help="Also write the HTML page to this file.")
 @click.option(
+    "--history", "history_dir", type=click.Path(file_okay=False),
+    help="Keep this run's summary in this folder (one small JSON a run) and chart compliance over time in the page.",
+)
+@click.option(
     "-j", "--jobs", type=click.IntRange(min=1), default=os.cpu_count() or 1, show_default="the number of CPUs",
     help="Check this many projects at once, each in a worker process.",
 )
 @_config_option
-def fleet(paths, from_file, output_format, html_file, jobs, config):
+def fleet(paths, from_file, merge, output_format, html_file, history_dir, jobs, config):
     """Check many model projects (folders or git URLs) and report which break which standard.
 
     Each project is checked with the model_name its .gitlab-ci.yml declares and its own waivers.
+    With --merge, PATHS are JSON reports of earlier runs (shards), made into one report.
     Exit status 1 when any project fails or cannot be checked.
     """
     from snitch import fleet as fleets
-    from snitch import fleet_pages
+    from snitch import fleet_history, fleet_pages, fleet_shards
 
     standards = load_standards(config)
+    if merge and from_file:
+        raise click.UsageError("--merge reads the JSON reports named as arguments; --from lists projects to check: use one")
     try:
         sources = list(paths) + (fleets.read_list(from_file) if from_file else [])
     except fleets.FleetError as error:
         raise click.BadParameter(str(error), param_hint="--from") from None
     if not sources:
-        raise click.UsageError("name the projects to check: snitch fleet PATH... or snitch fleet --from FILE")
+        raise click.UsageError("name the projects to check: snitch fleet PATH... or snitch fleet --from FILE "
+                               "(or the reports to merge: snitch fleet --merge SHARD.json...)")
     _writable(html_file, "--html")
+    try:
+        history = fleet_history.prepare(history_dir) if history_dir else None
+    except fleet_history.HistoryError as error:
+        raise click.BadParameter(str(error), param_hint="--history") from None
     encode = output_format == "json"
-    if sys.stderr.isatty():
+    if merge:
+        try:
+            result = fleet_shards.merge(sources, standards)
+        except fleets.FleetError as error:
+            raise click.BadParameter(str(error), param_hint="SHARD") from None
+    elif sys.stderr.isatty():
         with click.progressbar(length=len(sources), label="checking projects", file=sys.stderr) as bar:
             result = fleets.check_fleet(sources, standards, progress=lambda entry: bar.update(1), jobs=jobs, encode=encode)
     else:
         result = fleets.check_fleet(sources, standards, jobs=jobs, encode=encode)
-    page = fleet_pages.html(result) if html_file or output_format == "html" else None
+    try:
+        runs = fleet_history.record(history, result, _warn) if history else []
+    except fleet_history.HistoryError as error:
+        raise click.ClickException(str(error)) from None
+    page = fleet_pages.html(result, fleet_history.section(runs, result)) if html_file or output_format == "html" else None
     if html_file:
         _write(html_file, page.encode("utf-8"))
     if output_format == "json":
