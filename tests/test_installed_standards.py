@@ -137,7 +137,7 @@ def test_the_command_reports_an_installed_standard_in_every_format(tmp_path, com
     snitch("-p", str(compliant), "-s", "acme-1", "--junitxml", str(junit), plugins=plugins)
     assert 'classname="snitch.standard_acme-1" name="test_licence_file_exists"' in junit.read_text()
     fleet = json.loads(snitch("fleet", "--format", "json", "-j", "1", str(compliant), plugins=plugins).stdout)
-    assert fleet["summary"]["standards"]["acme-1"] == {"title": "Licence file", "compliance": 0.0}
+    assert fleet["summary"]["standards"]["acme-1"] == {"title": "Licence file", "compliance": 0.0, "compliant": 0}
 
 
 @pytest.mark.parametrize("plugin, words", [
