@@ -100,10 +100,13 @@ def _entry(project: object) -> Entry:
     return Entry(source, report, team=team)
 
 
-def _config_facts(config: object) -> dict:
-    """The config a shard's project was checked with (snitch.standards.Standards.config_facts)."""
+def _config_facts(config: object) -> dict | None:
+    """The config a shard's project was checked with (snitch.standards.Standards.config_facts);
+    None from a shard written before reports carried it."""
+    if config is None:
+        return None
     if not isinstance(config, dict):
-        raise _Bad("has no `config` object")
+        raise _Bad("has a `config` that is not an object")
     facts = {}
     for key in ("path", "source", "project_copy_note"):
         facts[key] = None if config.get(key) is None else redact(_text(config, key))
