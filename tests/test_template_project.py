@@ -28,7 +28,7 @@ pytestmark = pytest.mark.slow  # bakes projects, installs them and runs their se
 BAKES = {
     "default": {},
     "odd-name": {"project_name": "Ünïcode — Fraud/Detector v2!!", "project_description": 'Flags "odd" #things: yes/no'},
-    "platform": {"project_name": "Churn Predictor", "s3_bucket": "team.models-eu", "coverage_floor": "95",
+    "platform": {"project_name": "Churn Predictor", "coverage_floor": "95",
                  "accuracy_threshold": "0.8", "container_registry": "registry.internal:5000/ml/models"},
 }
 NO_TRACEBACK = "Traceback"
