@@ -127,7 +127,7 @@ def test_special_config_file(compliant, tmp_path, special):
     result = snitch_cli("-n", MODEL, "-p", str(compliant), "--config", str(config))
     kind = "a FIFO (named pipe)" if special == "fifo" else "a character device"
     assert result.returncode == 2
-    assert f"config file {config} is {kind}, not a regular file; --config takes a UTF-8 YAML file" in result.stderr
+    assert f"config file {config} is {kind}, not a regular file; a config is a UTF-8 YAML file of parameter: value" in result.stderr
 
 
 @pytest.mark.parametrize("special", ["fifo", "/dev/zero"])
@@ -226,10 +226,10 @@ def test_deeply_nested_python_is_a_named_failure(compliant, expression):
 @pytest.mark.parametrize("text, message", ids=lambda value: value[:30], argvalues=[
     ("coverage_floor: " + "9" * 5000 + "\n", "holds a value that cannot be read (Exceeds the limit (4300 digits)"),
     ("bucket: 2026-13-45\n", "holds a value that cannot be read (month must be in 1..12)"),
-    ("readme_links: [logs, apm]\n", "readme_links must be a dict like the default"),
-    ("coverage_floor: .nan\n", "coverage_floor must be a int like the default 80, got nan"),
+    ("readme_links: [logs, apm]\n", "readme_links must be a mapping like the default"),
+    ("coverage_floor: .nan\n", "coverage_floor must be a whole number like the default 80, got nan"),
     ("coverage_floor: 1000\n", "coverage_floor must be a number from 0 to 100, got 1000"),
-    ("coverage_floor: true\n", "coverage_floor must be a int like the default 80, got True"),
+    ("coverage_floor: true\n", "coverage_floor must be a whole number like the default 80, got True"),
     ("bucket: " + "[" * 5000 + "]" * 5000 + "\n", "nests collections more than 200 levels deep"),
     ("pipeline_ref_pattern: '^(a+)+$'\n", "pipeline_ref_pattern repeats a group that itself repeats"),
     ("readme_links: {logs: '(\\w+\\s?)+$'}\n", "logs repeats a group that itself repeats"),
@@ -456,7 +456,7 @@ def test_refs_with_a_newline_or_other_digits_fail(compliant, ref):
 
 def test_model_name_with_a_trailing_newline_is_refused(compliant):
     result = snitch_cli("-n", MODEL + "\n", "-p", str(compliant))
-    assert result.returncode == 2 and "is not a valid model name" in result.stderr
+    assert result.returncode == 2 and "is not a KServe InferenceService name" in result.stderr
 
 
 # --- the pipeline ---------------------------------------------------------------------------------

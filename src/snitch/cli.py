@@ -15,7 +15,7 @@ import click
 
 from snitch import __version__, files, streams
 from snitch.config import CONFIG_ENV, load_standards
-from snitch.names import is_dns_label
+from snitch.names import model_name_problem
 from snitch.standards import StandardsError, standard_id
 
 EXIT_PASSED, EXIT_FAILED, EXIT_UNUSABLE = 0, 1, 2
@@ -57,7 +57,7 @@ class _Group(click.Group):
     "--name",
     "model",
     metavar="NAME",
-    help="The model's name, a DNS label (default: the model_name input in .gitlab-ci.yml).",
+    help="The model's name, a KServe InferenceService name (default: the model_name input in .gitlab-ci.yml).",
 )
 @click.option(
     "-p",
@@ -114,14 +114,13 @@ def main(ctx, model, path, output_format, junitxml, codequality_file, config, im
     from snitch.project import Project
 
     project = Project(path, model or "")  # one reader for the whole run: .gitlab-ci.yml is parsed once
-    model = project.model = model or declared_model_name(project)
-    if not is_dns_label(model):
-        raise click.BadParameter(
-            f"{model!r} is not a valid model name: use lower-case letters, digits and '-', "
-            "at most 63 characters, starting and ending with a letter or digit (a Kubernetes DNS label)",
-            param_hint="-n/--name",
-        )
-    standards = load_standards(config)
+    if model:
+        problem = model_name_problem(model)
+        if problem:
+            raise click.BadParameter(problem, param_hint="-n/--name")
+    # A declared name that breaks the rule is the project's failure: standard 9 reports it (exit 1).
+    project.model = model or declared_model_name(project)
+    standards = load_standards(config, project)
     selected = tuple(standard_id(text) for text in selected)
     unknown = [str(number) for number in selected if number not in standards.standards]
     if unknown:
@@ -156,13 +155,13 @@ def _writable(path: str | None, option: str) -> None:
 def declared_model_name(project) -> str:
     """Without -n, the model name the project gives the shared pipeline (so a bare `snitch` works
     in a compliant repository, e.g. from `pre-commit try-repo`)."""
-    from snitch.runner import declared_model_name
+    from snitch.runner import declared_model_name, no_model_name_reason
 
     declared = declared_model_name(project)
     if declared is None:
         raise click.UsageError(
             "give the model's name with -n NAME (for example: snitch -n iris-classifier); "
-            f"{project.root}/.gitlab-ci.yml declares no model_name input to fall back on"
+            f"{project.root}: {no_model_name_reason(project)}"
         )
     return declared
 

@@ -7,6 +7,8 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from snitch import names
+
 # Every pattern here runs in linear time on any line: a label never spans another `[`, an
 # autolink never spans another `<`, so no match attempt rescans the rest of a hostile line.
 _INLINE = re.compile(r"\[(?P<label>[^\[\]]*)\]\(\s*<?(?P<url>[^()\s<>]*)>?(?:\s+(?:\"[^\"]*\"|'[^']*'))?\s*\)")
@@ -71,7 +73,7 @@ def malformed_reason(url: str) -> str | None:
             return f"host {host!r} is not a full domain name"
         return None
     if scheme == "s3":
-        if not re.fullmatch(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", parts.netloc or ""):
+        if names.bucket_problem(parts.netloc or ""):
             return "has no valid S3 bucket name"
         return None
     if scheme == "mailto":

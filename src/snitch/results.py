@@ -134,6 +134,7 @@ class Report:
     results: list[CheckResult]
     waivers_declared: int = 0
     stale_waivers: list = field(default_factory=list)  # snitch.waivers.Waiver objects that waived nothing
+    config: dict | None = None  # Standards.config_facts(): the config the run used
 
     @property
     def failed(self) -> bool:
@@ -154,6 +155,7 @@ class Report:
             "path": self.path,
             "standards_version": self.standards_version,
             "snitch_version": __version__,
+            "config": self.config,
             "summary": self.summary(),
             "checks": [result.as_dict() for result in self.results],
             "stale_waivers": [waiver.as_dict() for waiver in self.stale_waivers],

@@ -28,8 +28,11 @@ class TextSession:
     def header(self, model: str, root) -> None:
         source = f"Model Standards version {self.standards.version} from {self.standards.source}"
         if self.standards.config:
-            source += f" with parameters from {self.standards.config}"
-        click.echo(f"Running snitch on the {model} model at {root}, using {source}\n")
+            source += f" with parameters from {self.standards.config} ({self.standards.config_source})"
+        click.echo(f"Running snitch on the {model} model at {root}, using {source}")
+        if self.standards.project_copy_note:
+            click.echo(f"Note: {self.standards.project_copy_note}")
+        click.echo()
 
     def standard_done(self, number, results: list[CheckResult]) -> None:
         """One line for standard `number`: its title and a mark per check, as soon as it is done."""
