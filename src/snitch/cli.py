@@ -13,7 +13,7 @@ from pathlib import Path
 
 import click
 
-from snitch import __version__, files, streams
+from snitch import __version__, cache, files, streams
 from snitch.config import CONFIG_ENV, load_standards
 from snitch.names import is_dns_label
 from snitch.standards import Standards, StandardsError
@@ -103,6 +103,7 @@ def main(ctx, model, path, output_format, junitxml, codequality_file, config, im
     snitch list                             list the standards
     snitch explain 4                        explain standard 4 and how to pass it
     """
+    _cache_key_checked()
     if ctx.invoked_subcommand:
         return
     from snitch.project import Project
@@ -138,6 +139,17 @@ def _writable(path: str | None, option: str) -> None:
             files.prepare_output(path)
         except files.Unwritable as problem:
             raise click.BadParameter(f"cannot write {_REPORTS[option]}: {problem}", param_hint=option) from None
+
+
+def _cache_key_checked() -> None:
+    """A $SNITCH_CACHE_KEY too short to be a secret stops the run; a per-user key that cannot be
+    used (a symlink, open to other users) is said, and the run goes on without the cache."""
+    try:
+        warning = cache.key_warning()
+    except cache.BadCacheKey as problem:
+        raise click.UsageError(str(problem)) from None
+    if warning:
+        click.echo(f"snitch: warning: {warning}", err=True)
 
 
 def declared_model_name(project) -> str:
