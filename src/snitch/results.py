@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from snitch import __version__
 from snitch.standards import Standards
-from snitch.violation import FileProblem, Violation
+from snitch.violation import FileProblem, Violation, printable
 
 PASSED, FAILED, SKIPPED, ERROR, WAIVED = OUTCOMES = "passed", "failed", "skipped", "error", "waived"
 
@@ -94,6 +94,7 @@ class Ledger:
     def record(self, result: CheckResult, cause: str | None = None) -> CheckResult:
         """Keep `result`; `cause` is the root cause a skip inherited from a prerequisite."""
         result.inherited = cause is not None
+        result.message = printable(result.message)
         self.results.append(result)
         self._by_id[result.id] = result
         if result.outcome != PASSED:
