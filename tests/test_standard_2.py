@@ -53,3 +53,17 @@ def test_project_inside_a_larger_repository(compliant):
     """A monorepo: the project is a sub-folder of the git repository."""
     git_commit_all(compliant.parent)
     assert run_checks(compliant, 2).code == 0
+
+
+@pytest.mark.parametrize("gitignore", [
+    b"# \xe9tude (latin-1)\ndatasets/\nweights/\n",
+    b"datasets/\nweights/\n# a NUL \0 in a comment\n",
+])
+@pytest.mark.parametrize("in_git", [True, False], ids=["git", "no-git"])
+def test_a_gitignore_git_reads_passes_whatever_its_bytes(compliant, gitignore, in_git):
+    """git reads .gitignore as bytes: a latin-1 comment or a NUL does not stop it ignoring both folders."""
+    (compliant / ".gitignore").write_bytes(gitignore)
+    if in_git:
+        git_commit_all(compliant)
+    run = run_checks(compliant, 2)
+    assert run.code == 0, run.stdout

@@ -115,6 +115,12 @@ def _memoised(method):
     return reader
 
 
+def _unusable(relative: str, problem: files.Unreadable) -> FileProblem:
+    return FileProblem(
+        relative, str(problem), f"a UTF-8 text file under {MAX_FILE_BYTES // 1024 // 1024} MiB", problem.fix.format(file=relative),
+    )
+
+
 class Project:
     def __init__(self, root: Path, model: str):
         self.root = root.resolve()
@@ -186,7 +192,8 @@ class Project:
             return True  # it is there; the check that reads it reports the problem
 
     @_memoised
-    def text(self, relative: str) -> str:
+    def data(self, relative: str) -> bytes:
+        """The file's bytes (for files a tool reads as bytes, as git reads .gitignore)."""
         path = self.locate(relative)
         if path is None:
             raise FileProblem(
@@ -196,11 +203,16 @@ class Project:
                 f"create {relative}; a freshly rendered model-project-template project has a working one",
             )
         try:
-            return files.read_text(path, MAX_FILE_BYTES)
+            return files.read_bytes(path, MAX_FILE_BYTES)
         except files.Unreadable as problem:
-            raise FileProblem(
-                relative, str(problem), f"a UTF-8 text file under {MAX_FILE_BYTES // 1024 // 1024} MiB", problem.fix.format(file=relative),
-            ) from None
+            raise _unusable(relative, problem) from None
+
+    @_memoised
+    def text(self, relative: str) -> str:
+        try:
+            return files.decode(self.data(relative))
+        except files.Unreadable as problem:
+            raise _unusable(relative, problem) from None
 
     @_memoised
     def python(self, relative: str) -> ast.Module:

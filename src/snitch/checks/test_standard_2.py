@@ -36,8 +36,9 @@ def test_required_files_exist(project):
 
 
 def test_datasets_and_weights_are_gitignored(project):
-    if project.exists(".gitignore"):
-        project.text(".gitignore")  # a FIFO or binary .gitignore fails here, before git would hang on it
+    # git reads .gitignore as bytes (a latin-1 comment, a NUL are fine); a FIFO fails here, before
+    # git would hang on it
+    gitignore = project.data(".gitignore") if project.exists(".gitignore") else b""
     repository, ignored = git_repository(project), None
     if repository is not None:
         with git_answers():
@@ -45,12 +46,11 @@ def test_datasets_and_weights_are_gitignored(project):
     if ignored is not None:
         not_ignored = [f"{folder}/" for folder in UNTRACKED_FOLDERS if f"{folder}/any-file" not in ignored]
     else:  # outside a git work tree, read .gitignore itself
-        text = project.text(".gitignore") if project.exists(".gitignore") else ""
-        lines = {line.strip() for line in text.splitlines()}
+        lines = {line.strip() for line in gitignore.splitlines()}
         not_ignored = [
             f"{folder}/"
             for folder in UNTRACKED_FOLDERS
-            if not lines & {pattern.format(folder) for pattern in IGNORE_LINES}
+            if not lines & {pattern.format(folder).encode() for pattern in IGNORE_LINES}
         ]
     if not_ignored:
         raise Violation(".gitignore", f"git does not ignore {' and '.join(not_ignored)}")
