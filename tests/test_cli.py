@@ -87,8 +87,8 @@ def test_text_session_lists_each_cause_once(tmp_path):
     assert "2.test_nothing_tracked_under_datasets_or_weights" in own_skips
     report = run_json(tmp_path).report
     inherited = report["summary"]["skipped"] - len(own_skips)
-    assert f"{inherited} more checks were skipped because a check above did not pass" in run.stdout
-    assert run.stdout.splitlines()[-1].startswith(f"4 failed, {report['summary']['skipped']} skipped in ")
+    assert f"{inherited} more checks were skipped: they need 1.test_gitlab_ci_declares_weights_uri, which failed" in run.stdout
+    assert run.stdout.splitlines()[-1].startswith(f"4 failed, 1 passed, {report['summary']['skipped']} skipped in ")  # 2.test_python_modules_parse: none to parse
 
 
 @pytest.mark.parametrize(
@@ -219,3 +219,15 @@ def test_bad_config_exits_2(compliant, tmp_path, text, message):
     config.write_text(text)
     result = snitch("-n", MODEL, "-p", str(compliant), "--config", str(config))
     assert result.returncode == 2 and message in result.stderr, result.stderr
+
+
+def test_a_skip_names_the_check_it_depends_on(compliant_report, compliant):
+    """Nothing failed: the built-image value check is skipped because the labels check was (no --image)."""
+    from fixtures.checker import run_snitch
+    from fixtures.template import git_commit_all
+
+    git_commit_all(compliant)
+    run = run_snitch(compliant)
+    assert run.code == 0, run.stdout
+    assert "a check above did not pass" not in run.stdout
+    assert "1 more check was skipped: it needs 6.test_built_image_has_required_labels, which was skipped" in run.stdout

@@ -67,3 +67,14 @@ def test_a_gitignore_git_reads_passes_whatever_its_bytes(compliant, gitignore, i
         git_commit_all(compliant)
     run = run_checks(compliant, 2)
     assert run.code == 0, run.stdout
+
+
+@pytest.mark.parametrize("module", ["model.py", "train.py", "evaluate.py"])
+def test_python_modules_that_do_not_parse_fail(compliant, module):
+    """A `\"\"\"` in a template answer gave a model.py that does not parse, and snitch passed it."""
+    path = compliant / module
+    path.write_text(path.read_text() + '\nDESCRIPTION = """an answer with """ in it"""\n')
+    line = len(path.read_text().splitlines())
+    run = run_checks(compliant, 2)
+    result = assert_only_failure(run, 2, "test_python_modules_parse", module, f"syntax error at line {line}")
+    assert result["line"] == line

@@ -143,7 +143,10 @@ class Project:
         except OSError as error:
             if error.errno in _ABSENT:
                 return None
-            raise
+            raise FileProblem(  # e.g. a folder on the way that cannot be read (chmod 000 tests/)
+                relative, f"cannot be reached ({(error.strerror or str(error)).lower()})", "a readable file",
+                f"make {relative} and the folders above it readable",
+            ) from None
         except ValueError:  # a NUL in the name: no such file can exist
             return None
         path = self.root / relative
@@ -227,6 +230,7 @@ class Project:
                 f"has a syntax error at line {error.lineno}: {error.msg}",
                 "valid Python",
                 f"fix the syntax error (`python -m py_compile {relative}` shows it)",
+                line=error.lineno,
             ) from None
         except (RecursionError, MemoryError):
             tree = None  # nested too deeply for the parser itself: reported below like any deep tree

@@ -3,12 +3,14 @@
 import contextlib
 
 from snitch.gitinfo import GitUnavailable
-from snitch.violation import Violation, skip
+from snitch.violation import FileProblem, Violation, skip
 
 REQUIRED_FILES = (
     "README.md", ".gitlab-ci.yml", "model.py", "train.py", "evaluate.py", "serve.py",
     "openapi.yaml", "requirements.txt", "Dockerfile",
 )
+# The modules no other standard parses (serve.py: standard 4).
+PYTHON_MODULES = ("model.py", "train.py", "evaluate.py")
 UNTRACKED_FOLDERS = ("datasets", "weights")
 IGNORE_LINES = {"{0}", "{0}/", "/{0}", "/{0}/", "{0}/*", "/{0}/*", "{0}/**", "/{0}/**"}
 
@@ -33,6 +35,15 @@ def test_required_files_exist(project):
         missing.append("tests/")
     if missing:
         raise Violation(".", f"missing: {', '.join(missing)}", accounts_for=missing)
+
+
+def test_python_modules_parse(project):
+    for name in PYTHON_MODULES:
+        if project.exists(name):  # a missing one is test_required_files_exist's failure
+            try:
+                project.python(name)
+            except FileProblem as problem:  # the syntax error and its line, told as this standard's failure
+                raise Violation(name, problem.found, line=problem.line) from None
 
 
 def test_datasets_and_weights_are_gitignored(project):

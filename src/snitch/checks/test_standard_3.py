@@ -58,3 +58,14 @@ def test_readme_has_no_placeholders(project):
             detail="\n".join(f"line {line}: {text}" for line, text in found[:10]),
             line=found[0][0],
         )
+
+
+def test_readme_has_no_conflict_markers(project):
+    found = readme.conflict_markers(project.text(README))
+    if found:
+        raise Violation(
+            README,
+            f"{len(found)} merge-conflict marker(s)",
+            detail="\n".join(f"line {line}: {text}" for line, text in found[:10]),
+            line=found[0][0],
+        )
