@@ -115,24 +115,29 @@ def test_a_redirecting_environment_is_left_to_git(tmp_path, monkeypatch):
     assert read(tmp_path, tmp_path) is None
 
 
+def damaged(index: Path, seed: int, count: int, most: int = 4):
+    """`count` times: random damage to the index, its checksum recomputed so the parser itself
+    meets it (sometimes cut short when `most` allows several changes)."""
+    original = index.read_bytes()
+    chance = random.Random(seed)
+    for _ in range(count):
+        body = bytearray(original[:-20])
+        for _ in range(chance.randint(1, most)):
+            body[chance.randrange(12, len(body))] = chance.randrange(256)
+        if most > 3 and chance.random() < 0.2:
+            body = body[: chance.randrange(len(body))]
+        index.write_bytes(bytes(body) + hashlib.sha1(bytes(body)).digest())
+        yield bytes(body)
+
+
 def test_damaged_indexes_never_raise(tmp_path):
-    """Random damage, checksum recomputed so the parser itself meets it: None or a list of paths."""
+    """None or a list of paths, whatever the damage."""
     make(tmp_path, NAMES)
     add_to_index_only(tmp_path, LONG)
     git("update-index", "--index-version", "4", cwd=tmp_path)
-    index = tmp_path / ".git" / "index"
-    original = index.read_bytes()
-    chance = random.Random(7)
-    for _ in range(500):
-        body = bytearray(original[:-20])
-        for _ in range(chance.randint(1, 4)):
-            body[chance.randrange(len(body))] = chance.randrange(256)
-        if chance.random() < 0.2:
-            body = body[: chance.randrange(len(body))]
-        index.write_bytes(bytes(body) + hashlib.sha1(bytes(body)).digest())
+    for _ in damaged(tmp_path / ".git" / "index", seed=7, count=500):
         answer = read(tmp_path, tmp_path)
         assert answer is None or all(isinstance(name, str) for name in answer)
-
 
 def git_answers(root: Path) -> list[str] | None:
     """git ls-files' answer, None when git refuses the index."""
@@ -174,17 +179,9 @@ def test_an_entry_whose_flags_disagree_with_its_name_is_not_read(tmp_path):
 def test_damaged_indexes_are_read_as_git_reads_them_or_left_to_git(tmp_path):
     """What the reader answers for a damaged index is what git answers; where git refuses it, so does the reader."""
     make(tmp_path, NAMES)
-    index = tmp_path / ".git" / "index"
-    original = index.read_bytes()
-    chance = random.Random(18)
-    for _ in range(120):
-        body = bytearray(original[:-20])
-        for _ in range(chance.randint(1, 3)):
-            body[chance.randrange(12, len(body))] = chance.randrange(256)
-        index.write_bytes(bytes(body) + hashlib.sha1(bytes(body)).digest())
+    for body in damaged(tmp_path / ".git" / "index", seed=18, count=120, most=3):
         answer = read(tmp_path, tmp_path)
-        assert answer is None or answer == git_answers(tmp_path), bytes(body).hex()
-
+        assert answer is None or answer == git_answers(tmp_path), body.hex()
 
 def snapshot(folder: Path) -> dict:
     return {path: (path.stat().st_mtime_ns, path.stat().st_size) for path in folder.rglob("*")}
