@@ -25,7 +25,6 @@ import functools
 import hashlib
 import hmac
 import os
-import secrets
 import stat
 from pathlib import Path
 
@@ -120,10 +119,10 @@ def _user_key(path: Path) -> bytes:
         return _read_key(path)
     try:
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        temporary = path.with_name(f".{path.name}.{secrets.token_hex(8)}")
+        temporary = path.with_name(f".{path.name}.{os.urandom(8).hex()}")
         descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
         try:
-            os.write(descriptor, secrets.token_bytes(KEY_BYTES))
+            os.write(descriptor, os.urandom(KEY_BYTES))  # the OS's CSPRNG, which `secrets` uses too
         finally:
             os.close(descriptor)
         try:
@@ -222,7 +221,7 @@ def store(kind: str, entry_key: str, text: str) -> None:
         folder = _open_folder(kind, create=True)
     except OSError:
         return
-    temporary = f".{secrets.token_hex(8)}.tmp"
+    temporary = f".{os.urandom(8).hex()}.tmp"
     try:
         descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600, dir_fd=folder)
         try:

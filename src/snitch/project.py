@@ -8,9 +8,10 @@ import errno
 import functools
 import os
 import stat
+import sys
 from pathlib import Path
 
-from snitch import dockerfile, files, requirements, serve_facts
+from snitch import cache, dockerfile, files, requirements, serve_facts
 from snitch.safe_yaml import YamlProblem, load_documents_cached
 from snitch.violation import FileProblem
 
@@ -113,6 +114,12 @@ def _memoised(method):
         return value
 
     return reader
+
+
+@functools.cache
+def _parser_version() -> bytes:
+    """What decides whether a text parses: this module (the nesting bound) and Python's grammar."""
+    return cache.code_version(__file__, sys.version)
 
 
 def _unusable(relative: str, problem: files.Unreadable) -> FileProblem:
@@ -245,6 +252,14 @@ class Project:
             )
         _remember_parsed(source, tree)
         return tree
+
+    def check_parses(self, relative: str) -> None:
+        """python(relative)'s FileProblem when the module does not parse. A text that parsed before
+        (with this snitch and this Python) is not parsed again: its yes is in snitch's cache."""
+        entry_key = cache.key(_parser_version(), self.text(relative).encode())
+        if cache.read("parsed", entry_key) is None:
+            self.python(relative)
+            cache.store("parsed", entry_key, "true")
 
     @_memoised
     def yaml(self, relative: str):
