@@ -391,3 +391,13 @@ def test_entries_made_with_another_key_are_computed_again(cache_folder, monkeypa
     monkeypatch.setattr(safe_yaml, "load_documents", lambda text: parsed.append(text) or [{"a": 1}])
     assert safe_yaml.load_documents_cached(text) == [{"a": 1}] and parsed == [text]
     assert entry.read_text() != before  # stored again under the new key
+
+
+def test_the_command_says_when_the_cache_is_off_and_still_runs(user_key, tmp_path, compliant):
+    from fixtures.checker import run_snitch
+
+    user_key.parent.mkdir(parents=True)
+    refuse_by_symlink(user_key, tmp_path)
+    run = run_snitch(compliant, "-s", "3", env={"XDG_DATA_HOME": str(tmp_path / "data")})
+    assert run.code == 0, run.stdout + run.stderr
+    assert "snitch: warning: the cache is off: its key" in run.stderr and "is a symlink" in run.stderr

@@ -237,3 +237,21 @@ def test_a_latin1_pyproject_that_may_declare_waivers_is_still_reported(placehold
     path.write_bytes(f'[tool.snitch.waivers."3"]\nreason = "r\xe9sum\xe9"\nexpires = {FUTURE}\n'.encode("latin-1"))
     run = run_json(placeholder_readme)
     assert run.code == 1 and "is not valid UTF-8" in outcomes(run)[(0, "waiver")]["message"]
+
+
+def test_a_deep_toml_value_fails_its_project_not_the_fleet(compliant, tmp_path):
+    """`snitch fleet` aborted the whole run, no report for any project, on one such pyproject.toml."""
+    import json
+    import shutil
+    import subprocess
+    import sys
+
+    other = shutil.copytree(compliant, tmp_path / "other")
+    with (compliant / "pyproject.toml").open("a") as handle:
+        handle.write("\n[tool.snitch]\nx = " + "[" * 1000 + "]" * 1000 + "\n")
+    done = subprocess.run([sys.executable, "-m", "snitch", "fleet", str(compliant), str(other), "--format", "json"],
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 1 and "internal error" not in done.stderr, done.stderr
+    projects = {project["path"]: project for project in json.loads(done.stdout)["projects"]}
+    assert {check["check"] for check in projects[str(compliant)]["checks"] if check["outcome"] == "failed"} == {"waiver"}
+    assert projects[str(other)]["summary"]["failed"] == 0
