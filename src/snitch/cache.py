@@ -88,7 +88,7 @@ def _key_sources() -> tuple:
     return os.environ.get(KEY_ENV), str(Path(data_home) / "snitch" / "cache-key"), str(cache_dir())
 
 
-@functools.cache  # once per process and sources: a hash of the key costs more than the read
+@functools.cache  # read (or made) once per process; the sources are arguments because tests change them
 def _secret(from_environment: str | None, key_file: str, folder: str) -> tuple[bytes | None, str | None]:
     """The key entries are authenticated with, or None and why the cache is off."""
     if from_environment:
@@ -151,7 +151,7 @@ def _read_key(path: Path) -> bytes:
         status = os.fstat(descriptor)
         if not stat.S_ISREG(status.st_mode):
             raise _Refused("is not a regular file; delete it (a new key is made)")
-        if status.st_uid != os.getuid():
+        if status.st_uid != os.geteuid():
             raise _Refused("belongs to another user; delete it (a new key is made)")
         if status.st_mode & 0o077:
             raise _Refused(f"is open to other users (mode {stat.S_IMODE(status.st_mode):o}); delete it (a new key is made)")

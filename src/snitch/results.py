@@ -35,7 +35,7 @@ class CheckResult:
     line: int | None = None  # the line in that file, when snitch knows it
     waiver: object | None = None  # the snitch.waivers.Waiver that covers a waived failure
     subject: str = ""  # what in the check a finding is about, when one check can report several
-    prerequisite: str = ""  # skipped because this check (its id) did not pass; the message says why
+    prerequisite: str = ""  # skipped because this check (its id) did not pass, or failed on a file this one needs
 
     @property
     def inherited(self) -> bool:
@@ -85,7 +85,8 @@ class Ledger:
             first = self._unusable[violation.file]
             reason = f"{violation.file} cannot be used, reported by {first.id} ({_first_line(first)})"
             return self.record(
-                CheckResult(standard, check, SKIPPED, reason, self.standards.url(standard), violation.file), reason
+                CheckResult(standard, check, SKIPPED, reason, self.standards.url(standard), violation.file, prerequisite=first.id),
+                reason,
             )
         result = CheckResult(
             standard, check, FAILED, self.describe(standard, check, violation), self.standards.url(standard),

@@ -22,7 +22,7 @@ from datetime import date
 from snitch import files
 from snitch.results import CheckResult
 from snitch.standards import Standards
-from snitch.violation import FileProblem
+from snitch.violation import FileProblem, printable
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -162,12 +162,12 @@ def _parse(key: str, entry, standards: Standards, today: date) -> tuple[Waiver |
     if not isinstance(expires, date) or hasattr(expires, "hour"):
         return None, "has no `expires` date (like 2027-01-31): every waiver ends"
     if expires < today:  # its reason said why the failure was accepted: the failure is back, and so is why
-        return None, f"expired on {expires.isoformat()} (it was given for: {_printable(reason.strip())})"
-    return Waiver(key, standard, check, _printable(reason.strip()), expires), ""
+        return None, f"expired on {expires.isoformat()} (it was given for: {printable(reason.strip())})"
+    return Waiver(key, standard, check, printable(reason.strip()), expires), ""
 
 
 def _problem(standards: Standards, standard: int, key: str, problem: str, line: int | None) -> CheckResult:
-    subject = f'the waiver "{_printable(key)}" ' if key else ""
+    subject = f'the waiver "{printable(key)}" ' if key else ""
     message = "\n".join(
         [
             f"{PYPROJECT}: {subject}{problem}",
@@ -178,12 +178,7 @@ def _problem(standards: Standards, standard: int, key: str, problem: str, line: 
         ]
     )
     url = waivers_url(standards)
-    return CheckResult(standard, WAIVER_CHECK, "failed", message, url, PYPROJECT, line, subject=_printable(key))
-
-
-def _printable(text: str) -> str:
-    """`text` without control characters: a reason or key is shown on terminals and in reports."""
-    return "".join(character if character.isprintable() else "?" for character in text)
+    return CheckResult(standard, WAIVER_CHECK, "failed", message, url, PYPROJECT, line, subject=printable(key))
 
 
 def waivers_url(standards: Standards) -> str:
