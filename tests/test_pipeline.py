@@ -410,7 +410,7 @@ def test_invalid_manifest_fails_validation_with_every_problem_listed(tmp_path):
     (tmp_path / "isvc.yaml").write_text(yaml.safe_dump(manifest))
     done = run_cli("validate", "isvc.yaml", cwd=tmp_path)
     assert done.returncode == 1
-    assert "metadata.name 'Iris_Classifier' is not a Kubernetes DNS label" in done.stderr
+    assert "metadata.name: the model name 'Iris_Classifier' is not a KServe InferenceService name" in done.stderr
     assert "canaryTrafficPercent is -5" in done.stderr
     assert "Traceback" not in done.stderr
 
@@ -562,3 +562,14 @@ def test_labels_only_dockerfile_keeps_the_final_stage_labels(rendered_project):
     assert labels_only_dockerfile(multi) == "FROM scratch\nARG X=1\nLABEL model=m other=${X}\n"
     with pytest.raises(PipelineError, match="sets no LABEL"):
         labels_only_dockerfile("FROM a\nLABEL x=1\nFROM b\nRUN true\n")
+
+
+def test_the_deploy_refuses_a_model_name_kserve_refuses_with_the_checkers_rule():
+    """`123-model` is a DNS label but no InferenceService name: the manifest check says so with
+    snitch.names.model_name_problem, the function standard 9 and the template use."""
+    from snitch.names import model_name_problem
+    from snitch.pipeline.validate import rule_problems
+
+    manifest = render(release())
+    manifest["metadata"]["name"] = "123-model"
+    assert f"metadata.name: {model_name_problem('123-model')}" in rule_problems(manifest)

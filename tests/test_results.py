@@ -4,7 +4,7 @@ with the command."""
 import pytest
 
 from fixtures.checker import MODEL, STANDARDS, edit, run_json
-from snitch import runner, testing
+from snitch import registry, testing
 from snitch.results import FAILED, PASSED, SKIPPED, CheckResult, Ledger
 from snitch.violation import FileProblem, Violation, requires
 
@@ -67,10 +67,11 @@ def test_requires_skips_on_a_failed_or_skipped_prerequisite_and_passes_on_the_ro
     ledger = Ledger(STANDARDS)
     assert ledger.blocked(1, timestamp, needs_declaration) is None  # the prerequisite has not run: run the check
     ledger.violated(1, declares, Violation(".gitlab-ci.yml", "no weights URI"))
-    reason, cause = ledger.blocked(1, timestamp, needs_declaration)
+    reason, cause, prerequisite = ledger.blocked(1, timestamp, needs_declaration)
+    assert prerequisite == f"1.{declares}"
     assert reason == f"requires 1.{declares}, which failed (.gitlab-ci.yml: no weights URI)"
     ledger.record(CheckResult(1, timestamp, SKIPPED, reason, ""), cause)
-    reason, _ = ledger.blocked(8, "test_ci_sets_coverage_floor", needs_timestamp)
+    reason, _, _ = ledger.blocked(8, "test_ci_sets_coverage_floor", needs_timestamp)
     assert reason == f"requires 1.{timestamp}, which did not pass because 1.{declares} failed (.gitlab-ci.yml: no weights URI)"
 
 
@@ -83,8 +84,8 @@ def test_requires_does_not_block_when_the_prerequisite_passed():
 def test_every_requirement_names_an_earlier_check():
     """The command runs standards in numeric order, so a prerequisite must come earlier."""
     earlier = set()
-    for number in runner.standard_numbers():
-        for function in runner.checks(number):
+    for number in registry.BUILT_IN:
+        for function in registry.checks(number):
             for required in getattr(function, "snitch_requires", ()):
                 required = required if "." in required else f"{number}.{required}"
                 assert required in earlier, f"{number}.{function.__name__} requires {required}, which does not run before it"

@@ -28,7 +28,7 @@ pytestmark = pytest.mark.slow  # bakes projects, installs them and runs their se
 BAKES = {
     "default": {},
     "odd-name": {"project_name": "Ünïcode — Fraud/Detector v2!!", "project_description": 'Flags "odd" #things: yes/no'},
-    "platform": {"project_name": "Churn Predictor", "s3_bucket": "team.models-eu", "coverage_floor": "95",
+    "platform": {"project_name": "Churn Predictor", "coverage_floor": "95",
                  "accuracy_threshold": "0.8", "container_registry": "registry.internal:5000/ml/models"},
 }
 NO_TRACEBACK = "Traceback"
@@ -250,14 +250,8 @@ def test_snitch_passes_on_rendered_project(bake, in_git, tmp_path):
     project = render_project(tmp_path, **answers)
     if in_git:
         git_commit_all(project)
-    options = []
-    if "s3_bucket" in answers:
-        # A bucket other than the platform default is an organisation setting snitch must be told about.
-        config = tmp_path / "snitch.yaml"
-        config.write_text(f"bucket: {answers['s3_bucket']}\n")
-        options = ["--config", str(config)]
     result = subprocess.run(
-        [sys.executable, "-c", "import sys; from snitch.cli import main; sys.exit(main())", "-n", model_name, "-p", str(project), *options],
+        [sys.executable, "-c", "import sys; from snitch.cli import main; sys.exit(main())", "-n", model_name, "-p", str(project)],
         capture_output=True, text=True, timeout=120, check=False,
     )
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
