@@ -226,6 +226,7 @@ def test_inference_service_carries_how_the_model_runs(environment, replicas):
     assert predictor["timeout"] == 3  # 10 x the 250 ms objective, in whole seconds
     amounts = {"cpu": "500m", "memory": "1Gi"}
     assert predictor["model"]["resources"] == {"requests": amounts, "limits": amounts}
+    assert predictor["model"]["env"] == [{"name": "LATENCY_SLO_MS", "value": "250"}]  # serve.py's deadline
     selectors = {"ml-platform/team": "fraud-detection", "ml-platform/latency-slo-ms": "250"}
     for where in (manifest["metadata"]["labels"], manifest["metadata"]["annotations"], predictor["labels"]):
         assert selectors.items() <= where.items()

@@ -34,6 +34,7 @@ EXPECTED_FILES = {
     "pyproject.toml",
     "requirements-dev.txt",
     "requirements.txt",
+    "schemathesis.toml",
     "serve.py",
     "train.py",
     "tests/conftest.py",

@@ -163,8 +163,9 @@ async def main():
         out["v2_live"] = await v2.is_server_live(BASE)
         out["v2_ready"] = await v2.is_server_ready(BASE)
         out["v2_model_ready"] = await v2.is_model_ready(BASE, NAME)
-        features = InferInput(name="features", shape=[1, 4], datatype="FP32")
-        features.set_data_from_numpy(np.array([[6.7, 3.0, 5.2, 2.3]], dtype=np.float32), binary_data=False)
+        features = InferInput(name="features", shape=[3, 4], datatype="FP32")
+        # set_data_from_numpy's default: the binary tensor extension
+        features.set_data_from_numpy(np.array([[6.7, 3.0, 5.2, 2.3], [5.1, 3.5, 1.4, 0.2], [5.9, 3.0, 4.2, 1.5]], dtype=np.float32))
         response = await v2.infer(BASE, InferRequest(model_name=NAME, infer_inputs=[features]), model_name=NAME)
         out["v2"] = [{"name": o.name, "datatype": o.datatype, "data": [str(x) for x in o.as_numpy().tolist()]} for o in response.outputs]
         short = InferInput(name="features", shape=[1, 3], datatype="FP32")
@@ -193,12 +194,12 @@ def test_running_server_answers_kserve_v1_and_v2(server, project, model_env, tmp
     assert out["v1_model_ready"] is True
     assert out["v1"] == {"predictions": ["setosa", "virginica"]}
     assert out["v2_live"] is True and out["v2_ready"] is True and out["v2_model_ready"] is True
-    assert out["v2"] == [{"name": "species", "datatype": "BYTES", "data": ["virginica"]}]
+    assert out["v2"] == [{"name": "species", "datatype": "BYTES", "data": ["virginica", "setosa", "versicolor"]}]
     bad = out["v1_bad"]
     assert bad["missing_instances"][0] == 400 and '"instances"' in bad["missing_instances"][1]
     assert bad["wrong_shape"][0] == 400 and "instances[0] must be a list of 4 numbers" in bad["wrong_shape"][1]
     assert bad["not_numeric"][0] == 400 and 'sepal_width must be a number, got "wide"' in bad["not_numeric"][1]
-    assert out["v2_bad_shape"][0] == 400 and "shape must be [1, 4]" in out["v2_bad_shape"][1]
+    assert out["v2_bad_shape"][0] == 400 and "shape must be [N, 4] with N from 1 to 1000, got [1, 3]" in out["v2_bad_shape"][1]
 
 
 def test_openapi_yaml_matches_the_running_app(server, project):
