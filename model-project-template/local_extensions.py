@@ -345,9 +345,10 @@ def check_answers(answers: dict) -> str:
 
 TEMPLATE_DIR = Path(__file__).resolve().parent
 _MARKUP = re.compile(r"\{\{|\{%|\{#")
-# The only markup in the template's folder and file names: a private variable, e.g. the
-# project folder `{{cookiecutter.__model_name}}`.
-_NAME_REFERENCE = re.compile(r"\{\{\s*cookiecutter\.__\w+\s*\}\}")
+# The project folder's name, the first thing cookiecutter renders after the questions and the
+# only markup in the template's folder and file names. It calls a function only this extension
+# defines, so a render without the extension (`_extensions` overridden) fails before writing.
+PROJECT_FOLDER = "{{model_folder(cookiecutter.__model_name)}}"
 # Private variables the template works out from the answers; nobody may set them.
 DERIVED = {
     "__answers": lambda answers: "ok",
@@ -375,6 +376,15 @@ def _template_strings(context: dict) -> set[str]:
     return found
 
 
+def model_folder(name: str) -> str:
+    """The project folder's name: the model name, which the complete-context check has just
+    compared with the one derived from project_name (so never a path)."""
+    problem = _snitch().names.model_name_problem(name)
+    if problem:
+        raise InvalidAnswers(f"Cannot create the project folder {name!r}: {problem}")
+    return name
+
+
 def check_complete_context(answers: dict) -> None:
     """The final answers, as the files will be rendered with them: derived values untouched,
     every answer valid (even when `__answers` itself was overridden)."""
@@ -393,7 +403,7 @@ def _guarded(environment, own_strings: set[str], questions: set[str]):
     compile_source = environment.from_string
 
     def from_string(source, *args, **kwargs):
-        if isinstance(source, str) and source not in own_strings and _MARKUP.search(_NAME_REFERENCE.sub("", source)):
+        if isinstance(source, str) and source not in own_strings and _MARKUP.search(source.replace(PROJECT_FOLDER, "")):
             raise InvalidAnswers(
                 f"Cannot create the project: the answer {source[:80]!r} contains template markup "
                 "({{ }}, {% %} or {# #}); answers are plain text, never templates. Remove the markup."
@@ -424,6 +434,7 @@ class AnswersExtension(Extension):
         environment.filters["org_default"] = org_default
         environment.filters["org_config_text"] = org_config_text
         environment.filters["service_default"] = service_default
+        environment.globals["model_folder"] = model_folder
         context = json.loads((TEMPLATE_DIR / "cookiecutter.json").read_text(encoding="utf-8"))
         questions = {key for key in context if not key.startswith("_")} | set(DERIVED)
         environment.from_string = _guarded(environment, _template_strings(context), questions)

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from fixtures.template import DEFAULT_MODEL_NAME, TEMPLATE_DIR, git_commit_all, render_project, rendered_answers
+from fixtures.template import DEFAULT_MODEL_NAME, PROJECT_TEMPLATE_DIR, TEMPLATE_DIR, git_commit_all, render_project, rendered_answers
 
 EXPECTED_FILES = {
     ".dockerignore",
@@ -248,7 +248,7 @@ def test_cli_renders_from_a_git_url(tmp_path):
     assert result.returncode == 0, result.stdout + result.stderr
     project = tmp_path / "out" / "iris-classifier"
     assert project_files(project) == EXPECTED_FILES
-    assert (project / "serve.py").read_text() == (TEMPLATE_DIR / "{{cookiecutter.__model_name}}" / "serve.py").read_text()
+    assert (project / "serve.py").read_text() == (PROJECT_TEMPLATE_DIR / "serve.py").read_text()
 
 
 def test_interactive_prompts_are_questions_for_every_answer(tmp_path):
