@@ -44,6 +44,10 @@ TIMESTAMP = re.compile(r"^[0-9]{8}T[0-9]{6}Z\Z")
 FALLBACK_TEAM = "ml-team"
 # extra_labels holds `label=value` pairs separated by this (label values often hold commas).
 LABEL_SEPARATOR = ";"
+# Answers that go into image labels as they are (label_value_problem judges them).
+LABEL_ANSWERS = ("organization", "project_description", "author_email")
+_MARKUP = re.compile(r"\{\{|\{%|\{#")
+MARKUP_REFUSAL = "contains template markup ({{ }}, {% %} or {# #}); answers are plain text, never templates. Remove the markup."
 
 
 class InvalidAnswers(FailedHookException):
@@ -70,6 +74,7 @@ def _snitch():
         sys.path.insert(0, str(checkout))
     import snitch.config
     import snitch.files
+    import snitch.fixes.standard_6
     import snitch.names
     import snitch.release
     import snitch.service
@@ -131,6 +136,12 @@ def _quoted(text: str) -> str:
     return str(text).replace("\\", "/").replace('"', "'").replace("$", "")
 
 
+def python_docstring(text: str) -> str:
+    """An answer inside a \"\"\"docstring\"\"\": backslashes and double quotes escaped, so the
+    docstring keeps the answer's text and ends where the template ends it."""
+    return str(text).replace("\\", "\\\\").replace('"', '\\"')
+
+
 def image_labels(answers: dict) -> list[tuple[str, str | None]]:
     """(label, Dockerfile value or None) for every label the organisation requires (standard 6);
     the Dockerfile is rendered after answer_problems made sure each has a value.
@@ -140,13 +151,10 @@ def image_labels(answers: dict) -> list[tuple[str, str | None]]:
     take an answer; last, the extra_labels answer. None: nothing fills it yet."""
     parameters = _load_standards().parameters
     model = model_name(answers["project_name"])
-    from_build = {
-        parameters["vcs_ref_label"]: "${VCS_REF}",
-        parameters["build_date_label"]: "${BUILD_DATE}",
-        parameters["vcs_url_label"]: "${VCS_URL}",
-        **{label: "${VERSION}" for label in parameters["version_labels"]},
-        parameters["model_label"]: model,
-    }
+    # The labels the build job fills, as snitch --fix writes them.
+    build_arguments = _snitch().fixes.standard_6.build_argument_labels(parameters)
+    from_build = {label: "${%s}" % argument for label, argument in build_arguments.items()}
+    from_build[parameters["model_label"]] = model
     by_name = {
         "author": answers["author_email"],
         "authors": answers["author_email"],
@@ -196,7 +204,7 @@ def _extra_labels(answers: dict) -> tuple[dict[str, str], list[str]]:
 
 def _label_problems(answers: dict, complain) -> None:
     snitch = _snitch()
-    for key in ("organization", "project_description", "author_email"):
+    for key in LABEL_ANSWERS:
         problem = snitch.names.label_value_problem(str(answers[key]))
         if problem:
             complain(key, f"goes into an image label and is {problem}")
@@ -231,6 +239,8 @@ def _https_url_problem(value: str) -> str | None:
 
 def _number_problem(value: str, low: float, high: float) -> str | None:
     try:
+        if not value.isascii():  # float() also reads other scripts' digits, which Python and YAML do not
+            raise ValueError(value)
         number = float(value)
     except ValueError:
         return f"must be a number between {low:g} and {high:g}"
@@ -250,6 +260,14 @@ def answer_problems(answers: dict) -> list[str]:
     def complain(key: str, message: str) -> None:
         problems.append(f"{key}={answers.get(key)!r} {message}")
 
+    for key, value in answers.items():
+        if key.startswith("_") or not isinstance(value, str):
+            continue  # cookiecutter's own variables and the derived ones (check_complete_context)
+        if _MARKUP.search(value):
+            # Typed at a prompt: cookiecutter keeps it verbatim (the guard refuses it in --no-input answers).
+            complain(key, MARKUP_REFUSAL)
+        elif key not in LABEL_ANSWERS and snitch.names.control_character(value):  # their label check says so
+            complain(key, "holds a control character (a newline, a tab...); every answer is one line of text")
     name = model_name(answers["project_name"])
     if not name:
         complain("project_name", "contains no letters or digits, so no model name can be derived from it; use words like 'Iris Classifier'")
@@ -344,7 +362,6 @@ def check_answers(answers: dict) -> str:
 
 
 TEMPLATE_DIR = Path(__file__).resolve().parent
-_MARKUP = re.compile(r"\{\{|\{%|\{#")
 # The project folder's name, the first thing cookiecutter renders after the questions and the
 # only markup in the template's folder and file names. It calls a function only this extension
 # defines, so a render without the extension (`_extensions` overridden) fails before writing.
@@ -404,10 +421,7 @@ def _guarded(environment, own_strings: set[str], questions: set[str]):
 
     def from_string(source, *args, **kwargs):
         if isinstance(source, str) and source not in own_strings and _MARKUP.search(source.replace(PROJECT_FOLDER, "")):
-            raise InvalidAnswers(
-                f"Cannot create the project: the answer {source[:80]!r} contains template markup "
-                "({{ }}, {% %} or {# #}); answers are plain text, never templates. Remove the markup."
-            )
+            raise InvalidAnswers(f"Cannot create the project: the answer {source[:80]!r} {MARKUP_REFUSAL}")
         template = compile_source(source, *args, **kwargs)
         render = template.render
 
@@ -434,6 +448,7 @@ class AnswersExtension(Extension):
         environment.filters["org_default"] = org_default
         environment.filters["org_config_text"] = org_config_text
         environment.filters["service_default"] = service_default
+        environment.filters["python_docstring"] = python_docstring
         environment.globals["model_folder"] = model_folder
         context = json.loads((TEMPLATE_DIR / "cookiecutter.json").read_text(encoding="utf-8"))
         questions = {key for key in context if not key.startswith("_")} | set(DERIVED)

@@ -103,3 +103,95 @@ def test_the_cli_without_the_extension_says_so_without_a_traceback(tmp_path):
     output = done.stdout + done.stderr
     assert done.returncode == 1 and "'model_folder' is undefined" in output and "Traceback" not in output, output
     assert list((tmp_path / "out").iterdir()) == []
+
+
+# --- every answer reaches its files as data: one line, no markup, valid in every file kind -----------
+
+@pytest.mark.parametrize("answers, named", [
+    ({"organization": "Acme\nRUN curl evil"}, "organization="),  # Dockerfile LABEL
+    ({"team": "ml-team\n"}, "team="),  # .gitlab-ci.yml
+    ({"memory": "1Gi\r"}, "memory="),  # .gitlab-ci.yml
+    ({"coverage_floor": "90\n"}, "coverage_floor="),  # noxfile.py string, .gitlab-ci.yml
+    ({"jira_url": "https://jira.example.com/browse/ML-1\n# Injected"}, "jira_url="),  # README.md link
+    ({"datadog_url": "https://app.datadoghq.com\t"}, "datadog_url="),  # README.md link
+    ({"project_name": "Iris\u2028Classifier"}, "project_name="),  # model.py docstring, README.md heading
+    ({"project_description": "Predicts\x85things"}, "project_description="),  # README.md, openapi.yaml
+])
+def test_a_control_character_in_any_answer_is_refused_before_writing(tmp_path, answers, named):
+    from cookiecutter.exceptions import FailedHookException
+
+    from fixtures.template import render_project
+
+    with pytest.raises(FailedHookException, match="please fix these answers") as error:
+        render_project(tmp_path, **answers)
+    assert named in str(error.value) and "control character" in str(error.value), error.value
+    assert written(tmp_path) == []
+
+
+def test_markup_typed_at_a_prompt_is_refused_like_no_input(tmp_path):
+    config = json.loads((TEMPLATE_DIR / "cookiecutter.json").read_text())
+    typed = "{{ 7 * 7 }} Iris\n" + "\n" * len(config["__prompts__"])
+    done = subprocess.run(
+        ["cookiecutter", str(TEMPLATE_DIR), "-o", str(tmp_path / "out"), "--config-file", str(_cookiecutter_config(tmp_path))],
+        input=typed, capture_output=True, text=True, timeout=HANG_TIMEOUT_S, cwd=tmp_path, env={**os.environ, "HOME": str(tmp_path)},
+    )
+    output = done.stdout + done.stderr
+    assert done.returncode == 1 and "project_name='{{ 7 * 7 }} Iris' contains template markup" in output, output
+    assert "Traceback" not in output and not (tmp_path / "out").exists()
+
+
+HOSTILE_TEXT = 'He said """hi""" \\ and {x}'
+
+
+def test_quotes_and_backslashes_in_answers_give_files_that_parse(tmp_path):
+    import ast
+
+    import yaml
+
+    from fixtures.template import render_project
+
+    project = render_project(tmp_path, project_name=HOSTILE_TEXT, project_description=HOSTILE_TEXT, organization=HOSTILE_TEXT)
+    for source in project.rglob("*.py"):
+        compile(source.read_text(), str(source), "exec")
+    docstring = ast.get_docstring(ast.parse((project / "model.py").read_text()))
+    assert docstring.startswith(f"The {HOSTILE_TEXT} model:")
+    for document in [*project.rglob("*.yaml"), *project.rglob("*.yml")]:
+        yaml.safe_load(document.read_text())
+    assert yaml.safe_load((project / "openapi.yaml").read_text())["info"]["description"] == HOSTILE_TEXT
+    assert HOSTILE_TEXT in (project / "README.md").read_text()
+    # One label per line of the LABEL instruction, the vendor's value one double-quoted string.
+    labels = [line for line in (project / "Dockerfile").read_text().splitlines() if '="' in line]
+    assert all(line.count('="') == 1 and line.rstrip(" \\").endswith('"') for line in labels), labels
+    assert any(line.strip().startswith('org.label-schema.vendor="He said') for line in labels), labels
+
+
+def test_a_threshold_in_other_digits_is_refused_not_written_into_python(tmp_path):
+    from cookiecutter.exceptions import FailedHookException
+
+    from fixtures.template import render_project
+
+    with pytest.raises(FailedHookException, match="accuracy_threshold='٠.٩' must be a number"):
+        render_project(tmp_path, accuracy_threshold="٠.٩")
+
+
+def test_the_dockerfile_labels_are_the_ones_snitch_fix_writes(rendered_project):
+    """The template takes the labels the build job fills from snitch's fix for standard 6
+    (build_argument_labels), and the rendered LABEL stays exactly what it was."""
+    from snitch.config import load_standards
+    from snitch.fixes.standard_6 import build_argument_labels
+
+    label = (rendered_project / "Dockerfile").read_text().split("\nLABEL ", 1)[1].split("\n\n", 1)[0]
+    assert label == "\n".join([
+        'author="ml-team@example.com" \\',
+        '      version="${VERSION}" \\',
+        '      model="iris-classifier" \\',
+        '      org.label-schema.version="${VERSION}" \\',
+        '      org.label-schema.name="iris-classifier" \\',
+        '      org.label-schema.build-date="${BUILD_DATE}" \\',
+        '      org.label-schema.vcs-ref="${VCS_REF}" \\',
+        '      org.label-schema.vcs-url="${VCS_URL}" \\',
+        '      org.label-schema.vendor="ML Platform" \\',
+        '      org.label-schema.schema-version="1.0"',
+    ])
+    for name, argument in build_argument_labels(load_standards().parameters).items():
+        assert f'{name}="${{{argument}}}"' in label
