@@ -44,10 +44,6 @@ TIMESTAMP = re.compile(r"^[0-9]{8}T[0-9]{6}Z\Z")
 FALLBACK_TEAM = "ml-team"
 # extra_labels holds `label=value` pairs separated by this (label values often hold commas).
 LABEL_SEPARATOR = ";"
-# Answers that go into image labels as they are (label_value_problem judges them).
-LABEL_ANSWERS = ("organization", "project_description", "author_email")
-_MARKUP = re.compile(r"\{\{|\{%|\{#")
-MARKUP_REFUSAL = "contains template markup ({{ }}, {% %} or {# #}); answers are plain text, never templates. Remove the markup."
 
 
 class InvalidAnswers(FailedHookException):
@@ -202,11 +198,11 @@ def _extra_labels(answers: dict) -> tuple[dict[str, str], list[str]]:
     return values, problems
 
 
-def _label_problems(answers: dict, complain) -> None:
+def _label_problems(answers: dict, complain, not_text: set[str]) -> None:
     snitch = _snitch()
-    for key in LABEL_ANSWERS:
+    for key in ("organization", "project_description", "author_email"):
         problem = snitch.names.label_value_problem(str(answers[key]))
-        if problem:
+        if problem and key not in not_text:  # already refused, for the same reason
             complain(key, f"goes into an image label and is {problem}")
     extra, problems = _extra_labels(answers)
     for problem in problems:
@@ -260,14 +256,15 @@ def answer_problems(answers: dict) -> list[str]:
     def complain(key: str, message: str) -> None:
         problems.append(f"{key}={answers.get(key)!r} {message}")
 
+    # Markup typed at a prompt reaches here verbatim (the guard refuses it in --no-input answers).
+    not_text = set()
     for key, value in answers.items():
         if key.startswith("_") or not isinstance(value, str):
             continue  # cookiecutter's own variables and the derived ones (check_complete_context)
-        if _MARKUP.search(value):
-            # Typed at a prompt: cookiecutter keeps it verbatim (the guard refuses it in --no-input answers).
-            complain(key, MARKUP_REFUSAL)
-        elif key not in LABEL_ANSWERS and snitch.names.control_character(value):  # their label check says so
-            complain(key, "holds a control character (a newline, a tab...); every answer is one line of text")
+        problem = snitch.names.answer_text_problem(value)
+        if problem:
+            complain(key, problem)
+            not_text.add(key)
     name = model_name(answers["project_name"])
     if not name:
         complain("project_name", "contains no letters or digits, so no model name can be derived from it; use words like 'Iris Classifier'")
@@ -313,7 +310,7 @@ def answer_problems(answers: dict) -> list[str]:
     elif stamp > datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ"):
         complain("weights_timestamp", "is in the future; weights can only come from a training run that happened")
     problems += _service_problems(answers, parameters, complain)
-    _label_problems(answers, complain)
+    _label_problems(answers, complain, not_text)
     return problems
 
 
@@ -418,10 +415,11 @@ def _guarded(environment, own_strings: set[str], questions: set[str]):
     context whenever a template is rendered with the complete one (the first time is the project
     folder's name, before anything is written)."""
     compile_source = environment.from_string
+    names = _snitch().names
 
     def from_string(source, *args, **kwargs):
-        if isinstance(source, str) and source not in own_strings and _MARKUP.search(source.replace(PROJECT_FOLDER, "")):
-            raise InvalidAnswers(f"Cannot create the project: the answer {source[:80]!r} {MARKUP_REFUSAL}")
+        if isinstance(source, str) and source not in own_strings and names.template_markup(source.replace(PROJECT_FOLDER, "")):
+            raise InvalidAnswers(f"Cannot create the project: the answer {source[:80]!r} {names.TEMPLATE_MARKUP_PROBLEM}")
         template = compile_source(source, *args, **kwargs)
         render = template.render
 

@@ -280,7 +280,7 @@ def test_interactive_prompts_are_questions_for_every_answer(tmp_path):
         ({"project_name": "123 Model"}, "project_name='123 Model' is refused: the model name '123-model' starts with a digit"),
         ({"max_replicas": "21"}, "max_replicas is 21, above the organisation's limit of 20 (replicas_limit)"),
         ({"cpu": "9"}, "cpu is 9, above the organisation's limit of 8 (cpu_limit)"),
-        ({"organization": "Acme\nRUN curl evil"}, "organization='Acme\\nRUN curl evil' goes into an image label and is "),
+        ({"organization": "Acme\nRUN curl evil"}, "organization='Acme\\nRUN curl evil' holds a control character"),
         ({"weights_timestamp": "29991231T000000Z"}, "is in the future"),
         ({"team": "Fraud Team"}, "team='Fraud Team' must be the team's short name in lower case with dashes"),
         ({"min_replicas": "0"}, "min_replicas is 0, so staging and production would scale to zero"),

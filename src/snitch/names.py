@@ -78,6 +78,27 @@ LABEL_VALUE_MAX = 1024
 _BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 
+# Jinja's openings: to cookiecutter, an answer holding one is a template to run, not text.
+_TEMPLATE_MARKUP = re.compile(r"\{\{|\{%|\{#")
+TEMPLATE_MARKUP_PROBLEM = (
+    "contains template markup ({{ }}, {% %} or {# #}); answers are plain text, never templates. Remove the markup."
+)
+
+
+def answer_text_problem(value: str) -> str | None:
+    """What keeps `value` from being a template answer, to follow "<answer> ": template markup, or
+    a control character (every answer goes into files as one line)."""
+    if template_markup(value):
+        return TEMPLATE_MARKUP_PROBLEM
+    if control_character(value):
+        return "holds a control character (a newline, a tab...); every answer is one line of text"
+    return None
+
+
+def template_markup(text: str) -> bool:
+    return _TEMPLATE_MARKUP.search(text) is not None
+
+
 def control_character(text: str) -> bool:
     """Whether `text` holds a character no one-line value may: a C0/C1 control (a newline, a tab,
     NEL), a line or paragraph separator (Python and YAML end lines at U+2028/U+2029 too), or a
