@@ -87,7 +87,7 @@ def test_text_session_lists_each_cause_once(tmp_path):
     assert "2.test_nothing_tracked_under_datasets_or_weights" in own_skips
     report = run_json(tmp_path).report
     inherited = report["summary"]["skipped"] - len(own_skips)
-    assert f"{inherited} more checks were skipped because a check above did not pass" in run.stdout
+    assert f"{inherited} more checks were skipped: they need 1.test_gitlab_ci_declares_weights_uri, which failed" in run.stdout
     assert run.stdout.splitlines()[-1].startswith(f"4 failed, {report['summary']['skipped']} skipped in ")
 
 
@@ -249,3 +249,15 @@ def test_without_n_the_message_says_why_no_model_name_was_found(tmp_path, conten
     done = subprocess.run([sys.executable, "-m", "snitch", "-p", str(tmp_path)], capture_output=True, text=True, timeout=120)
     assert done.returncode == 2, done.stdout + done.stderr
     assert reason in done.stderr, done.stderr
+
+
+def test_a_skip_names_the_check_it_depends_on(compliant_report, compliant):
+    """Nothing failed: the built-image value check is skipped because the labels check was (no --image)."""
+    from fixtures.checker import run_snitch
+    from fixtures.template import git_commit_all
+
+    git_commit_all(compliant)
+    run = run_snitch(compliant)
+    assert run.code == 0, run.stdout
+    assert "a check above did not pass" not in run.stdout
+    assert "1 more check was skipped: it needs 6.test_built_image_has_required_labels, which was skipped" in run.stdout

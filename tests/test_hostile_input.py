@@ -512,3 +512,30 @@ def test_corrupt_git_index_skips_with_gits_reason(compliant):
     assert_no_crash(run)
     result = run.check("test_nothing_tracked_under_datasets_or_weights")
     assert result["outcome"] == "skipped" and "`git ls-files` failed" in result["message"], result
+
+
+@pytest.mark.parametrize("text", [
+    "a: !!bool abc", "a: !!timestamp abc", "a: !!timestamp 2020-01-01 99:99", "a: !!int _", "a: !!float abc",
+    "a: !!bool [1]", "a: !!timestamp {x: 1}",
+])
+def test_a_value_its_tag_cannot_hold_is_named(text):
+    from snitch import safe_yaml
+
+    with pytest.raises(safe_yaml.YamlProblem, match="(is not a valid !!|cannot be read|will not construct).*"):
+        safe_yaml.load_documents(text)
+
+
+def test_tagged_values_that_fit_their_tag_are_read():
+    from datetime import date
+
+    from snitch import safe_yaml
+
+    text = "a: !!bool yes\nb: !!timestamp 2026-01-31\nc: !!int 0x1f\nd: !!float 1.5\ne: !!bool 'false'\n"
+    assert safe_yaml.load_documents(text) == [{"a": True, "b": date(2026, 1, 31), "c": 31, "d": 1.5, "e": False}]
+
+
+def test_a_badly_tagged_value_in_a_project_file_is_a_failure_not_a_crash(compliant):
+    with open(compliant / ".gitlab-ci.yml", "a") as handle:
+        handle.write("\nx: !!bool abc\n")
+    run = run_json(compliant, "-s", "9")
+    assert run.code == 1 and "internal error" not in run.stderr and "is not a valid !!bool" in run.stdout, run.stdout + run.stderr

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import click
 
-from snitch import __version__, files, streams
+from snitch import __version__, cache, files, streams
 from snitch.config import CONFIG_ENV, load_standards
 from snitch.names import model_name_problem
 from snitch.standards import StandardsError, standard_id
@@ -107,6 +107,7 @@ def main(ctx, model, path, output_format, junitxml, codequality_file, config, im
     snitch explain 4                        explain standard 4 and how to pass it
     snitch explain 4.test_load_marks_model_ready   explain one check, by the id a failure prints
     """
+    _cache_key_checked()
     if ctx.invoked_subcommand:
         return
     if diff and not fix:
@@ -150,6 +151,17 @@ def _writable(path: str | None, option: str) -> None:
             files.prepare_output(path)
         except files.Unwritable as problem:
             raise click.BadParameter(f"cannot write {_REPORTS[option]}: {problem}", param_hint=option) from None
+
+
+def _cache_key_checked() -> None:
+    """A $SNITCH_CACHE_KEY too short to be a secret stops the run; a per-user key that cannot be
+    used (a symlink, open to other users) is said, and the run goes on without the cache."""
+    try:
+        warning = cache.key_warning()
+    except cache.BadCacheKey as problem:
+        raise click.UsageError(str(problem)) from None
+    if warning:
+        click.echo(f"snitch: warning: {warning}", err=True)
 
 
 def declared_model_name(project) -> str:

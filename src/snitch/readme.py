@@ -19,6 +19,8 @@ _AUTOLINK = re.compile(r"<(?P<url>[a-z][a-z0-9+.-]*://[^<>\s]*)>", re.IGNORECASE
 _HAS_SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*:", re.IGNORECASE)
 _PLACEHOLDERS = re.compile(r"\{\{|\}\}|\{%|<[A-Z][A-Z0-9_]*>|\b(TODO|TBD|FIXME|CHANGEME)\b")
 _FENCE = re.compile(r"^\s*(```|~~~)")
+# git's conflict markers: seven of one character at the start of a line, then a space or nothing.
+_CONFLICT = re.compile(r"([<>=|])\1{6}(?: |$)")
 
 
 @dataclass(frozen=True)
@@ -87,3 +89,18 @@ def placeholders(text: str) -> list[tuple[int, str]]:
         for number, line in enumerate(text.splitlines(), start=1)
         for match in _PLACEHOLDERS.finditer(line)
     ]
+
+
+def conflict_markers(text: str) -> list[tuple[int, str]]:
+    """Lines a merge (or `cruft update`) leaves around a conflict: `<<<<<<<` and `>>>>>>>` lines
+    anywhere, and `=======` or `|||||||` between them (alone, `=======` underlines a heading)."""
+    found, open_conflict = [], False
+    for number, line in enumerate(text.splitlines(), start=1):
+        marker = _CONFLICT.match(line)
+        if marker is None:
+            continue
+        kind = marker.group(1)
+        if kind in "<>" or open_conflict:
+            found.append((number, line))
+        open_conflict = kind == "<" or (open_conflict and kind != ">")
+    return found

@@ -84,7 +84,8 @@ def _call(context: CheckContext, number: int, function, raise_crashes: bool) -> 
     ledger, name, url = context.ledger, function.__name__, context.standards.url(number)
     blocked = ledger.blocked(number, name, function)
     if blocked:
-        ledger.record(CheckResult(number, name, SKIPPED, blocked[0], url), blocked[1])
+        reason, cause, prerequisite = blocked
+        ledger.record(CheckResult(number, name, SKIPPED, reason, url, prerequisite=prerequisite), cause)
         return
     try:
         code = function.__code__

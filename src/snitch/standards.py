@@ -49,7 +49,7 @@ StandardId = int | str  # 4 for a numbered standard, "acme-1" for an installed o
 
 def standard_id(text: str) -> StandardId:
     """The id written in `text` as snitch keys it: "4" is standard 4, "acme-1" stays a string."""
-    return int(text) if text.isdigit() else text
+    return int(text) if text.isascii() and text.isdigit() else text
 
 
 @dataclass(frozen=True)
