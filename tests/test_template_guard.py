@@ -195,3 +195,90 @@ def test_the_dockerfile_labels_are_the_ones_snitch_fix_writes(rendered_project):
     ])
     for name, argument in build_argument_labels(load_standards().parameters).items():
         assert f'{name}="${{{argument}}}"' in label
+
+
+# --- the one safe door for untrusted answers: snitch new / snitch.scaffold.render --------------------
+
+def snitch_new(tmp_path: Path, answers, *args: str) -> subprocess.CompletedProcess:
+    """`snitch new` as a portal runs it: answers in a file, a HOME of its own."""
+    (tmp_path / "answers.json").write_text(answers if isinstance(answers, str) else json.dumps(answers))
+    done = subprocess.run(
+        [sys.executable, "-m", "snitch", "new", "--answers", "answers.json", "-o", "out", *args],
+        capture_output=True, text=True, timeout=HANG_TIMEOUT_S, cwd=tmp_path,
+        env={**os.environ, "HOME": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path / "xdg"), "SNITCH_CONFIG": ""},
+    )
+    assert "Traceback" not in done.stdout + done.stderr, done.stderr
+    return done
+
+
+def test_snitch_new_creates_the_project(tmp_path):
+    # cookiecutter's user config is not read: its default_context cannot slip answers in.
+    (tmp_path / ".cookiecutterrc").write_text("default_context:\n  organization: Evil Corp\n")
+    done = snitch_new(tmp_path, {"project_name": "Fraud Scorer", "min_replicas": 2})
+    assert done.returncode == 0, done.stderr
+    project = tmp_path / "out" / "fraud-scorer"
+    assert done.stdout.strip() == f"Created {project}"
+    assert "min_replicas: 2" in (project / ".gitlab-ci.yml").read_text()
+    assert 'vendor="ML Platform"' in (project / "Dockerfile").read_text()
+    assert not (tmp_path / ".cookiecutter_replay").exists() and not (tmp_path / ".cookiecutters").exists()
+
+
+def test_snitch_new_refuses_private_unknown_and_hostile_answers_before_cookiecutter(tmp_path):
+    done = snitch_new(tmp_path, {
+        "project_name": "Fraud Scorer", "_extensions": [], "__model_name": "../escaped", "colour": "red",
+        "project_description": "{{ cycler.__init__.__globals__.os.system('touch pwned') }}", "organization": "A\nRUN b",
+        "team": ["a"],
+    })
+    assert done.returncode == 1, done.stderr
+    for named in ("'_extensions' is private to the template", "'__model_name' is private to the template",
+                  "'colour' is not one of the template's questions; they are: project_name,",
+                  "project_description=\"{{ cycler", "contains template markup",
+                  "organization='A\\nRUN b' holds a control character", "team=['a'] is not text"):
+        assert named in done.stderr, done.stderr
+    assert written(tmp_path) == ["answers.json"]
+
+
+def test_snitch_new_refuses_what_the_template_refuses_before_writing(tmp_path):
+    done = snitch_new(tmp_path, {"project_name": "Fraud Scorer", "author_email": "nope", "max_replicas": "21"})
+    assert done.returncode == 1, done.stderr
+    assert "author_email='nope' is not an email address" in done.stderr and "max_replicas is 21" in done.stderr
+    assert written(tmp_path) == ["answers.json"]
+
+
+@pytest.mark.parametrize("answers, args, message", [
+    ("{not json", [], "are not JSON"),
+    ("[" * 5000 + "]" * 5000, [], "nest too deep"),
+    ({"project_name": "Fraud Scorer"}, ["--config", "missing.yaml"], "missing.yaml"),
+])
+def test_snitch_new_that_cannot_run_exits_2(tmp_path, answers, args, message):
+    done = snitch_new(tmp_path, answers, *args)
+    assert done.returncode == 2 and message in done.stderr, done.stderr
+    assert written(tmp_path) == ["answers.json"]
+
+
+def test_snitch_new_into_an_existing_project_folder_exits_2(tmp_path):
+    (tmp_path / "out" / "fraud-scorer").mkdir(parents=True)
+    done = snitch_new(tmp_path, {"project_name": "Fraud Scorer"})
+    assert done.returncode == 2 and "already exists; choose another output folder" in done.stderr, done.stderr
+    assert written(tmp_path) == ["answers.json", "out", "out/fraud-scorer"]
+
+
+def test_snitch_new_renders_under_the_organisations_config(tmp_path):
+    (tmp_path / "acme.yaml").write_text("bucket: acme-models\ncoverage_floor: 90\n")
+    done = snitch_new(tmp_path, {"project_name": "Fraud Scorer"}, "--config", "acme.yaml")
+    assert done.returncode == 0, done.stderr
+    ci = (tmp_path / "out" / "fraud-scorer" / ".gitlab-ci.yml").read_text()
+    assert "s3://acme-models/" in ci and "coverage_floor: 90" in ci
+
+
+def test_render_refuses_a_private_key_and_leaves_the_environment_as_it_was(tmp_path, monkeypatch):
+    from snitch import scaffold
+
+    monkeypatch.delenv("SNITCH_CONFIG", raising=False)
+    with pytest.raises(scaffold.AnswersRefused) as refused:
+        scaffold.render({"_extensions": [], "project_name": "Fraud Scorer"}, tmp_path)
+    assert refused.value.problems[0].startswith("'_extensions' is private to the template")
+    (tmp_path / "acme.yaml").write_text("bucket: acme-models\n")
+    project = scaffold.render({"project_name": "Fraud Scorer"}, tmp_path / "out", config=tmp_path / "acme.yaml")
+    assert "s3://acme-models/" in (project / ".gitlab-ci.yml").read_text()
+    assert "SNITCH_CONFIG" not in os.environ
