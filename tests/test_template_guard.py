@@ -282,3 +282,19 @@ def test_render_refuses_a_private_key_and_leaves_the_environment_as_it_was(tmp_p
     project = scaffold.render({"project_name": "Fraud Scorer"}, tmp_path / "out", config=tmp_path / "acme.yaml")
     assert "s3://acme-models/" in (project / ".gitlab-ci.yml").read_text()
     assert "SNITCH_CONFIG" not in os.environ
+
+
+def test_bytecode_beside_the_template_does_not_reach_the_project(tmp_path):
+    """pip compiles the template's .py files when it installs the wheel that carries it."""
+    import shutil
+
+    from fixtures.template import render_project
+
+    template = tmp_path / "template"
+    shutil.copytree(TEMPLATE_DIR, template)
+    cache = template / PROJECT_TEMPLATE_DIR.name / "tests" / "__pycache__"
+    cache.mkdir()
+    (cache / "test_model.cpython-311.pyc").write_bytes(b"\x00bytecode")
+    (tmp_path / "out").mkdir()
+    project = render_project(tmp_path / "out", template=template)
+    assert not list(project.rglob("__pycache__"))
