@@ -9,9 +9,12 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
 
 from fixtures.template import PROJECT_TEMPLATE_DIR, TEMPLATE_DIR, _cookiecutter_config
 
@@ -151,18 +154,52 @@ def test_quotes_and_backslashes_in_answers_give_files_that_parse(tmp_path):
     from fixtures.template import render_project
 
     project = render_project(tmp_path, project_name=HOSTILE_TEXT, project_description=HOSTILE_TEXT, organization=HOSTILE_TEXT)
-    for source in project.rglob("*.py"):
-        compile(source.read_text(), str(source), "exec")
+    assert_every_file_parses(project)
     docstring = ast.get_docstring(ast.parse((project / "model.py").read_text()))
     assert docstring.startswith(f"The {HOSTILE_TEXT} model:")
-    for document in [*project.rglob("*.yaml"), *project.rglob("*.yml")]:
-        yaml.safe_load(document.read_text())
     assert yaml.safe_load((project / "openapi.yaml").read_text())["info"]["description"] == HOSTILE_TEXT
     assert HOSTILE_TEXT in (project / "README.md").read_text()
-    # One label per line of the LABEL instruction, the vendor's value one double-quoted string.
+    assert 'org.label-schema.vendor="He said' in (project / "Dockerfile").read_text()
+
+
+def assert_every_file_parses(project: Path) -> None:
+    import yaml
+
+    for source in project.rglob("*.py"):
+        compile(source.read_text(), str(source), "exec")
+    for document in [*project.rglob("*.yaml"), *project.rglob("*.yml")]:
+        yaml.safe_load(document.read_text())
     labels = [line for line in (project / "Dockerfile").read_text().splitlines() if '="' in line]
     assert all(line.count('="') == 1 and line.rstrip(" \\").endswith('"') for line in labels), labels
-    assert any(line.strip().startswith('org.label-schema.vendor="He said') for line in labels), labels
+
+
+# Text as hostile as a form field gets: quotes, backslashes, braces, Jinja's openings, line ends of
+# every kind, bidi controls, other scripts' digits.
+hostile_text = st.text(alphabet=st.sampled_from(list('aZ 9"\'\\{}%#$`:;-\n\r\t\x00\x85\u2028\u202e\u0669\u00e9')),
+                       min_size=1, max_size=12)
+
+
+@settings(max_examples=30, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
+@given(name=hostile_text, description=hostile_text, organization=hostile_text)
+@example(name='"""', description="a", organization="b")  # each ended model.py's docstring
+@example(name="\\x", description="a", organization="b")
+@example(name="a", description="a: b # c", organization="b")
+def test_any_text_is_refused_before_writing_or_gives_files_that_parse(name, description, organization):
+    from cookiecutter.exceptions import FailedHookException
+
+    from fixtures.template import render_project
+
+    with tempfile.TemporaryDirectory() as folder:
+        out = Path(folder)
+        try:
+            project = render_project(out, project_name=f"Model {name}", project_description=description,
+                                     organization=organization)
+        except FailedHookException as refusal:
+            assert "please fix these answers" in str(refusal) or "contains template markup" in str(refusal), refusal
+            assert written(out) == [], "written before refusing"
+            return
+        assert_every_file_parses(project)
+        assert description in (project / "README.md").read_text()
 
 
 def test_a_threshold_in_other_digits_is_refused_not_written_into_python(tmp_path):
