@@ -59,32 +59,28 @@ def test_cruft_without_the_extension_writes_nothing(tmp_path):
     assert list((tmp_path / "out").iterdir()) == [] and not (tmp_path / "escaped").exists()
 
 
-def test_a_replay_file_without_the_extension_writes_nothing(tmp_path):
-    from cookiecutter.main import cookiecutter
-
-    replay = tmp_path / "replay.json"
+def replay_file(tmp_path: Path, extension: bool) -> Path:
+    """A replay file (cookiecutter's saved context) with WITHOUT_EXTENSION's answers, with or
+    without the template's extension, and an output folder beside it."""
     context = json.loads((TEMPLATE_DIR / "cookiecutter.json").read_text())
     context.update(WITHOUT_EXTENSION, project_name="Iris Classifier", weights_timestamp="20200101T000000Z")
-    context.pop("__prompts__")
+    if extension:
+        context["_extensions"] = ["local_extensions.AnswersExtension"]
+    replay = tmp_path / "replay.json"
     replay.write_text(json.dumps({"cookiecutter": context, "_cookiecutter": context}))
     (tmp_path / "out").mkdir()
-    with pytest.raises(Exception, match="model_folder"):
-        cookiecutter(str(TEMPLATE_DIR), replay=str(replay), output_dir=str(tmp_path / "out"),
-                     config_file=str(_cookiecutter_config(tmp_path)))
-    assert written(tmp_path) == ["out", "replay.json"]
+    return replay
 
 
-def test_a_replay_file_with_the_extension_and_a_path_escape_writes_nothing(tmp_path):
-    from cookiecutter.exceptions import FailedHookException
+@pytest.mark.parametrize("extension, refusal", [
+    (False, "model_folder"),
+    (True, "__model_name='../escaped' is worked out from the other answers"),
+])
+def test_a_replay_file_with_a_path_escape_writes_nothing(tmp_path, extension, refusal):
     from cookiecutter.main import cookiecutter
 
-    replay = tmp_path / "replay.json"
-    context = json.loads((TEMPLATE_DIR / "cookiecutter.json").read_text())
-    context.update({key: value for key, value in WITHOUT_EXTENSION.items() if key != "_extensions"},
-                   project_name="Iris Classifier", weights_timestamp="20200101T000000Z")
-    replay.write_text(json.dumps({"cookiecutter": context, "_cookiecutter": context}))
-    (tmp_path / "out").mkdir()
-    with pytest.raises(FailedHookException, match="__model_name='../escaped' is worked out from the other answers"):
+    replay = replay_file(tmp_path, extension)
+    with pytest.raises(Exception, match=refusal):
         cookiecutter(str(TEMPLATE_DIR), replay=str(replay), output_dir=str(tmp_path / "out"),
                      config_file=str(_cookiecutter_config(tmp_path)))
     assert written(tmp_path) == ["out", "replay.json"]
@@ -93,11 +89,7 @@ def test_a_replay_file_with_the_extension_and_a_path_escape_writes_nothing(tmp_p
 def test_the_cli_without_the_extension_says_so_without_a_traceback(tmp_path):
     """cookiecutter's CLI cannot drop `_extensions` (key=value answers are text), but a replay file
     can: the refusal is cookiecutter's one-line 'Unable to create project directory'."""
-    replay = tmp_path / "replay.json"
-    context = json.loads((TEMPLATE_DIR / "cookiecutter.json").read_text())
-    context.update(WITHOUT_EXTENSION, project_name="Iris Classifier", weights_timestamp="20200101T000000Z")
-    replay.write_text(json.dumps({"cookiecutter": context, "_cookiecutter": context}))
-    (tmp_path / "out").mkdir()
+    replay = replay_file(tmp_path, extension=False)
     done = subprocess.run(
         ["cookiecutter", str(TEMPLATE_DIR), "--replay-file", str(replay), "-o", str(tmp_path / "out"),
          "--config-file", str(_cookiecutter_config(tmp_path))],
@@ -335,3 +327,20 @@ def test_bytecode_beside_the_template_does_not_reach_the_project(tmp_path):
     (tmp_path / "out").mkdir()
     project = render_project(tmp_path / "out", template=template)
     assert not list(project.rglob("__pycache__"))
+
+
+@pytest.mark.parametrize("text, problem", [
+    ("Iris Classifier", None),
+    ("Ünïcode — naïve café 🚀", None),
+    ('He said """hi""" \\ and {x} 100% #1', None),
+    ("{{ 7 * 7 }}", "contains template markup"),
+    ("a {% if x %}", "contains template markup"),
+    ("a {# note #}", "contains template markup"),
+    *[(f"a{character}b", "holds a control character")
+      for character in ("\n", "\r", "\t", "\x00", "\x1b", "\x7f", "\x85", "\u2028", "\u2029", "\u202e", "\u2066")],
+])
+def test_answer_text_problem(text, problem):
+    from snitch.names import answer_text_problem
+
+    found = answer_text_problem(text)
+    assert (found is None) if problem is None else found.startswith(problem), found

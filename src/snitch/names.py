@@ -74,9 +74,6 @@ def team_problem(name: object) -> str | None:
 
 
 LABEL_VALUE_MAX = 1024
-# Bidirectional controls: they reorder what a reviewer sees in a file without changing its bytes.
-_BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
-
 
 # Jinja's openings: to cookiecutter, an answer holding one is a template to run, not text.
 _TEMPLATE_MARKUP = re.compile(r"\{\{|\{%|\{#")
@@ -97,6 +94,10 @@ def answer_text_problem(value: str) -> str | None:
 
 def template_markup(text: str) -> bool:
     return _TEMPLATE_MARKUP.search(text) is not None
+
+
+# Bidirectional controls: they reorder what a reviewer sees in a file without changing its bytes.
+_BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 
 def control_character(text: str) -> bool:

@@ -16,6 +16,7 @@ import json
 import os
 import sys
 import tempfile
+import threading
 from collections.abc import Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -28,6 +29,8 @@ TEMPLATE_NAME = "model-project-template"
 # A wheel carries the template in the package; a checkout (and an editable install) has it beside src/.
 TEMPLATE_DIRS = (_PACKAGE_DIR / TEMPLATE_NAME, _PACKAGE_DIR.parent.parent / TEMPLATE_NAME)
 MAX_ANSWERS_BYTES = 256 * 1024
+# The template reads the organisation's config from the environment: one render at a time.
+_RENDERING = threading.Lock()
 
 
 class AnswersRefused(Exception):
@@ -56,7 +59,7 @@ def questions(template: Path) -> list[str]:
     return [key for key in context if not key.startswith("_")]
 
 
-def answer_problems(answers: Mapping, known: list[str]) -> list[str]:
+def admission_problems(answers: Mapping, known: list[str]) -> list[str]:
     """What keeps `answers` from reaching cookiecutter at all: not an object of text, a private or
     unknown key, markup or a control character in a value."""
     if not isinstance(answers, Mapping):
@@ -104,7 +107,7 @@ def render(answers: Mapping, output_dir: str | os.PathLike, config: str | os.Pat
     from cookiecutter.main import cookiecutter
 
     template = template_dir()
-    problems = answer_problems(answers, questions(template))
+    problems = admission_problems(answers, questions(template))
     if problems:
         raise AnswersRefused(problems)
     config_path = str(Path(config).resolve()) if config else os.environ.get(CONFIG_ENV, "")
@@ -130,8 +133,8 @@ def render(answers: Mapping, output_dir: str | os.PathLike, config: str | os.Pat
 def _render_environment(config_path: str):
     """The organisation's config for the template, cookiecutter's state in a folder of its own
     (deleted afterwards), and no bytecode written into the template."""
-    saved_config, saved_bytecode = os.environ.get(CONFIG_ENV), sys.dont_write_bytecode
-    with tempfile.TemporaryDirectory(prefix="snitch-new-") as state:
+    with _RENDERING, tempfile.TemporaryDirectory(prefix="snitch-new-") as state:
+        saved_config, saved_bytecode = os.environ.get(CONFIG_ENV), sys.dont_write_bytecode
         cookiecutter_config = Path(state) / "cookiecutter.yaml"
         cookiecutter_config.write_text(json.dumps({"cookiecutters_dir": f"{state}/templates", "replay_dir": f"{state}/replay"}))
         if config_path:
