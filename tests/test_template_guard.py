@@ -228,14 +228,19 @@ def test_the_dockerfile_labels_are_the_ones_snitch_fix_writes(rendered_project):
 
 # --- the one safe door for untrusted answers: snitch new / snitch.scaffold.render --------------------
 
-def snitch_new(tmp_path: Path, answers, *args: str) -> subprocess.CompletedProcess:
-    """`snitch new` as a portal runs it: answers in a file, a HOME of its own."""
-    (tmp_path / "answers.json").write_text(answers if isinstance(answers, str) else json.dumps(answers))
-    done = subprocess.run(
-        [sys.executable, "-m", "snitch", "new", "--answers", "answers.json", "-o", "out", *args],
+def run_snitch_new(tmp_path: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
+    """`snitch new ARGS -o out` as a portal runs it: in tmp_path, with a HOME and no config of its own."""
+    return subprocess.run(
+        [sys.executable, "-m", "snitch", "new", *args, "-o", "out"], input=stdin,
         capture_output=True, text=True, timeout=HANG_TIMEOUT_S, cwd=tmp_path,
         env={**os.environ, "HOME": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path / "xdg"), "SNITCH_CONFIG": ""},
     )
+
+
+def snitch_new(tmp_path: Path, answers, *args: str) -> subprocess.CompletedProcess:
+    """`snitch new` with the answers in a file."""
+    (tmp_path / "answers.json").write_text(answers if isinstance(answers, str) else json.dumps(answers))
+    done = run_snitch_new(tmp_path, "--answers", "answers.json", *args)
     assert "Traceback" not in done.stdout + done.stderr, done.stderr
     return done
 
@@ -344,3 +349,8 @@ def test_answer_text_problem(text, problem):
 
     found = answer_text_problem(text)
     assert (found is None) if problem is None else found.startswith(problem), found
+
+
+def test_snitch_new_reads_answers_from_standard_input(tmp_path):
+    done = run_snitch_new(tmp_path, "--answers", "-", stdin='{"project_name": "Fraud Scorer"}')
+    assert done.returncode == 0 and (tmp_path / "out" / "fraud-scorer" / "model.py").is_file(), done.stderr
