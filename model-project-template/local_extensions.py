@@ -19,6 +19,10 @@ Jinja environment as template source, and may even replace the private, derived
 variables. So the extension (1) refuses to compile any text with template markup that
 is not the template's own, and (2) checks the complete context before the project
 folder is named: every answer valid, every derived variable equal to what it derives from.
+A caller can also replace `_extensions` and so drop this extension: (3) the project folder
+is named by `model_folder`, which only this extension defines, so such a render stops before
+it writes anything (the answers were already rendered as Jinja by then: untrusted answers go
+through `snitch new`, see docs/template.md).
 """
 
 from __future__ import annotations
