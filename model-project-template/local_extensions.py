@@ -19,6 +19,10 @@ Jinja environment as template source, and may even replace the private, derived
 variables. So the extension (1) refuses to compile any text with template markup that
 is not the template's own, and (2) checks the complete context before the project
 folder is named: every answer valid, every derived variable equal to what it derives from.
+A caller can also replace `_extensions` and so drop this extension: (3) the project folder
+is named by `model_folder`, which only this extension defines, so such a render stops before
+it writes anything (the answers were already rendered as Jinja by then: untrusted answers go
+through `snitch new`, see docs/template.md).
 """
 
 from __future__ import annotations
@@ -70,6 +74,7 @@ def _snitch():
         sys.path.insert(0, str(checkout))
     import snitch.config
     import snitch.files
+    import snitch.fixes.standard_6
     import snitch.names
     import snitch.release
     import snitch.service
@@ -131,6 +136,12 @@ def _quoted(text: str) -> str:
     return str(text).replace("\\", "/").replace('"', "'").replace("$", "")
 
 
+def python_docstring(text: str) -> str:
+    """An answer inside a \"\"\"docstring\"\"\": backslashes and double quotes escaped, so the
+    docstring keeps the answer's text and ends where the template ends it."""
+    return str(text).replace("\\", "\\\\").replace('"', '\\"')
+
+
 def image_labels(answers: dict) -> list[tuple[str, str | None]]:
     """(label, Dockerfile value or None) for every label the organisation requires (standard 6);
     the Dockerfile is rendered after answer_problems made sure each has a value.
@@ -140,13 +151,10 @@ def image_labels(answers: dict) -> list[tuple[str, str | None]]:
     take an answer; last, the extra_labels answer. None: nothing fills it yet."""
     parameters = _load_standards().parameters
     model = model_name(answers["project_name"])
-    from_build = {
-        parameters["vcs_ref_label"]: "${VCS_REF}",
-        parameters["build_date_label"]: "${BUILD_DATE}",
-        parameters["vcs_url_label"]: "${VCS_URL}",
-        **{label: "${VERSION}" for label in parameters["version_labels"]},
-        parameters["model_label"]: model,
-    }
+    # The labels the build job fills, as snitch --fix writes them.
+    build_arguments = _snitch().fixes.standard_6.build_argument_labels(parameters)
+    from_build = {label: "${%s}" % argument for label, argument in build_arguments.items()}
+    from_build[parameters["model_label"]] = model
     by_name = {
         "author": answers["author_email"],
         "authors": answers["author_email"],
@@ -194,11 +202,11 @@ def _extra_labels(answers: dict) -> tuple[dict[str, str], list[str]]:
     return values, problems
 
 
-def _label_problems(answers: dict, complain) -> None:
+def _label_problems(answers: dict, complain, not_text: set[str]) -> None:
     snitch = _snitch()
     for key in ("organization", "project_description", "author_email"):
         problem = snitch.names.label_value_problem(str(answers[key]))
-        if problem:
+        if problem and key not in not_text:  # already refused, for the same reason
             complain(key, f"goes into an image label and is {problem}")
     extra, problems = _extra_labels(answers)
     for problem in problems:
@@ -231,6 +239,8 @@ def _https_url_problem(value: str) -> str | None:
 
 def _number_problem(value: str, low: float, high: float) -> str | None:
     try:
+        if not value.isascii():  # float() also reads other scripts' digits, which Python and YAML do not
+            raise ValueError(value)
         number = float(value)
     except ValueError:
         return f"must be a number between {low:g} and {high:g}"
@@ -250,6 +260,15 @@ def answer_problems(answers: dict) -> list[str]:
     def complain(key: str, message: str) -> None:
         problems.append(f"{key}={answers.get(key)!r} {message}")
 
+    # Markup typed at a prompt reaches here verbatim (the guard refuses it in --no-input answers).
+    not_text = set()
+    for key, value in answers.items():
+        if key.startswith("_") or not isinstance(value, str):
+            continue  # cookiecutter's own variables and the derived ones (check_complete_context)
+        problem = snitch.names.answer_text_problem(value)
+        if problem:
+            complain(key, problem)
+            not_text.add(key)
     name = model_name(answers["project_name"])
     if not name:
         complain("project_name", "contains no letters or digits, so no model name can be derived from it; use words like 'Iris Classifier'")
@@ -295,7 +314,7 @@ def answer_problems(answers: dict) -> list[str]:
     elif stamp > datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ"):
         complain("weights_timestamp", "is in the future; weights can only come from a training run that happened")
     problems += _service_problems(answers, parameters, complain)
-    _label_problems(answers, complain)
+    _label_problems(answers, complain, not_text)
     return problems
 
 
@@ -344,10 +363,10 @@ def check_answers(answers: dict) -> str:
 
 
 TEMPLATE_DIR = Path(__file__).resolve().parent
-_MARKUP = re.compile(r"\{\{|\{%|\{#")
-# The only markup in the template's folder and file names: a private variable, e.g. the
-# project folder `{{cookiecutter.__model_name}}`.
-_NAME_REFERENCE = re.compile(r"\{\{\s*cookiecutter\.__\w+\s*\}\}")
+# The project folder's name, the first thing cookiecutter renders after the questions and the
+# only markup in the template's folder and file names. It calls a function only this extension
+# defines, so a render without the extension (`_extensions` overridden) fails before writing.
+PROJECT_FOLDER = "{{model_folder(cookiecutter.__model_name)}}"
 # Private variables the template works out from the answers; nobody may set them.
 DERIVED = {
     "__answers": lambda answers: "ok",
@@ -375,6 +394,15 @@ def _template_strings(context: dict) -> set[str]:
     return found
 
 
+def model_folder(name: str) -> str:
+    """The project folder's name: the model name, which the complete-context check has just
+    compared with the one derived from project_name (so never a path)."""
+    problem = _snitch().names.model_name_problem(name)
+    if problem:
+        raise InvalidAnswers(f"Cannot create the project folder {name!r}: {problem}")
+    return name
+
+
 def check_complete_context(answers: dict) -> None:
     """The final answers, as the files will be rendered with them: derived values untouched,
     every answer valid (even when `__answers` itself was overridden)."""
@@ -391,13 +419,11 @@ def _guarded(environment, own_strings: set[str], questions: set[str]):
     context whenever a template is rendered with the complete one (the first time is the project
     folder's name, before anything is written)."""
     compile_source = environment.from_string
+    names = _snitch().names
 
     def from_string(source, *args, **kwargs):
-        if isinstance(source, str) and source not in own_strings and _MARKUP.search(_NAME_REFERENCE.sub("", source)):
-            raise InvalidAnswers(
-                f"Cannot create the project: the answer {source[:80]!r} contains template markup "
-                "({{ }}, {% %} or {# #}); answers are plain text, never templates. Remove the markup."
-            )
+        if isinstance(source, str) and source not in own_strings and names.template_markup(source.replace(PROJECT_FOLDER, "")):
+            raise InvalidAnswers(f"Cannot create the project: the answer {source[:80]!r} {names.TEMPLATE_MARKUP_PROBLEM}")
         template = compile_source(source, *args, **kwargs)
         render = template.render
 
@@ -424,6 +450,8 @@ class AnswersExtension(Extension):
         environment.filters["org_default"] = org_default
         environment.filters["org_config_text"] = org_config_text
         environment.filters["service_default"] = service_default
+        environment.filters["python_docstring"] = python_docstring
+        environment.globals["model_folder"] = model_folder
         context = json.loads((TEMPLATE_DIR / "cookiecutter.json").read_text(encoding="utf-8"))
         questions = {key for key in context if not key.startswith("_")} | set(DERIVED)
         environment.from_string = _guarded(environment, _template_strings(context), questions)

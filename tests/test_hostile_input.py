@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import stat
 import subprocess
 import sys
@@ -16,7 +17,7 @@ import pytest
 
 from fixtures.checker import MODEL, assert_only_failure, run_json
 from fixtures.pipeline import service_environment
-from fixtures.template import TEMPLATE_DIR, git, git_commit_all, render_project
+from fixtures.template import PROJECT_TEMPLATE_DIR, TEMPLATE_DIR, git, git_commit_all, render_project
 
 HANG_TIMEOUT_S = 60
 COMMIT = "0123456789abcdef0123456789abcdef01234567"
@@ -330,8 +331,8 @@ def test_closed_stdout_keeps_the_verdict(compliant, redirect, output_format):
 
 
 def test_closed_stdout_pipeline():
-    dockerfile = Path(TEMPLATE_DIR / "{{cookiecutter.__model_name}}" / "Dockerfile")
-    command = f"{sys.executable} -m snitch.pipeline labels-dockerfile {dockerfile} >&-"
+    dockerfile = PROJECT_TEMPLATE_DIR / "Dockerfile"
+    command = f"{sys.executable} -m snitch.pipeline labels-dockerfile {shlex.quote(str(dockerfile))} >&-"
     done = subprocess.run(["bash", "-c", command], capture_output=True, text=True, timeout=HANG_TIMEOUT_S)
     assert done.returncode == 0 and done.stderr == ""
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from fixtures.template import DEFAULT_MODEL_NAME, TEMPLATE_DIR, git_commit_all, render_project, rendered_answers
+from fixtures.template import DEFAULT_MODEL_NAME, PROJECT_TEMPLATE_DIR, TEMPLATE_DIR, git_commit_all, render_project, rendered_answers
 
 EXPECTED_FILES = {
     ".dockerignore",
@@ -249,7 +249,7 @@ def test_cli_renders_from_a_git_url(tmp_path):
     assert result.returncode == 0, result.stdout + result.stderr
     project = tmp_path / "out" / "iris-classifier"
     assert project_files(project) == EXPECTED_FILES
-    assert (project / "serve.py").read_text() == (TEMPLATE_DIR / "{{cookiecutter.__model_name}}" / "serve.py").read_text()
+    assert (project / "serve.py").read_text() == (PROJECT_TEMPLATE_DIR / "serve.py").read_text()
 
 
 def test_interactive_prompts_are_questions_for_every_answer(tmp_path):
@@ -281,7 +281,7 @@ def test_interactive_prompts_are_questions_for_every_answer(tmp_path):
         ({"project_name": "123 Model"}, "project_name='123 Model' is refused: the model name '123-model' starts with a digit"),
         ({"max_replicas": "21"}, "max_replicas is 21, above the organisation's limit of 20 (replicas_limit)"),
         ({"cpu": "9"}, "cpu is 9, above the organisation's limit of 8 (cpu_limit)"),
-        ({"organization": "Acme\nRUN curl evil"}, "organization='Acme\\nRUN curl evil' goes into an image label and is "),
+        ({"organization": "Acme\nRUN curl evil"}, "organization='Acme\\nRUN curl evil' holds a control character"),
         ({"weights_timestamp": "29991231T000000Z"}, "is in the future"),
         ({"team": "Fraud Team"}, "team='Fraud Team' must be the team's short name in lower case with dashes"),
         ({"min_replicas": "0"}, "min_replicas is 0, so staging and production would scale to zero"),

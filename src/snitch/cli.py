@@ -295,6 +295,32 @@ def explain(wanted, config):
     click.echo(f"\nMore: {standards.url(number)}")
 
 
+@main.command(name="new")
+@click.option("--answers", "answers_file", required=True, metavar="FILE",
+              help="A JSON object of the template's questions and their answers ('-': standard input); the rest take their defaults.")
+@click.option("-o", "--output-dir", default=".", show_default=True, type=click.Path(file_okay=False),
+              help="The folder the project folder is created in.")
+@_config_option
+def new(answers_file, output_dir, config):
+    """Create a model project from the template with answers from a file: the safe way for
+    answers nobody typed (a portal, a scaffolder). Private keys (_..., __...), unknown questions,
+    template markup and control characters are refused before the template sees them, then every
+    answer is judged by the template's rules before anything is written.
+
+    Exit status: 0 created, 1 answers refused (nothing written), 2 the run could not be done."""
+    from snitch import scaffold
+
+    try:
+        project = scaffold.render(scaffold.read_answers(answers_file), output_dir, config)
+    except scaffold.AnswersRefused as refused:
+        click.echo(f"snitch new: {refused}", err=True)
+        sys.exit(EXIT_FAILED)
+    except scaffold.ScaffoldError as error:
+        click.echo(f"snitch new: error: {error}", err=True)
+        sys.exit(EXIT_UNUSABLE)
+    click.echo(f"Created {project}")
+
+
 @main.command()
 @click.argument("paths", nargs=-1, type=str)
 @click.option("--from", "from_file", type=click.Path(dir_okay=False), help="A file listing project folders or git URLs, one a line.")

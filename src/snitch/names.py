@@ -10,6 +10,7 @@ a pattern alone enforces the whole rule where only a pattern can be given."""
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from snitch.violation import shown
 
@@ -74,6 +75,39 @@ def team_problem(name: object) -> str | None:
 
 LABEL_VALUE_MAX = 1024
 
+# Jinja's openings: to cookiecutter, an answer holding one is a template to run, not text.
+_TEMPLATE_MARKUP = re.compile(r"\{\{|\{%|\{#")
+TEMPLATE_MARKUP_PROBLEM = (
+    "contains template markup ({{ }}, {% %} or {# #}); answers are plain text, never templates. Remove the markup."
+)
+
+
+def answer_text_problem(value: str) -> str | None:
+    """What keeps `value` from being a template answer, to follow "<answer> ": template markup, or
+    a control character (every answer goes into files as one line)."""
+    if template_markup(value):
+        return TEMPLATE_MARKUP_PROBLEM
+    if control_character(value):
+        return "holds a control character (a newline, a tab...); every answer is one line of text"
+    return None
+
+
+def template_markup(text: str) -> bool:
+    return _TEMPLATE_MARKUP.search(text) is not None
+
+
+# Bidirectional controls: they reorder what a reviewer sees in a file without changing its bytes.
+_BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def control_character(text: str) -> bool:
+    """Whether `text` holds a character no one-line value may: a C0/C1 control (a newline, a tab,
+    NEL), a line or paragraph separator (Python and YAML end lines at U+2028/U+2029 too), or a
+    bidirectional control."""
+    return any(
+        unicodedata.category(character) in ("Cc", "Zl", "Zp") or character in _BIDI_CONTROLS for character in text
+    )
+
 
 def label_value_problem(value: object) -> str | None:
     """What is wrong with `value` as an image label's value in a Dockerfile `LABEL`, to follow
@@ -83,6 +117,6 @@ def label_value_problem(value: object) -> str | None:
         return f"{shown(value)}, not a label value: give non-empty text"
     if len(value) > LABEL_VALUE_MAX:
         return f"{shown(value)}, {len(value)} characters long; a label value is at most {LABEL_VALUE_MAX}"
-    if any(ord(character) < 32 or ord(character) == 127 for character in value):
+    if control_character(value):
         return f"{shown(value)}, which holds a control character (a newline, a tab...); keep a label value on one line"
     return None

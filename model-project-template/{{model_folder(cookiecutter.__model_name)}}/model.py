@@ -1,4 +1,4 @@
-"""The {{ cookiecutter.project_name }} model: data loading, the estimator, and its weights on disk.
+"""The {{ cookiecutter.project_name | python_docstring }} model: data loading, the estimator, and its weights on disk.
 
 train.py, evaluate.py, serve.py and publish.py import from here, so the way data is
 read and weights are written or loaded is defined exactly once.
