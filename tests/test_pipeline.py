@@ -18,6 +18,7 @@ import yaml
 
 from fixtures.pipeline import KSERVE_SCHEMA, PIPELINE_FILE, REPO_ROOT, SERVICE_VALUES, service_environment
 from fixtures.s3 import AWS_TEST_ENV, s3_client
+from snitch import gitlab_ci, standards
 from snitch.pipeline import records
 from snitch.pipeline.build import labels_only_dockerfile
 from snitch.pipeline.cli import main
@@ -27,8 +28,9 @@ from snitch.pipeline.validate import load_schema, rule_problems, schema_problems
 from snitch.pipeline.weights import parse_weights_uri
 from snitch.service import FIELDS, ServiceSpec
 
-PROTECTED_JOBS = ["snitch", "test", "build", "image-labels", "deploy-dev", "deploy-staging", "deploy-production",
-                  "rollback-dev", "rollback-staging", "rollback-production", "experiment"]
+# Model Standard 9's parameter: the jobs a project must not redefine (test_protected_jobs_agree_everywhere
+# proves they are exactly the pipeline's jobs).
+PROTECTED_JOBS = list(standards.load().parameters["protected_jobs"])
 DEPLOY_JOBS = [job for job in PROTECTED_JOBS if job.startswith(("deploy-", "rollback-"))]
 SERVICE = ServiceSpec.from_values(SERVICE_VALUES)
 TIERS = {"dev": "development", "staging": "staging", "production": "production"}
@@ -132,6 +134,17 @@ def test_experiment_runs_only_when_a_person_or_a_schedule_starts_it():
     for name in ("snitch", "test", "build", "image-labels", "deploy-dev", "deploy-staging", "rollback-dev", "rollback-staging"):
         rules = body[name].get("rules") or body[body[name]["extends"][0]]["rules"]
         assert rules[0] == {"if": '$CI_PIPELINE_SOURCE == "schedule"', "when": "never"}, name
+
+
+def test_protected_jobs_agree_everywhere():
+    """Standard 9's `protected_jobs`, the jobs the pipeline file defines and the list docs/pipeline.md
+    gives a project are one list."""
+    _, body = pipeline_documents()
+    assert gitlab_ci.jobs(body) == PROTECTED_JOBS
+    docs = (REPO_ROOT / "docs" / "pipeline.md").read_text()
+    sentence = re.search(r"Do not define jobs with the pipeline's names \(([^)]*)\)", docs)
+    assert sentence, "docs/pipeline.md no longer lists the pipeline's jobs"
+    assert re.findall(r"`([^`]+)`", sentence[1]) == PROTECTED_JOBS
 
 
 def test_pipeline_defines_the_protected_jobs_with_environments_and_resource_groups():
