@@ -94,6 +94,8 @@ def seed_includes(project: Path, checkout: Path = CHECKOUT) -> list[Path]:
 # virtualenv of its own, made fresh from the Python that runs run-local, first on PATH, as a job
 # on GitLab gets a clean `python_image`. Keyed by the job's id, so jobs running in parallel never
 # share an installed environment; a nested bash of the same job finds its venv already active.
+# SNITCH_RUN_LOCAL_SITE_PACKAGES (opt-in) names a site-packages folder every job venv also sees,
+# so a test suite need not reinstall kserve for every job; the jobs still install into their own.
 JOB_ENV_SCRIPT = """\
 if [ -n "${CI_JOB_ID:-}" ] && [ -n "${SNITCH_RUN_LOCAL_VENVS:-}" ]; then
   snitch_run_local_venv="$SNITCH_RUN_LOCAL_VENVS/${CI_JOB_NAME_SLUG:-job}-$CI_JOB_ID"
@@ -101,6 +103,11 @@ if [ -n "${CI_JOB_ID:-}" ] && [ -n "${SNITCH_RUN_LOCAL_VENVS:-}" ]; then
     if [ ! -x "$snitch_run_local_venv/bin/python3" ]; then
       "$SNITCH_RUN_LOCAL_PYTHON" -m venv "$snitch_run_local_venv" \\
         || { echo "run-local: cannot create the job's virtualenv $snitch_run_local_venv" >&2; exit 1; }
+      if [ -n "${SNITCH_RUN_LOCAL_SITE_PACKAGES:-}" ]; then
+        "$snitch_run_local_venv/bin/python3" -c 'import pathlib, sys, sysconfig
+pathlib.Path(sysconfig.get_paths()["purelib"], "run-local-site-packages.pth").write_text(sys.argv[1] + "\\n")' \\
+          "$SNITCH_RUN_LOCAL_SITE_PACKAGES"
+      fi
     fi
     export VIRTUAL_ENV="$snitch_run_local_venv"
     export PATH="$snitch_run_local_venv/bin:$PATH"
