@@ -33,6 +33,7 @@ def fresh_venv(folder: Path) -> dict:
 
 
 def test_snitch_and_test_jobs_pass_on_a_fresh_project_each_from_a_fresh_venv(tmp_path):
+    (tmp_path / "projects").mkdir()
     project = ci_project(tmp_path / "projects")
     cache = tmp_path / "snitch-cache"  # no run-local tool environment or wheel built before
     for job, passed in (("snitch", r"PASS\s+snitch"), ("test", r"PASS\s+test \d+% coverage")):

@@ -128,3 +128,23 @@ def test_every_pattern_means_the_same_to_python_re2_and_javascript():
     for name, pattern in PATTERNS.items():
         verdicts = {_python(pattern, value) for value in SAMPLES}
         assert verdicts == {True, False}, name
+
+
+def test_jobs_read_their_settings_through_one_module():
+    """Only snitch.pipeline.settings reads the job's variables (run-local, which prepares processes
+    rather than reading settings, aside)."""
+    readers = {path.name for path in (REPO_ROOT / "src" / "snitch" / "pipeline").glob("*.py")
+               if re.search(r"os\.environ|os\.getenv", path.read_text())}
+    assert readers == {"settings.py", "local.py", "toolenv.py"}
+
+
+def test_an_undeclared_setting_is_a_programming_error_and_a_missing_one_is_explained():
+    from snitch.pipeline import settings
+    from snitch.pipeline.errors import PipelineError
+
+    with pytest.raises(KeyError, match="NOT_A_SETTING is not declared"):
+        settings.Settings({}).get("NOT_A_SETTING")
+    with pytest.raises(PipelineError, match="variable MODEL_NAME is not set; it comes from the `model_name` input"):
+        settings.Settings({}).get("MODEL_NAME", required=True)
+    assert settings.Settings({"SNITCH_BUILD_LABELS_ONLY": " True "}).flag("SNITCH_BUILD_LABELS_ONLY")
+    assert settings.Settings({"CI_COMMIT_TAG": "v1.2.0"}).version() == "1.2.0"

@@ -18,7 +18,6 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import os
 import re
 import urllib.error
 import urllib.parse
@@ -27,6 +26,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from snitch import files
+from snitch.pipeline import settings
 from snitch.pipeline.errors import PipelineError, writable
 
 RECORD_VERSION = 1
@@ -215,16 +215,16 @@ def from_gitlab(api_url: str, project_id: str, token_header: tuple[str, str], en
 
 def history(model: str, environment: str, records_dir: str | None = None, environ=None) -> tuple[list[dict], str]:
     """(records oldest first, description of the source) for the model's environment."""
-    env = environ if environ is not None else os.environ
-    directory = records_dir or env.get("SNITCH_RECORDS_DIR", "").strip()
+    job = settings.Settings(environ)
+    directory = records_dir or job.get("SNITCH_RECORDS_DIR")
     if directory:
         found = from_directory(Path(directory), model, environment)
         source = f"records directory {directory}"
     else:
-        api_url = env.get("CI_API_V4_URL", "").strip()
-        project_id = env.get("CI_PROJECT_ID", "").strip()
-        token = env.get("SNITCH_API_TOKEN", "").strip()
-        header = ("PRIVATE-TOKEN", token) if token else ("JOB-TOKEN", env.get("CI_JOB_TOKEN", "").strip())
+        api_url = job.get("CI_API_V4_URL")
+        project_id = job.get("CI_PROJECT_ID")
+        token = job.get("SNITCH_API_TOKEN")
+        header = ("PRIVATE-TOKEN", token) if token else ("JOB-TOKEN", job.get("CI_JOB_TOKEN"))
         if not api_url or not project_id or not header[1]:
             raise PipelineError(
                 "no source of earlier promotion records: set SNITCH_RECORDS_DIR to a records directory, "
