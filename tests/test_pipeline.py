@@ -350,10 +350,10 @@ def test_cli_usage_errors_exit_non_zero_without_traceback(tmp_path):
 
 
 @needs_schema
-def test_deploy_dry_run_writes_the_manifest_and_the_promotion_record(tmp_path):
+def test_deploy_applies_the_manifest_and_writes_the_promotion_record(tmp_path, kubectl_recorder):
     (tmp_path / "metrics.json").write_text(json.dumps({"accuracy": 0.97, "f1": 0.96}))
-    done = run_cli("deploy", "--environment", "staging", "--dry-run", "--schema", str(KSERVE_SCHEMA), cwd=tmp_path,
-                   CI_COMMIT_TAG="v1.2.0")
+    done = run_cli("deploy", "--environment", "staging", "--schema", str(KSERVE_SCHEMA), cwd=tmp_path,
+                   CI_COMMIT_TAG="v1.2.0", **recorded(kubectl_recorder, tmp_path))
     assert done.returncode == 0, done.stderr
     assert "checked: rules, CRD schema" in done.stdout or "checked: rules, kserve models, CRD schema" in done.stdout
     record = json.loads((tmp_path / "promotion" / "promotion-record.json").read_text())
@@ -371,12 +371,36 @@ def test_deploy_dry_run_writes_the_manifest_and_the_promotion_record(tmp_path):
     assert dotenv["PROMOTION_DEPLOYED_BY"] == "alice"
 
 
-def test_deploy_record_carries_the_metrics_published_with_the_weights(tmp_path, s3_endpoint):
+def recorded(kubectl_recorder: Path, tmp_path: Path) -> dict:
+    """Variables that put the kubectl stand-in first on PATH, recording into tmp_path/kube."""
+    return dict(PATH=f"{kubectl_recorder}{os.pathsep}{os.environ['PATH']}", KUBECTL_RECORD_DIR=str(tmp_path / "kube"))
+
+
+def test_deploy_dry_run_neither_promotes_nor_records(tmp_path, kubectl_recorder):
+    records_dir = tmp_path / "records"
+    done = run_cli("deploy", "--environment", "dev", "--dry-run", cwd=tmp_path, SNITCH_RECORDS_DIR=str(records_dir),
+                   **recorded(kubectl_recorder, tmp_path))
+    assert done.returncode == 0, done.stderr
+    assert "promoted iris-classifier" not in done.stdout and "was NOT promoted to dev" in done.stdout
+    assert sorted(path.name for path in (tmp_path / "promotion").iterdir()) == ["inferenceservice.yaml"]
+    assert not records_dir.exists() and not (tmp_path / "kube").exists()  # nothing kept, nothing applied
+    for max_replicas in ("1", "2"):  # two real deploys that differ, so there is something to roll back to
+        assert run_cli("deploy", "--environment", "dev", cwd=tmp_path, SNITCH_RECORDS_DIR=str(records_dir),
+                       DEV_MAX_REPLICAS=max_replicas, **recorded(kubectl_recorder, tmp_path)).returncode == 0
+    kept = sorted(records_dir.rglob("*.json"))
+    done = run_cli("rollback", "--environment", "dev", "--dry-run", cwd=tmp_path, SNITCH_RECORDS_DIR=str(records_dir),
+                   **recorded(kubectl_recorder, tmp_path))
+    assert done.returncode == 0, done.stderr
+    assert "was NOT rolled back" in done.stdout and "rolled iris-classifier" not in done.stdout
+    assert sorted(records_dir.rglob("*.json")) == kept and len(list((tmp_path / "kube").glob("*-manifest.yaml"))) == 2
+
+
+def test_deploy_record_carries_the_metrics_published_with_the_weights(tmp_path, s3_endpoint, kubectl_recorder):
     """The experiment job publishes metrics.json beside the weights; a later deploy finds it there."""
     s3 = s3_client(s3_endpoint)
     s3.create_bucket(Bucket="ml-platform-bucket")
-    aws = {**AWS_TEST_ENV, "AWS_ENDPOINT_URL": s3_endpoint}
-    done = run_cli("deploy", "--environment", "dev", "--dry-run", cwd=tmp_path, **aws)
+    aws = {**AWS_TEST_ENV, "AWS_ENDPOINT_URL": s3_endpoint, **recorded(kubectl_recorder, tmp_path)}
+    done = run_cli("deploy", "--environment", "dev", cwd=tmp_path, **aws)
     assert done.returncode == 0, done.stderr
     assert "carries no metrics: s3://ml-platform-bucket/iris-classifier/models/20240102T030405Z/metrics.json does not exist" in done.stdout
     assert json.loads((tmp_path / "promotion" / "promotion-record.json").read_text())["metrics"] is None
@@ -384,13 +408,13 @@ def test_deploy_record_carries_the_metrics_published_with_the_weights(tmp_path, 
     metrics = {"accuracy": 0.97, "f1_macro": 0.96, "threshold": 0.9, "passed": True}
     s3.put_object(Bucket="ml-platform-bucket", Key="iris-classifier/models/20240102T030405Z/metrics.json",
                   Body=json.dumps(metrics).encode())
-    done = run_cli("deploy", "--environment", "dev", "--dry-run", cwd=tmp_path, **aws)
+    done = run_cli("deploy", "--environment", "dev", cwd=tmp_path, **aws)
     assert done.returncode == 0, done.stderr
     assert json.loads((tmp_path / "promotion" / "promotion-record.json").read_text())["metrics"] == metrics
     s3.put_object(Bucket="ml-platform-bucket", Key="iris-classifier/models/20240102T030405Z/metrics.json", Body=b"[1, 2")
-    done = run_cli("deploy", "--environment", "dev", "--dry-run", cwd=tmp_path, **aws)
+    done = run_cli("deploy", "--environment", "dev", cwd=tmp_path, **aws)
     assert done.returncode == 0 and "metrics.json is not valid JSON" in done.stdout  # reported, never blocks a deploy
-    done = run_cli("deploy", "--environment", "dev", "--dry-run", cwd=tmp_path)
+    done = run_cli("deploy", "--environment", "dev", cwd=tmp_path, **recorded(kubectl_recorder, tmp_path))
     assert done.returncode == 0 and "no AWS credentials in this job" in done.stdout
 
 

@@ -51,7 +51,8 @@ def build_parser() -> argparse.ArgumentParser:
     deploy.add_argument("--output-dir", default="promotion", help="where the manifest and record go (default: promotion)")
     deploy.add_argument("--metrics", default=_setting("SNITCH_METRICS_FILE"),
                         help="evaluation metrics JSON (default: $SNITCH_METRICS_FILE, else metrics.json if present)")
-    deploy.add_argument("--dry-run", action="store_true", help="do everything except kubectl apply")
+    deploy.add_argument("--dry-run", action="store_true",
+                        help="render and validate, write only the manifest: nothing is applied, no promotion record")
 
     rollback = commands.add_parser("rollback", help="re-apply the previous promotion record's manifest")
     _environment(rollback)
@@ -59,7 +60,8 @@ def build_parser() -> argparse.ArgumentParser:
     rollback.add_argument("--to", default=_setting("ROLLBACK_TO"),
                           help="commit SHA, version or image digest to roll back to (default: $ROLLBACK_TO, else the previous one)")
     rollback.add_argument("--records-dir", default=None, help="records directory (default: $SNITCH_RECORDS_DIR, else the GitLab API)")
-    rollback.add_argument("--dry-run", action="store_true")
+    rollback.add_argument("--dry-run", action="store_true",
+                          help="find and validate the manifest to re-apply, write only it: nothing is applied, no record")
 
     history = commands.add_parser("history", help="list the promotion records of an environment")
     _environment(history)

@@ -111,8 +111,10 @@ def check(manifest: dict, schema_path: str | None = None, use_kserve: bool = Tru
     schema = load_schema(schema_path) if schema_path else None
     problems, layers = validate(manifest, schema=schema, use_kserve=use_kserve)
     if problems:
+        metadata = manifest.get("metadata") if isinstance(manifest, dict) else None
+        name = metadata.get("name") if isinstance(metadata, dict) else None
         raise CheckFailed(
-            f"the InferenceService {manifest.get('metadata', {}).get('name')!r} is invalid "
+            f"the InferenceService {name!r} is invalid "
             f"(checked: {', '.join(layers)}):",
             problems,
         )
@@ -161,13 +163,15 @@ def deploy(environment: str, output_dir: Path, schema_path: str | None, metrics_
         release=release_facts(release),
         metrics=deploy_metrics(metrics_path, release.weights, log),
     )
+    if dry_run:  # nothing was promoted: no record, no dotenv, only the manifest to look at
+        path = records.write_manifest(output_dir, dump(manifest))
+        log(f"dry run: {release.model} {release.version} was NOT promoted to {environment} and no promotion record "
+            f"was written; the manifest a deploy would apply is {path}")
+        return record
     paths = records.write(record, output_dir, dump(manifest))
-    if dry_run:
-        log(f"dry run: not applying {paths['manifest']}")
-    else:
-        log(kube.apply(paths["manifest"]))
+    log(kube.apply(paths["manifest"]))
     records_dir = settings.get("SNITCH_RECORDS_DIR")
-    if records_dir and not dry_run:
+    if records_dir:
         log(f"kept the record in {records.store(record, Path(records_dir))}")
     log(
         f"promoted {release.model} {release.version} to {environment}: image {release.image}, "
@@ -207,13 +211,15 @@ def rollback(environment: str, output_dir: Path, schema_path: str | None, to: st
             "rolled_back_to": target.get("deployed_at"),
         },
     )
+    if dry_run:  # nothing was rolled back: no record, no dotenv, only the manifest to look at
+        path = records.write_manifest(output_dir, dump(manifest))
+        log(f"dry run: {model} in {environment} was NOT rolled back and no promotion record was written; "
+            f"the manifest a rollback would apply ({target.get('image')}) is {path}")
+        return record
     paths = records.write(record, output_dir, dump(manifest))
-    if dry_run:
-        log(f"dry run: not applying {paths['manifest']}")
-    else:
-        log(kube.apply(paths["manifest"]))
-        directory = records_dir or settings.get("SNITCH_RECORDS_DIR")
-        if directory:
-            log(f"kept the record in {records.store(record, Path(directory))}")
+    log(kube.apply(paths["manifest"]))
+    directory = records_dir or settings.get("SNITCH_RECORDS_DIR")
+    if directory:
+        log(f"kept the record in {records.store(record, Path(directory))}")
     log(f"rolled {model} in {environment} back from {current.get('image')} to {target.get('image')}")
     return record

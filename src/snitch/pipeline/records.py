@@ -114,9 +114,18 @@ def dotenv(record: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+MANIFEST_FILE = "inferenceservice.yaml"
+
+
+def write_manifest(output_dir: Path, manifest_text: str) -> Path:
+    path = output_dir / MANIFEST_FILE
+    _write(path, manifest_text)
+    return path
+
+
 def write(record: dict, output_dir: Path, manifest_text: str) -> dict[str, Path]:
     contents = {
-        "manifest": (output_dir / "inferenceservice.yaml", manifest_text),
+        "manifest": (output_dir / MANIFEST_FILE, manifest_text),
         "record": (output_dir / "promotion-record.json", to_json(record)),
         "dotenv": (output_dir / "promotion.env", dotenv(record)),
     }
