@@ -598,3 +598,77 @@ def test_labels_only_dockerfile_keeps_the_final_stage_labels(rendered_project):
     assert labels_only_dockerfile(multi) == "FROM scratch\nARG X=1\nLABEL model=m other=${X}\n"
     with pytest.raises(PipelineError, match="sets no LABEL"):
         labels_only_dockerfile("FROM a\nLABEL x=1\nFROM b\nRUN true\n")
+
+
+# --- hostile input (issue 18): a clear message or a right answer, never an internal error ----------
+
+MALFORMED_RECORDS = {
+    "a digest that is a list": {"content_sha256": ["sha256:1"]},
+    "a rolled-back-from digest that is a list": {"action": "rollback", "rolled_back_from": {"content_sha256": [1]}},
+    "a rolled-back-from manifest that is a list": {"action": "rollback", "rolled_back_from": {"manifest": [1]}},
+    "metadata that is a list": {"manifest": {"metadata": ["x"], "spec": {}}},
+    "annotations that are a list": {"manifest": {"metadata": {"annotations": ["x"]}, "spec": {}}},
+}
+
+
+@pytest.mark.parametrize("shape", list(MALFORMED_RECORDS))
+def test_rollback_ignores_malformed_records(tmp_path, kubectl_recorder, shape):
+    folder = tmp_path / "records" / "dev"
+    folder.mkdir(parents=True)
+    for n, data in ((1, record(1)), (2, record(2)), (3, record(3, **MALFORMED_RECORDS[shape]))):
+        data.setdefault("content_sha256", records.content(data)) if n < 3 else None
+        (folder / f"{n}.json").write_text(json.dumps(data))
+    done = run_cli("rollback", "--environment", "dev", "--dry-run", cwd=tmp_path, SNITCH_RECORDS_DIR=str(tmp_path / "records"),
+                   **recorded(kubectl_recorder, tmp_path))
+    assert done.returncode == 0, done.stderr
+    assert "2 promotion record(s)" in done.stdout and "internal error" not in done.stderr
+
+
+def test_history_reads_a_records_folder_nested_1500_deep(tmp_path):
+    (tmp_path / "records" / "dev").mkdir(parents=True)
+    (tmp_path / "records" / "dev" / "1.json").write_text(json.dumps(record(1)))
+    folders = [os.open(tmp_path / "records", os.O_RDONLY)]
+    try:  # 1,500 levels, made one at a time (a path that long is past PATH_MAX)
+        for _ in range(1500):
+            os.mkdir("d", dir_fd=folders[-1])
+            folders.append(os.open("d", os.O_RDONLY, dir_fd=folders[-1]))
+        done = run_cli("history", "--environment", "dev", "--records-dir", str(tmp_path / "records"), cwd=tmp_path)
+    finally:  # removed bottom-up here: pytest's recursive clean-up of tmp_path would overflow Python's stack
+        folders.pop()
+        while folders:
+            os.rmdir("d", dir_fd=folders[-1])
+            os.close(folders.pop())
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("# 1 record(s)")
+
+
+def test_validate_explains_metadata_that_is_a_list(tmp_path):
+    (tmp_path / "m.yaml").write_text("apiVersion: serving.kserve.io/v1beta1\nkind: InferenceService\nmetadata: [a, b]\nspec: {}\n")
+    done = run_cli("validate", "m.yaml", "--no-kserve", cwd=tmp_path)
+    assert done.returncode == 1 and "internal error" not in done.stderr
+    assert "metadata.name None is not a Kubernetes DNS label" in done.stderr
+
+
+@pytest.mark.parametrize("schema, message", [
+    ({"properties": {"metadata": {"properties": {"name": {"pattern": "(["}}}}}, "is not a valid regular expression"),
+    ({"properties": {"metadata": {"properties": {"name": {"pattern": "^(a+)+$"}}}}}, "exponential time"),
+    ({"patternProperties": {"^(a*)*$": {}}}, "exponential time"),
+    ({"properties": {"metadata": {"$ref": "https://example.com/schema.json"}}}, "points outside the schema"),
+])
+def test_validate_refuses_a_schema_it_cannot_use_safely(tmp_path, schema, message):
+    (tmp_path / "schema.json").write_text(json.dumps({"type": "object", **schema}))
+    name = "a" * 40 + "!"  # what `^(a+)+$` would take minutes on
+    (tmp_path / "m.yaml").write_text(f"apiVersion: serving.kserve.io/v1beta1\nkind: InferenceService\nmetadata: {{name: '{name}'}}\n")
+    done = run_cli("validate", "m.yaml", "--no-kserve", "--schema", "schema.json", cwd=tmp_path)
+    assert done.returncode == 2, done.stderr
+    assert "schema.json cannot be used" in done.stderr and message in done.stderr
+
+
+def test_run_local_refuses_a_nul_in_the_includes_ref(tmp_path):
+    (tmp_path / ".gitlab-ci.yml").write_text(
+        'include:\n  - project: ml-platform/snitch\n    ref: "v1.0.0\\0"\n    file: ci/model-promotion-pipeline.yml\n')
+    done = subprocess.run([sys.executable, str(REPO_ROOT / "ci" / "run-local"), str(tmp_path), "--", "--list"],
+                          capture_output=True, text=True, timeout=120, env=ci_environment())
+    assert done.returncode == 2, done.stderr
+    assert "is not a GitLab project path and ref" in done.stderr and "Traceback" not in done.stderr
+    assert not (tmp_path / ".gitlab-ci-local").exists()

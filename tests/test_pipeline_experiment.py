@@ -165,3 +165,15 @@ def test_experiment_explains_bad_settings_without_a_traceback(tmp_path, variable
     done = subprocess.run([sys.executable, "-m", "snitch.pipeline", "experiment"], cwd=tmp_path, env={**env, **variables},
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 2 and message in done.stderr and "Traceback" not in done.stderr, done.stderr
+
+
+def test_dataset_keys_that_are_a_file_and_a_folder_are_named(tmp_path, s3_endpoint, monkeypatch):
+    for key, value in {**AWS_TEST_ENV, "AWS_ENDPOINT_URL": s3_endpoint}.items():
+        monkeypatch.setenv(key, value)
+    s3_api = s3_client(s3_endpoint)
+    s3_api.create_bucket(Bucket=BUCKET)
+    for key in ("a", "a/b"):
+        s3_api.put_object(Bucket=BUCKET, Key=f"{MODEL}/datasets/{key}", Body=b"x\n")
+    with pytest.raises(PipelineError, match=r"datasets/a is an object and also a folder of .*datasets/a/b"):
+        s3.download_prefix(BUCKET, f"{MODEL}/datasets/", tmp_path / "datasets")
+    assert not (tmp_path / "datasets").exists()

@@ -81,8 +81,10 @@ def seed_includes(project: Path, checkout: Path = CHECKOUT) -> list[Path]:
     for entry in pipeline_includes(project):
         ref = str(entry.get("ref") or "HEAD")
         cache = project / ".gitlab-ci-local" / "includes"
+        # a NUL or a control character can name no file (and no GitLab project or ref)
+        unusable = any(ord(character) < 32 or ord(character) == 127 for character in f"{entry['project']}{ref}")
         target = cache / host / str(entry["project"]) / ref / PIPELINE_FILE
-        if not target.resolve().is_relative_to(cache.resolve()):  # `ref: ../../..` must not write elsewhere
+        if unusable or not target.resolve().is_relative_to(cache.resolve()):  # `ref: ../../..` must not write elsewhere
             raise PipelineError(f"the include's project {entry['project']!r} or ref {ref!r} is not a GitLab project path and ref")
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(source, target)

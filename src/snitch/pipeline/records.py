@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import os
 import re
 import urllib.error
 import urllib.parse
@@ -157,21 +158,55 @@ def store(record: dict, records_dir: Path) -> Path:
 
 def _is_record(data) -> bool:
     """A record this version wrote: the facts rollback sorts and compares by have their types."""
-    return (
+    if not (
         isinstance(data, dict)
         and data.get("record_version") == RECORD_VERSION
         and isinstance(data.get("manifest"), dict)
         and isinstance(data.get("deployed_at"), str)
         and all(isinstance(data.get(key), (str, type(None))) for key in _FACTS)
         and isinstance(data.get("rolled_back_from", {}), dict)
+    ):
+        return False
+    metadata = data["manifest"].get("metadata", {})
+    rolled_back_from = data.get("rolled_back_from", {})
+    # rollback compares digests in sets and annotates the manifest it re-applies: each must have its type
+    return (
+        isinstance(metadata, dict)
+        and isinstance(metadata.get("annotations", {}), dict)
+        and isinstance(data.get("content_sha256"), (str, type(None)))
+        and isinstance(rolled_back_from.get("content_sha256"), (str, type(None)))
+        and isinstance(rolled_back_from.get("manifest", {}), dict)
     )
+
+
+# store() keeps records at <records dir>/<environment>/; a few levels more are read (a copied
+# folder of folders), never an unbounded tree nor through a symlink.
+MAX_RECORDS_DEPTH = 4
+
+
+def _record_files(records_dir: Path) -> list[Path]:
+    found, level = [], [records_dir]
+    for _ in range(MAX_RECORDS_DEPTH + 1):
+        folders = []
+        for folder in level:
+            try:
+                entries = list(os.scandir(folder))
+            except OSError:
+                continue  # unreadable: no records there
+            for entry in entries:
+                if entry.is_dir(follow_symlinks=False):
+                    folders.append(Path(entry.path))
+                elif entry.name.endswith(".json"):
+                    found.append(Path(entry.path))
+        level = folders
+    return sorted(found)
 
 
 def from_directory(records_dir: Path, model: str, environment: str) -> list[dict]:
     if not records_dir.is_dir():
         return []
     found = []
-    for path in sorted(records_dir.rglob("*.json")):
+    for path in _record_files(records_dir):
         try:
             data = files.load_json(path)
         except files.Unreadable:
