@@ -672,3 +672,32 @@ def test_run_local_refuses_a_nul_in_the_includes_ref(tmp_path):
     assert done.returncode == 2, done.stderr
     assert "is not a GitLab project path and ref" in done.stderr and "Traceback" not in done.stderr
     assert not (tmp_path / ".gitlab-ci-local").exists()
+
+
+def test_render_and_history_read_the_projects_include_inputs(tmp_path):
+    (tmp_path / ".gitlab-ci.yml").write_text(yaml.safe_dump({"include": [{
+        "project": "ml-platform/snitch", "ref": "v1.0.0", "file": "ci/model-promotion-pipeline.yml",
+        "inputs": {"model_name": "iris-classifier", "weights_uri": WEIGHTS, "team": "fraud-detection",
+                   "latency_slo_ms": 250, "min_replicas": 2, "max_replicas": 6, "target_concurrency": 8,
+                   "cpu": "500m", "memory": "1Gi"}}]}))
+    ci_only = {"IMAGE_REPOSITORY": "registry.example.com/ml/iris-classifier", "IMAGE_DIGEST": DIGEST,
+               "CI_COMMIT_SHA": COMMIT, "GITLAB_USER_LOGIN": "alice"}
+    bare = {key: value for key, value in os.environ.items()
+            if not key.startswith(("CI_", "GITLAB_", "SNITCH_", "IMAGE_", "MODEL_", "WEIGHTS_", "SERVICE_", "AWS_"))
+            and key not in ("LATENCY_SLO_MS", "MIN_REPLICAS", "MAX_REPLICAS", "TARGET_CONCURRENCY")}
+    done = subprocess.run([sys.executable, "-m", "snitch.pipeline", "render", "-e", "production", "-p", str(tmp_path)],
+                          env={**bare, **ci_only}, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    manifest = yaml.safe_load(done.stdout)
+    assert manifest["metadata"]["name"] == "iris-classifier"
+    predictor = manifest["spec"]["predictor"]
+    assert predictor["model"]["storageUri"] == WEIGHTS and (predictor["minReplicas"], predictor["maxReplicas"]) == (2, 6)
+    # a variable that is set wins over the project's value, as in CI
+    done = subprocess.run([sys.executable, "-m", "snitch.pipeline", "render", "-e", "dev", "-p", str(tmp_path)],
+                          env={**bare, **ci_only, "DEV_MAX_REPLICAS": "2"}, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0 and yaml.safe_load(done.stdout)["spec"]["predictor"]["maxReplicas"] == 2, done.stderr
+    (tmp_path / "records" / "dev").mkdir(parents=True)
+    (tmp_path / "records" / "dev" / "1.json").write_text(json.dumps(record(1)))
+    done = subprocess.run([sys.executable, "-m", "snitch.pipeline", "history", "-e", "dev", "--records-dir",
+                           str(tmp_path / "records")], cwd=tmp_path, env=bare, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0 and done.stdout.startswith("# 1 record(s)"), done.stderr

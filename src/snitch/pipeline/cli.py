@@ -32,6 +32,12 @@ def _environment(parser: argparse.ArgumentParser) -> None:
                         help="InferenceService CRD schema (JSON) to validate against (default: $SNITCH_ISVC_SCHEMA)")
 
 
+def _project(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("-p", "--path", default=".", type=Path,
+                        help="the model project whose .gitlab-ci.yml gives the include's inputs "
+                             "(model_name, weights_uri, team...); variables that are set win (default: .)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog=PROG, description="Job logic of the Model Promotion Pipeline.")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -39,6 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     render = commands.add_parser("render", help="print the InferenceService of an environment (YAML)")
     _environment(render)
+    _project(render)
     render.add_argument("-o", "--output", help="write it to this file instead of stdout")
 
     validate = commands.add_parser("validate", help="validate an InferenceService manifest file")
@@ -65,6 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     history = commands.add_parser("history", help="list the promotion records of an environment")
     _environment(history)
+    _project(history)
     history.add_argument("--records-dir", default=None)
 
     experiment = commands.add_parser(
@@ -120,7 +128,7 @@ def dispatch(args, passthrough: list[str]) -> int:
     from snitch.pipeline.manifest import render
 
     if args.command == "render":
-        manifest = render(deploy.release_from_environment(_need_environment(args)))
+        manifest = render(deploy.release_from_environment(_need_environment(args), settings.with_project(args.path)))
         text = deploy.dump(manifest)
         if args.output:
             writable(args.output).write_text(text, encoding="utf-8")
@@ -138,7 +146,9 @@ def dispatch(args, passthrough: list[str]) -> int:
         deploy.rollback(_need_environment(args), Path(args.output_dir), args.schema, args.to, args.records_dir, args.dry_run)
         return 0
     if args.command == "history":
-        found, source = records.history(settings.get("MODEL_NAME", required=True), _need_environment(args), args.records_dir)
+        environ = settings.with_project(args.path)
+        found, source = records.history(settings.get("MODEL_NAME", required=True, environ=environ),
+                                        _need_environment(args), args.records_dir, environ)
         print(f"# {len(found)} record(s) from {source}")
         for record in found:
             print(json.dumps({k: record.get(k) for k in (

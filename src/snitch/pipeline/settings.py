@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Mapping
+from pathlib import Path
 
+from snitch import gitlab_ci
 from snitch.config import CONFIG_ENV, load_standards
-from snitch.pipeline.errors import PipelineError
+from snitch.pipeline.errors import PipelineError, read_text
 from snitch.pipeline.inputs import INPUTS
+from snitch.safe_yaml import YamlProblem, load_documents
 from snitch.standards import StandardsError
 
 _GITLAB = "GitLab (a predefined variable)"
@@ -87,6 +90,37 @@ class Settings:
         if tag:
             return tag[1:] if tag[:1] in "vV" and tag[1:2].isdigit() else tag
         return self.get("CI_COMMIT_SHORT_SHA") or self.get("CI_COMMIT_SHA", required=True)[:8]
+
+
+def project_values(project: Path) -> dict[str, str]:
+    """The variables PROJECT/.gitlab-ci.yml gives the shared pipeline, read as snitch reads them
+    (each input of the include, or the top-level variable it maps to), so a command run by hand
+    in a project needs only what CI alone knows (the image digest, the commit...)."""
+    ci_file = project / ".gitlab-ci.yml"
+    if not ci_file.is_file():
+        return {}
+    try:
+        documents = load_documents(read_text(ci_file))
+    except YamlProblem as problem:
+        raise PipelineError(f"{ci_file} {problem}") from None
+    document = documents[-1] if documents else None
+    if not isinstance(document, dict):
+        return {}
+    values = {}
+    for item in INPUTS:
+        if not item.variable:
+            continue
+        found = gitlab_ci.setting(document, item.name, item.variable)
+        if found is not None and isinstance(found.value, (str, int, float)) and not isinstance(found.value, bool):
+            values[item.variable] = str(found.value)
+        elif not item.required and "$" not in str(item.default):  # GitLab gives an input left out its default
+            values[item.variable] = str(item.default)
+    return values
+
+
+def with_project(project: Path, environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The job's variables over the project's own values: a variable set by hand or by CI wins."""
+    return {**project_values(project), **(os.environ if environ is None else environ)}
 
 
 def get(name: str, default: str | None = None, *, required: bool = False, environ=None) -> str:
