@@ -179,6 +179,6 @@ def run(project_arg: str, jobs: list[str], passthrough: list[str]) -> int:
     argv = command(project, jobs, passthrough, f"model-snitch[pipeline] @ {wheel.as_uri()}")
     state = prepare_state(project)
     print("run-local: " + " ".join(argv), file=sys.stderr, flush=True)
-    code = subprocess.run(argv, cwd=project, env=job_process_environment(state)).returncode
-    print(f"run-local: each job's outputs are in {state / 'artifacts'}/JOB/", file=sys.stderr, flush=True)
-    return code
+    print(f"run-local: each job runs in its own venv and copy of the project; its outputs go to {state / 'artifacts'}/JOB/",
+          file=sys.stderr, flush=True)
+    return subprocess.run(argv, cwd=project, env=job_process_environment(state)).returncode
