@@ -16,7 +16,7 @@ import yaml
 
 from fixtures.pipeline import (KSERVE_SCHEMA, artifact, ci_project, job_environment, list_jobs, read_dotenv, run_local,
                                tool_missing)
-from fixtures.template import git_commit_all
+from fixtures.template import git, git_commit_all
 from snitch.pipeline.validate import load_schema, rule_problems, schema_problems
 
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(bool(tool_missing("gitlab-ci-local", "rsync", "git")),
@@ -127,6 +127,10 @@ def test_tag_pipeline_promotes_to_production_and_rollback_reapplies_the_previous
     for job in ALL_JOBS[:7]:
         assert re.search(rf"PASS\s+{job}\b", log), job
     assert re.search(r"PASS\s+test \d+% coverage", log)
+    # each job had a fresh venv of its own (jobs of one stage run at once: none shares an install)
+    venvs = [path.name.rsplit("-", 1)[0] for path in (project / ".gitlab-ci-local/run-local/venvs").iterdir()]
+    assert sorted(venvs) == sorted(ALL_JOBS[:7])
+    assert git("status", "--porcelain", "--untracked-files=all", cwd=project) == ""
     for job, report in (("snitch", "snitch.xml"), ("test", "junit.xml"), ("image-labels", "image-labels.xml")):
         assert "<testsuite" in artifact(project, job, report).read_text(), report
     assert "<coverage" in artifact(project, "test", "coverage.xml").read_text()  # cobertura
