@@ -23,6 +23,7 @@ def _private_snitch_cache(tmp_path_factory):
 # run: a test suite that skips its way to green proves nothing.
 CI_TOOLS = (
     "git", "rsync", "buildah", "skopeo", "gitlab-ci-local", "sarif-multitool", "check-jsonschema", "pre-commit", "cruft",
+    "chromium", "chromedriver",
 )
 
 

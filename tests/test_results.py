@@ -4,7 +4,7 @@ with the command."""
 import pytest
 
 from fixtures.checker import MODEL, STANDARDS, edit, run_json
-from snitch import runner, testing
+from snitch import registry, testing
 from snitch.results import FAILED, PASSED, SKIPPED, CheckResult, Ledger
 from snitch.violation import FileProblem, Violation, requires
 
@@ -83,8 +83,8 @@ def test_requires_does_not_block_when_the_prerequisite_passed():
 def test_every_requirement_names_an_earlier_check():
     """The command runs standards in numeric order, so a prerequisite must come earlier."""
     earlier = set()
-    for number in runner.standard_numbers():
-        for function in runner.checks(number):
+    for number in registry.BUILT_IN:
+        for function in registry.checks(number):
             for required in getattr(function, "snitch_requires", ()):
                 required = required if "." in required else f"{number}.{required}"
                 assert required in earlier, f"{number}.{function.__name__} requires {required}, which does not run before it"

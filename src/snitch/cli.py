@@ -16,7 +16,7 @@ import click
 from snitch import __version__, files, streams
 from snitch.config import CONFIG_ENV, load_standards
 from snitch.names import is_dns_label
-from snitch.standards import Standards, StandardsError
+from snitch.standards import StandardsError, standard_id
 
 EXIT_PASSED, EXIT_FAILED, EXIT_UNUSABLE = 0, 1, 2
 
@@ -89,12 +89,15 @@ class _Group(click.Group):
     help="Also check a built image's labels: an OCI layout (oci:DIR[:TAG]) or `skopeo inspect` JSON.",
 )
 @click.option(
-    "-s", "--standard", "selected", type=int, multiple=True, metavar="N", help="Run only standard N (repeatable)."
+    "-s", "--standard", "selected", multiple=True, metavar="N",
+    help="Run only standard N, a number or an installed standard's id like acme-1 (repeatable).",
 )
 @click.option("--online", is_flag=True, help="Also check that the declared weights exist in S3 (needs credentials).")
+@click.option("--fix", is_flag=True, help="Repair what is mechanical and safe (.gitignore, image labels, the pipeline's ref, tracing), then check again.")
+@click.option("--diff", is_flag=True, help="With --fix: print the repairs as a unified diff and write nothing.")
 @click.version_option(__version__, prog_name="snitch")
 @click.pass_context
-def main(ctx, model, path, output_format, junitxml, codequality_file, config, image, selected, online):
+def main(ctx, model, path, output_format, junitxml, codequality_file, config, image, selected, online, fix, diff):
     """Check that a model project follows the Model Standards.
 
     \b
@@ -102,9 +105,12 @@ def main(ctx, model, path, output_format, junitxml, codequality_file, config, im
     snitch -n iris-classifier -p ../iris    check another folder
     snitch list                             list the standards
     snitch explain 4                        explain standard 4 and how to pass it
+    snitch explain 4.test_load_marks_model_ready   explain one check, by the id a failure prints
     """
     if ctx.invoked_subcommand:
         return
+    if diff and not fix:
+        raise click.UsageError("--diff shows what --fix would change: use them together (snitch --fix --diff)")
     from snitch.project import Project
 
     project = Project(path, model or "")  # one reader for the whole run: .gitlab-ci.yml is parsed once
@@ -116,15 +122,22 @@ def main(ctx, model, path, output_format, junitxml, codequality_file, config, im
             param_hint="-n/--name",
         )
     standards = load_standards(config)
-    unknown = sorted(set(selected) - set(standards.standards))
+    selected = tuple(standard_id(text) for text in selected)
+    unknown = [str(number) for number in selected if number not in standards.standards]
     if unknown:
         raise click.BadParameter(
-            f"no standard {', '.join(map(str, unknown))}; the standards are {_numbers(standards)}",
-            param_hint="-s/--standard",
+            f"no standard {', '.join(unknown)}; the standards are {standards.ids()}", param_hint="-s/--standard"
         )
     outputs = {"junitxml": junitxml, "codequality": codequality_file}
     for option, output in outputs.items():
         _writable(output, f"--{option}")
+    if fix:
+        from snitch.fixes import repair
+
+        repaired = repair(project, standards, selected=selected, image=image, online=online, diff=diff, notes_to_stderr=output_format != "text")
+        if diff:
+            sys.exit(repaired)
+        project = Project(path, model)  # read again: the files it checks have changed
     sys.exit(_run(project, standards, output_format, outputs, image, selected, online))
 
 
@@ -152,10 +165,6 @@ def declared_model_name(project) -> str:
             f"{project.root}/.gitlab-ci.yml declares no model_name input to fall back on"
         )
     return declared
-
-
-def _numbers(standards: Standards) -> str:
-    return ", ".join(str(number) for number in sorted(standards.standards))
 
 
 def _run(project, standards, output_format, outputs, image, selected, online) -> int:
@@ -201,6 +210,10 @@ def _reports(report, standards, output_format, outputs) -> None:
         click.echo(json.dumps(reports.sarif(report, standards), indent=2))
 
 
+def _warn(message: str) -> None:
+    click.echo(f"snitch: warning: {message}", err=True)
+
+
 def _write(path: str, data: bytes) -> None:
     target = Path(path)
     try:
@@ -224,29 +237,48 @@ def run() -> None:
 @main.command(name="list")
 @_config_option
 def list_standards(config):
-    """List the standards and their checks."""
+    """List the standards and every check, by the id a failure prints."""
     standards = load_standards(config)
     click.echo(f"Model Standards version {standards.version} ({standards.parameters['docs_url']})")
-    for number in sorted(standards.standards):
-        standard = standards[number]
-        click.echo(f"{number:>3}. {standard.title} ({len(standard.checks)} checks)")
+    for number, standard in standards.standards.items():
+        origin = f" [installed: {standard.distribution}]" if standard.distribution else ""
+        click.echo(f"{number:>3}. {standard.title} ({len(standard.checks)} checks){origin}")
+        for name, doc in standard.checks.items():
+            click.echo(f"       {number}.{name}  — {doc.title}")
 
 
 @main.command()
-@click.argument("number", type=int)
+@click.argument("wanted", metavar="ID")
 @_config_option
-def explain(number, config):
-    """Explain standard NUMBER: why it exists, what passes, how to fix a failure."""
+def explain(wanted, config):
+    """Explain a standard (ID: its number, or an installed one's id like acme-1) or one check
+    (ID as a failure names it, like 4.test_model_subclass_implements_predict): why, what passes,
+    how to fix a failure."""
     standards = load_standards(config)
+    if wanted.startswith("test_"):  # a check's name alone, as in a waiver or a JUnit report
+        owners = [f"{number}.{wanted}" for number, standard in standards.standards.items() if wanted in standard.checks]
+        if len(owners) != 1:
+            raise click.BadParameter(
+                f"no standard has a check {wanted}" if not owners else f"{wanted} is a check of more than one standard: "
+                f"{', '.join(owners)}; give one of these ids", param_hint="ID",
+            )
+        wanted = owners[0]
+    number_text, _, check = wanted.partition(".")
+    number = standard_id(number_text)
     if number not in standards.standards:
-        raise click.BadParameter(f"no standard {number}; the standards are {_numbers(standards)}", param_hint="NUMBER")
+        raise click.BadParameter(f"no standard {number_text}; the standards are {standards.ids()}", param_hint="ID")
     standard = standards[number]
+    if check and check not in standard.checks:
+        raise click.BadParameter(
+            f"standard {number} has no check {check}; its checks are {', '.join(standard.checks)}", param_hint="ID"
+        )
     wrap = textwrap.TextWrapper(width=100, subsequent_indent="    ")
-    click.echo(f"Standard {number}: {standard.title}\n")
-    click.echo(textwrap.fill(standards.fill(standard.rationale), width=100))
-    for name in standard.checks:
+    click.echo(f"Standard {number}: {standard.title}")
+    if not check:
+        click.echo("\n" + textwrap.fill(standards.fill(standard.rationale, number), width=100))
+    for name in [check] if check else standard.checks:
         doc = standards.check_doc(number, name)
-        click.echo(f"\n  {name}")
+        click.echo(f"\n  {number}.{name}  — {doc.title}")
         click.echo(wrap.fill(f"    expected: {doc.expected}"))
         click.echo(wrap.fill(f"    fix:      {doc.fix}"))
     click.echo(f"\nMore: {standards.url(number)}")
@@ -255,6 +287,10 @@ def explain(number, config):
 @main.command()
 @click.argument("paths", nargs=-1, type=str)
 @click.option("--from", "from_file", type=click.Path(dir_okay=False), help="A file listing project folders or git URLs, one a line.")
+@click.option(
+    "--merge", is_flag=True,
+    help="PATHS are JSON reports of `snitch fleet --format json` (the shards of a sharded run): make them one report.",
+)
 @click.option(
     "--format",
     "output_format",
@@ -265,34 +301,55 @@ def explain(number, config):
 )
 @click.option("--html", "html_file", type=click.Path(dir_okay=False), help="Also write the HTML page to this file.")
 @click.option(
+    "--history", "history_dir", type=click.Path(file_okay=False),
+    help="Keep this run's summary in this folder (one small JSON a run) and chart compliance over time in the page.",
+)
+@click.option(
     "-j", "--jobs", type=click.IntRange(min=1), default=os.cpu_count() or 1, show_default="the number of CPUs",
     help="Check this many projects at once, each in a worker process.",
 )
 @_config_option
-def fleet(paths, from_file, output_format, html_file, jobs, config):
+def fleet(paths, from_file, merge, output_format, html_file, history_dir, jobs, config):
     """Check many model projects (folders or git URLs) and report which break which standard.
 
     Each project is checked with the model_name its .gitlab-ci.yml declares and its own waivers.
+    With --merge, PATHS are JSON reports of earlier runs (shards), made into one report.
     Exit status 1 when any project fails or cannot be checked.
     """
     from snitch import fleet as fleets
-    from snitch import fleet_pages
+    from snitch import fleet_history, fleet_pages, fleet_shards
 
     standards = load_standards(config)
+    if merge and from_file:
+        raise click.UsageError("--merge reads the JSON reports named as arguments; --from lists projects to check: use one")
     try:
         sources = list(paths) + (fleets.read_list(from_file) if from_file else [])
     except fleets.FleetError as error:
         raise click.BadParameter(str(error), param_hint="--from") from None
     if not sources:
-        raise click.UsageError("name the projects to check: snitch fleet PATH... or snitch fleet --from FILE")
+        raise click.UsageError("name the projects to check: snitch fleet PATH... or snitch fleet --from FILE "
+                               "(or the reports to merge: snitch fleet --merge SHARD.json...)")
     _writable(html_file, "--html")
+    try:
+        history = fleet_history.prepare(history_dir) if history_dir else None
+    except fleet_history.HistoryError as error:
+        raise click.BadParameter(str(error), param_hint="--history") from None
     encode = output_format == "json"
-    if sys.stderr.isatty():
+    if merge:
+        try:
+            result = fleet_shards.merge(sources, standards)
+        except fleets.FleetError as error:
+            raise click.BadParameter(str(error), param_hint="SHARD") from None
+    elif sys.stderr.isatty():
         with click.progressbar(length=len(sources), label="checking projects", file=sys.stderr) as bar:
             result = fleets.check_fleet(sources, standards, progress=lambda entry: bar.update(1), jobs=jobs, encode=encode)
     else:
         result = fleets.check_fleet(sources, standards, jobs=jobs, encode=encode)
-    page = fleet_pages.html(result) if html_file or output_format == "html" else None
+    try:
+        runs = fleet_history.record(history, result, _warn) if history else []
+    except fleet_history.HistoryError as error:
+        raise click.ClickException(str(error)) from None
+    page = fleet_pages.html(result, fleet_history.section(runs, result)) if html_file or output_format == "html" else None
     if html_file:
         _write(html_file, page.encode("utf-8"))
     if output_format == "json":

@@ -27,6 +27,8 @@ from snitch.standards import Standards, StandardsError, load
 from snitch.violation import shown
 
 CONFIG_ENV = "SNITCH_CONFIG"
+# The config's key under which installed standards take their own parameters, by id.
+INSTALLED_PARAMETERS = "standards"
 _REGEX_PARAMETERS = ("pipeline_ref_pattern",)
 # Kubernetes quantities (standard 11's limits); a plain number of cores is fine too.
 _QUANTITY_PARAMETERS = {"cpu_limit": service.parse_cpu, "memory_limit": service.parse_memory}
@@ -231,9 +233,26 @@ def _flatten(body) -> list:
 def _validate_standard_numbers(overrides: dict, standards: Standards, path: Path) -> None:
     for key in _NUMBER_LISTS:
         for number in overrides.get(key, []):
-            if isinstance(number, bool) or not isinstance(number, int) or number not in standards.standards:
-                known = ", ".join(str(known) for known in sorted(standards.standards))
-                raise StandardsError(f"config file {path}: {key} lists {number!r}, which is not a standard number ({known})")
+            if isinstance(number, bool) or not isinstance(number, (int, str)) or number not in standards.standards:
+                raise StandardsError(
+                    f"config file {path}: {key} lists {number!r}, which is not a standard number or installed id ({standards.ids()})"
+                )
+
+
+def _apply_installed_parameters(installed, standards: Standards, path: Path) -> None:
+    """The `standards:` mapping: each installed standard's own parameters, under its id, checked
+    against the defaults its section declares exactly as the organisation's parameters are."""
+    if not isinstance(installed, dict):
+        raise StandardsError(f"config file {path}: {INSTALLED_PARAMETERS} must map an installed standard's id to its parameters")
+    for number, values in installed.items():
+        standard = standards.standards.get(number)
+        if standard is None or not standard.distribution:
+            ids = ", ".join(str(known) for known, found in standards.standards.items() if found.distribution) or "none"
+            raise StandardsError(f"config file {path}: {INSTALLED_PARAMETERS} names {number!r}, which is not an installed standard (installed: {ids})")
+        if not isinstance(values, dict):
+            raise StandardsError(f"config file {path}: {INSTALLED_PARAMETERS}.{number} must be a mapping of parameter: value")
+        _validate(values, standard.parameters, f"{path} ({INSTALLED_PARAMETERS}.{number})")
+        standard.parameters.update(values)
 
 
 def load_standards(config: str | os.PathLike | None = None) -> Standards:
@@ -247,8 +266,10 @@ def load_standards(config: str | os.PathLike | None = None) -> Standards:
     path = Path(chosen)
     overrides = _read_overrides(path)
     standards = load()
+    installed = overrides.pop(INSTALLED_PARAMETERS, {})
     _validate(overrides, standards.parameters, path)
     _validate_standard_numbers(overrides, standards, path)
     standards.parameters.update(overrides)
+    _apply_installed_parameters(installed, standards, path)
     standards.config = path
     return standards

@@ -11,7 +11,7 @@ import functools
 from snitch import image
 from snitch.project import Project
 from snitch.results import ERROR, CheckResult, Ledger
-from snitch.standards import Standards
+from snitch.standards import StandardId, Standards
 from snitch.violation import skip
 
 ARGUMENTS = ("project", "parameters", "online", "built_image")
@@ -30,12 +30,12 @@ class CheckContext:
     def results(self) -> list[CheckResult]:
         return self.ledger.results
 
-    def argument(self, name: str):
-        """The value a check asks for by argument name."""
+    def argument(self, name: str, standard: StandardId):
+        """The value a check of `standard` asks for by argument name."""
         if name == "project":
             return self.target
         if name == "parameters":
-            return self.standards.parameters
+            return self.standards.parameters_of(standard)
         if name == "online":
             return self.online_mode
         if name == "built_image":
@@ -48,8 +48,11 @@ class CheckContext:
     def _built_image(self) -> image.BuiltImage:
         return image.BuiltImage(self.image_source)
 
-    def crashed(self, number: int, check: str, error: BaseException) -> None:
-        """A check crashed: that is a bug in snitch, never a verdict on the project."""
-        message = f"internal error in snitch: {type(error).__name__}: {error}"
+    def crashed(self, number: StandardId, check: str, error: BaseException) -> None:
+        """A check crashed: that is a bug in snitch (or in the installed standard that ships the
+        check, named so that its owners hear of it), never a verdict on the project."""
+        distribution = self.standards[number].distribution
+        where = f"the installed standard {number} ({distribution})" if distribution else "snitch"
+        message = f"internal error in {where}: {type(error).__name__}: {error}"
         self.internal_errors.append(f"{number}.{check}: {message}")
         self.ledger.record(CheckResult(number, check, ERROR, message, self.standards.url(number)))

@@ -3,75 +3,168 @@ standards matrix whose failed cells link to their messages, with each standard's
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import re
 import string
 from html import escape
 from importlib import resources
 
 from snitch import __version__
-from snitch.fleet import Entry, Fleet
+from snitch.fleet import NO_TEAM, SHOWN_PARAMETERS, Entry, Fleet, date_text
 
-SYMBOLS = {"passed": "✓", "failed": "✗", "error": "!", "waived": "W", "skipped": "–"}
-_STATE_SYMBOLS = {"passed": "✓ passed", "failed": "✗ failed", "not checkable": "? not checkable"}
+SYMBOLS = {"passed": "✓", "failed": "✗", "error": "!", "waived": "W", "skipped": "–", "unknown": "?"}
+MEANINGS = {
+    "passed": "passed", "failed": "failed", "waived": "waived", "skipped": "skipped", "error": "snitch error",
+    "unknown": "not checked (the project could not be checked: see its reason)",
+}
+LEGEND = ", ".join(f"{SYMBOLS[outcome]} {meaning}" for outcome, meaning in MEANINGS.items())
+# Characters Markdown (CommonMark, GitLab's flavour) gives a meaning to inside a table cell:
+# emphasis, code, links, autolinks and inline HTML, entities, tables, strikethrough, math.
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>|&~$!{}])")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
 
 
 def _rate(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.0%}"
 
 
-def _name(entry: Entry) -> str:
-    return entry.report.model if entry.report else entry.source
+def _when(fleet: Fleet) -> str:
+    return fleet.generated.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def headline(fleet: Fleet) -> str:
+    """The sentence a reader trusts first: projects that could not be checked are counted, never hidden."""
+    summary = fleet.summary()
+    return (
+        f"{summary['passed']} of {summary['projects']} project(s) pass every standard ({_rate(summary['compliance'])}); "
+        f"{summary['failed']} fail, {summary['not_checkable']} could not be checked (counted as not compliant); "
+        f"{summary['waived']} waived check(s)"
+    )
+
+
+def config_line(fleet: Fleet) -> str:
+    config = fleet.config()
+    values = ", ".join(f"{key} {_shown(config[key])}" for key in SHOWN_PARAMETERS)
+    return f"Model Standards version {config['standards_version']}, config {config['file'] or 'none (snitch defaults)'}: {values}"
+
+
+def _shown(value) -> str:
+    if isinstance(value, list):
+        return "[" + ", ".join(str(item) for item in value) + "]"
+    return str(value)
 
 
 def markdown(fleet: Fleet) -> str:
     columns = fleet.columns()
-    summary = fleet.summary()
     lines = [
-        f"# Model Standards compliance: {summary['projects']} project(s)",
+        f"# Model Standards compliance: {len(fleet.entries)} project(s)",
         "",
-        f"{summary['passed']} passed, {summary['failed']} failed, {summary['not_checkable']} not checkable, "
-        f"{summary['waived']} waived check(s). Legend: ✓ passed, ✗ failed, W waived, – skipped, ! snitch error.",
+        f"Checked {_when(fleet)}. {md(config_line(fleet))}.",
         "",
-        "| project | " + " | ".join(str(number) for number in columns) + " |",
-        "|---|" + "---|" * len(columns),
+        f"**{md(headline(fleet))}.** Legend: {md(LEGEND)}.",
+        "",
+        "| project | team | " + " | ".join(str(number) for number in columns) + " |",
+        "|---|---|" + "---|" * len(columns),
     ]
     for entry in fleet.entries:
-        cells = [SYMBOLS[fleet.cell(entry, number)] for number in columns] if entry.report else ["?"] * len(columns)
-        label = _name(entry) if entry.report is None else f"{entry.report.model} ({entry.source})"
-        lines.append(f"| {_md(label)} | " + " | ".join(cells) + " |")
-    lines.append("| **compliance** | " + " | ".join(_rate(fleet.compliance(number)) for number in columns) + " |")
-    lines += ["", "## Standards", ""] + [f"{number}. {fleet.title(number)}" for number in columns]
+        cells = [SYMBOLS[fleet.cell(entry, number)] for number in columns]
+        lines.append(f"| {md(entry.label)} | {md(entry.team or NO_TEAM)} | " + " | ".join(cells) + " |")
+    lines.append("| **compliance** | | " + " | ".join(_rate(fleet.compliance(number)) for number in columns) + " |")
+    lines += ["", "## By team", "", "| team | projects | pass every standard | fail | could not be checked | compliance |",
+              "|---|---|---|---|---|---|"]
+    lines += [f"| {md(team)} | {counts['projects']} | {counts['passed']} | {counts['failed']} | {counts['not_checkable']} | "
+              f"{_rate(counts['passed'] / counts['projects'])} |" for team, counts in fleet.teams().items()]
+    lines += ["", "## Standards", ""] + [f"{number}. {md(fleet.title(number))}" for number in columns]
     findings = [(entry, result) for entry in fleet.entries if entry.report for result in entry.report.results
                 if result.outcome in ("failed", "waived", "error")]
     problems = [entry for entry in fleet.entries if entry.report is None]
     if findings or problems:
         lines += ["", "## Findings", ""]
     for entry in problems:
-        lines.append(f"- **{_md(entry.source)}**: not checkable: {_md(entry.problem or '')}")
+        lines.append(f"- **{md(entry.label)}**: not checkable: {md(entry.problem or '')}")
     for entry, result in findings:
-        note = f" (waived until {result.waiver.expires}: {_md(result.waiver.reason)})" if result.waiver else ""
-        headline = result.message.splitlines()[0] if result.message else result.check
-        lines.append(f"- **{_md(_name(entry))}** {result.outcome} {result.standard}.{result.check}{note}: {_md(headline)}")
+        note = f" (waived until {result.waiver.expires}: {md(result.waiver.reason)})" if result.waiver else ""
+        first_line = result.message.splitlines()[0] if result.message else result.check
+        lines.append(f"- **{md(entry.label)}** {result.outcome} {result.standard}.{md(result.check)}{note}: {md(first_line)}")
     return "\n".join(lines) + "\n"
 
 
-def _md(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+def md(text: str) -> str:
+    """`text` as plain text in a Markdown table cell or list item: control characters (a carriage
+    return, a newline) become one space, and every character Markdown reads as markup is escaped."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", _CONTROL.sub(" ", text))
 
 
-def html(fleet: Fleet) -> str:
-    page = string.Template(resources.files("snitch").joinpath("fleet.html").read_text(encoding="utf-8"))
-    summary = fleet.summary()
+def html(fleet: Fleet, history: str = "") -> str:
+    """The page: self-contained (its own style sheet and script inline, allowed by their hashes and
+    nothing else; inline SVG), complete without the script, which only adds sorting and the team
+    filter. `history` is the compliance-over-time section (snitch.fleet_history), when there is one."""
+    package = resources.files("snitch")
+    page = string.Template(package.joinpath("fleet.html").read_text(encoding="utf-8"))
+    style, script = (package.joinpath(name).read_text(encoding="utf-8") for name in ("fleet.css", "fleet.js"))
     return page.substitute(
-        title=f"Model Standards compliance: {summary['projects']} project(s)",
-        summary=escape(
-            f"{summary['passed']} passed, {summary['failed']} failed, {summary['not_checkable']} not checkable, "
-            f"{summary['waived']} waived check(s)"
-        ),
+        title=f"Model Standards compliance: {len(fleet.entries)} project(s)",
+        style_hash=_hash(style),
+        style=style,
+        script_hash=_hash(script),
+        script=script,
+        generated_iso=date_text(fleet.generated),
+        generated=_when(fleet),
+        config=_config(fleet),
+        headline=escape(headline(fleet)),
+        legend=escape(LEGEND),
+        teams=_teams(fleet),
         matrix=_matrix(fleet),
+        history=history,
         details=_details(fleet),
-        docs_url=escape(fleet.standards.parameters["docs_url"], quote=True),
         version=escape(__version__),
     )
+
+
+def _hash(source: str) -> str:
+    """A Content-Security-Policy source that allows exactly this inline style sheet or script."""
+    return "sha256-" + base64.b64encode(hashlib.sha256(source.encode("utf-8")).digest()).decode("ascii")
+
+
+def link(url: object, text: str) -> str:
+    """`text` (already escaped) as a link to `url` when that is an http(s) URL, else as plain text:
+    a `javascript:` or `data:` URL from a config or a project never becomes something to click."""
+    if isinstance(url, str) and _LIVE_URL.match(url):
+        return f'<a href="{escape(url, quote=True)}" rel="noreferrer">{text}</a>'
+    return text
+
+
+_LIVE_URL = re.compile(r"(?i)^https?://[^\x00-\x20\x7f\\]+\Z")
+
+
+def _config(fleet: Fleet) -> str:
+    config = fleet.config()
+    rows = [("config file", escape(config["file"] or "none (snitch defaults)")),
+            ("standards version", escape(config["standards_version"]))]
+    for key in SHOWN_PARAMETERS:
+        shown = escape(_shown(config[key]))
+        rows.append((key, link(config[key], shown) if key == "docs_url" else shown))
+    return "".join(f"<dt>{escape(name)}</dt><dd>{value}</dd>" for name, value in rows)
+
+
+def _teams(fleet: Fleet) -> str:
+    rows = "".join(
+        f'<tr><th scope="row">{escape(team)}</th><td>{counts["projects"]}</td><td>{counts["passed"]}</td>'
+        f'<td>{counts["failed"]}</td><td>{counts["not_checkable"]}</td>'
+        f'<td>{_rate(counts["passed"] / counts["projects"])}</td></tr>'
+        for team, counts in fleet.teams().items()
+    )
+    return (
+        '<table class="teams"><thead><tr><th scope="col">team</th><th scope="col">projects</th>'
+        '<th scope="col">pass every standard</th><th scope="col">fail</th><th scope="col">could not be checked</th>'
+        f'<th scope="col">compliance</th></tr></thead><tbody>{rows}</tbody></table>'
+    )
+
+
+# Sort keys: the worst outcome first when a column is sorted ascending.
+_OUTCOME_RANK = {"failed": 0, "error": 1, "unknown": 2, "waived": 3, "skipped": 4, "passed": 5}
+_STATE_RANK = {"failed": 0, "not checkable": 1, "passed": 2}
 
 
 def _anchor(index: int, standard: int) -> str:
@@ -81,37 +174,46 @@ def _anchor(index: int, standard: int) -> str:
 def _matrix(fleet: Fleet) -> str:
     columns = fleet.columns()
     head = "".join(
-        f'<th scope="col" title="{escape(fleet.title(n), quote=True)}">{n}<br><span class="t">{escape(fleet.title(n))}</span></th>'
+        f'<th scope="col" title="{escape(fleet.title(n), quote=True)}">{n}<span class="t">{escape(fleet.title(n))}</span></th>'
         for n in columns
     )
     rows = []
     for index, entry in enumerate(fleet.entries):
-        name = f'<th scope="row">{escape(_name(entry))}<br><span class="src">{escape(entry.source)}</span></th>'
-        if entry.report is None:
-            cells = f'<td colspan="{len(columns)}" class="unknown"><a href="#p{index}">not checkable</a></td>'
-        else:
-            cells = "".join(_cell(fleet.cell(entry, n), _anchor(index, n)) for n in columns)
-        rows.append(f'<tr class="{entry.state.replace(" ", "-")}">{name}{cells}</tr>')
+        team = entry.team or NO_TEAM
+        model = escape(entry.report.model if entry.report else "not checkable")
+        name = (f'<th scope="row" data-sort="{escape(entry.label, quote=True)}">{link(entry.repository, model)}'
+                f'<span class="src">{escape(entry.source)}</span></th>')
+        state = f'<td class="state" data-sort="{_STATE_RANK[entry.state]}">{escape(entry.state)}</td>'
+        cells = "".join(_cell(fleet, entry, index, n) for n in columns)
+        rows.append(f'<tr class="{entry.state.replace(" ", "-")}" data-team="{escape(team, quote=True)}">{name}'
+                    f'<td data-sort="{escape(team, quote=True)}">{escape(team)}</td>{state}{cells}</tr>')
     rates = "".join(f'<td class="rate">{_rate(fleet.compliance(n))}</td>' for n in columns)
     return (
-        f'<table class="matrix"><thead><tr><th scope="col">project</th>{head}</tr></thead>'
-        f'<tbody>{"".join(rows)}</tbody>'
-        f'<tfoot><tr><th scope="row">compliance</th>{rates}</tr></tfoot></table>'
+        '<table class="matrix" id="matrix"><thead><tr><th scope="col">project</th><th scope="col">team</th>'
+        f'<th scope="col">state</th>{head}</tr></thead><tbody>{"".join(rows)}</tbody>'
+        f'<tfoot><tr><th scope="row">compliance</th><td></td><td class="rate">{_rate(fleet.summary()["compliance"])}</td>'
+        f"{rates}</tr></tfoot></table>"
     )
 
 
-def _cell(outcome: str, anchor: str) -> str:
-    symbol = SYMBOLS[outcome]
-    if outcome in ("failed", "waived", "error"):
-        return f'<td class="{outcome}"><a href="#{anchor}" title="{outcome}">{symbol}</a></td>'
-    return f'<td class="{outcome}" title="{outcome}">{symbol}</td>'
+def _cell(fleet: Fleet, entry: Entry, index: int, standard: int) -> str:
+    outcome = fleet.cell(entry, standard)
+    symbol, rank = SYMBOLS[outcome], _OUTCOME_RANK[outcome]
+    target = {"failed": _anchor(index, standard), "waived": _anchor(index, standard),
+              "error": _anchor(index, standard), "unknown": f"p{index}"}.get(outcome)
+    if target is None:
+        return f'<td class="{outcome}" data-sort="{rank}" title="{outcome}">{symbol}</td>'
+    title = f"{standard}. {fleet.title(standard)}: {MEANINGS[outcome]}"
+    return (f'<td class="{outcome}" data-sort="{rank}"><a href="#{target}" title="{escape(title, quote=True)}">'
+            f'{symbol}<span class="sr"> {escape(outcome)}</span></a></td>')
 
 
 def _details(fleet: Fleet) -> str:
     parts = []
     for index, entry in enumerate(fleet.entries):
         if entry.report is None:
-            parts.append(f'<section id="p{index}"><h3>{escape(entry.source)}: not checkable</h3><p>{escape(entry.problem or "")}</p></section>')
+            parts.append(f'<section id="p{index}"><h3>{escape(entry.label)}: not checkable</h3>'
+                         f"<p>{escape(entry.problem or '')}</p></section>")
             continue
         by_standard: dict[int, list] = {}
         for result in entry.report.results:
@@ -120,12 +222,15 @@ def _details(fleet: Fleet) -> str:
         for standard, results in by_standard.items():
             items = "".join(
                 f'<li class="{r.outcome}"><b>{escape(r.check)}</b> {r.outcome}'
-                + (f" until {r.waiver.expires}: {escape(r.waiver.reason)}" if r.waiver else "")
-                + f"<pre>{escape(r.message)}</pre></li>"
+                + (f" until {escape(str(r.waiver.expires))}: {escape(r.waiver.reason)}" if r.waiver else "")
+                + f"<pre>{escape(r.message)}</pre>"
+                + (f"<p>How to pass it: {link(r.url, escape(f'{standard}. {fleet.title(standard)}'))} in the Model Standards</p>"
+                   if standard in fleet.standards.standards else "")
+                + "</li>"
                 for r in results
             )
             parts.append(
-                f'<section id="{_anchor(index, standard)}"><h3>{escape(_name(entry))} — '
-                f'{standard}. {escape(fleet.title(standard))}</h3><ul>{items}</ul></section>'
+                f'<section id="{_anchor(index, standard)}"><h3>{escape(entry.label)} — '
+                f"{standard}. {escape(fleet.title(standard))}</h3><ul>{items}</ul></section>"
             )
     return "".join(parts) or "<p>No findings: every project follows every standard.</p>"

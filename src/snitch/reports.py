@@ -108,7 +108,7 @@ def _rule_id(standard: int, check: str) -> str:
 
 def _rules(standards: Standards) -> list[dict]:
     rules = []
-    for number in sorted(standards.standards):
+    for number in standards.standards:
         standard = standards[number]
         for name in standard.checks:
             doc = standards.check_doc(number, name)

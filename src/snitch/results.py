@@ -15,10 +15,10 @@ the project's pyproject.toml covers; it does not fail the run)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from snitch import __version__
-from snitch.standards import Standards
+from snitch.standards import Standards, standard_id
 from snitch.violation import FileProblem, Violation
 
 PASSED, FAILED, SKIPPED, ERROR, WAIVED = OUTCOMES = "passed", "failed", "skipped", "error", "waived"
@@ -26,7 +26,7 @@ PASSED, FAILED, SKIPPED, ERROR, WAIVED = OUTCOMES = "passed", "failed", "skipped
 
 @dataclass
 class CheckResult:
-    standard: int
+    standard: int | str  # 4, or an installed standard's id ("acme-1")
     check: str
     outcome: str  # passed, failed, skipped or error
     message: str
@@ -65,7 +65,7 @@ class Ledger:
         """(skip reason, root cause) when a check that `check` requires ran and did not pass."""
         for required in getattr(function, "snitch_requires", ()):
             number, _, name = required.rpartition(".")
-            prerequisite = self.result(int(number) if number else standard, name)
+            prerequisite = self.result(standard_id(number) if number else standard, name)
             if prerequisite is not None and prerequisite.outcome != PASSED:
                 cause = self._causes[prerequisite.id]
                 if prerequisite.outcome == FAILED:
@@ -133,6 +133,7 @@ class Report:
     standards_version: str
     results: list[CheckResult]
     waivers_declared: int = 0
+    stale_waivers: list = field(default_factory=list)  # snitch.waivers.Waiver objects that waived nothing
 
     @property
     def failed(self) -> bool:
@@ -155,4 +156,5 @@ class Report:
             "snitch_version": __version__,
             "summary": self.summary(),
             "checks": [result.as_dict() for result in self.results],
+            "stale_waivers": [waiver.as_dict() for waiver in self.stale_waivers],
         }

@@ -1,20 +1,17 @@
 """Run the standards' check modules on one project, in this process, and collect a Report.
 
-Every check is a function `test_<what>` in `snitch/checks/test_standard_N.py`, called with the
+Every check is a function `test_<what>` in its standard's module (snitch.registry), called with the
 arguments it names (snitch.context); its outcome is decided by one Ledger (snitch.results), so
 the command, `snitch fleet` and `snitch.testing` report exactly the same thing. Nothing of the
 checked project is imported or run."""
 
 from __future__ import annotations
 
-import functools
-import importlib
-import inspect
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from snitch import gitlab_ci, waivers
 from snitch.context import CheckContext
+from snitch.registry import checks
 from snitch.results import PASSED, SKIPPED, CheckResult, Report
 from snitch.standards import Standards
 from snitch.violation import FileProblem, Skipped, Violation
@@ -46,7 +43,7 @@ def run_checks(
     declared = _waivers(project, standards, selected)
     context = CheckContext(project, standards, image, online)
     results = []
-    for number in sorted(selected) or standard_numbers():
+    for number in [number for number in standards.standards if not selected or number in selected]:
         done = len(context.results)
         for function in checks(number):
             if only is None or f"{number}.{function.__name__}" in only:
@@ -55,7 +52,10 @@ def run_checks(
         results += judged
         if progress:
             progress(number, judged)
-    report = Report(project.model, str(project.root), standards.version, results + declared.problems, declared.declared)
+    report = Report(
+        project.model, str(project.root), standards.version, results + declared.problems, declared.declared,
+        declared.stale(results),
+    )
     return Run(report, declared, list(context.internal_errors))
 
 
@@ -66,26 +66,6 @@ def _waivers(project, standards: Standards, selected) -> waivers.Waivers:
     return declared
 
 
-@functools.cache
-def checks(number: int) -> tuple:
-    """The check functions of standard `number`, in the order they are defined."""
-    module = importlib.import_module(f"snitch.checks.test_standard_{number}")
-    functions = [
-        value for name, value in vars(module).items()
-        if name.startswith("test_") and inspect.isfunction(value) and value.__module__ == module.__name__
-    ]
-    return tuple(sorted(functions, key=lambda function: function.__code__.co_firstlineno))
-
-
-def checks_dir() -> Path:
-    return Path(__file__).resolve().parent / "checks"
-
-
-@functools.cache
-def standard_numbers() -> tuple[int, ...]:
-    return tuple(sorted(int(path.stem.rsplit("_", 1)[1]) for path in checks_dir().glob("test_standard_*.py")))
-
-
 def _call(context: CheckContext, number: int, function, raise_crashes: bool) -> None:
     ledger, name, url = context.ledger, function.__name__, context.standards.url(number)
     blocked = ledger.blocked(number, name, function)
@@ -94,7 +74,7 @@ def _call(context: CheckContext, number: int, function, raise_crashes: bool) -> 
         return
     try:
         code = function.__code__
-        function(**{argument: context.argument(argument) for argument in code.co_varnames[: code.co_argcount]})
+        function(**{argument: context.argument(argument, number) for argument in code.co_varnames[: code.co_argcount]})
     except Violation as violation:
         ledger.violated(number, name, violation)
     except Skipped as skipped:

@@ -21,7 +21,7 @@ _SUMMARY_ORDER = (FAILED, ERROR, PASSED, SKIPPED, WAIVED)
 class TextSession:
     def __init__(self, standards: Standards, selected=()):
         self.standards = standards
-        shown = sorted(selected) or sorted(standards.standards)
+        shown = selected or standards.standards
         self._title_width = max(len(standards[number].title) for number in shown)
         self._started = time.perf_counter()
 
@@ -31,7 +31,7 @@ class TextSession:
             source += f" with parameters from {self.standards.config}"
         click.echo(f"Running snitch on the {model} model at {root}, using {source}\n")
 
-    def standard_done(self, number: int, results: list[CheckResult]) -> None:
+    def standard_done(self, number, results: list[CheckResult]) -> None:
         """One line for standard `number`: its title and a mark per check, as soon as it is done."""
         marks = "".join(click.style(_MARKS[result.outcome], fg=_COLOURS[result.outcome]) for result in results)
         title = self.standards[number].title.ljust(self._title_width)
@@ -59,6 +59,12 @@ class TextSession:
             click.echo()
         for waiver in waivers.valid:
             click.echo(f"waiver {waiver.key}: {waiver.reason} (expires {waiver.expires.isoformat()})")
+        for waiver in report.stale_waivers:
+            waived = f"standard {waiver.standard}" if waiver.check is None else f"check {waiver.key}"
+            click.secho(
+                f"warning: waiver {waiver.key} waives nothing: {waived} passed; remove it from "
+                "[tool.snitch.waivers] in pyproject.toml", fg="yellow",
+            )
         click.echo(f"\nMore about each standard, and how to pass it: {self.standards.parameters['docs_url']}")
         counts = report.counts()
         said = ", ".join(f"{counts[outcome]} {outcome}" for outcome in _SUMMARY_ORDER if counts[outcome])

@@ -23,7 +23,9 @@ from snitch import runner
 from snitch.config import load_standards
 from snitch.project import Project
 from snitch.results import FAILED, CheckResult
-from snitch.runner import checks, declared_model_name
+from snitch.registry import checks
+from snitch.runner import declared_model_name
+from snitch.standards import standard_id
 
 
 @dataclass
@@ -58,17 +60,20 @@ def run(
     image: str | None = None,
     online: bool = False,
 ) -> Report:
-    """Run the checks of `standards` (numbers; default all), or only the checks named in `only`
+    """Run the checks of `standards` (ids: 4, "acme-1"; default all), or only the checks named in `only`
     (ids like "4.test_x") together with the checks they require, on the project at `path`."""
     project = Project(Path(path), model)
     if not project.model:
         project.model = declared_model_name(project) or ""
         if not project.model:
             raise LookupError(f"give the model's name: {project.root}/.gitlab-ci.yml declares no model_name")
+    loaded = load_standards(config)
+    unknown = [str(number) for number in standards or () if number not in loaded.standards]
+    if unknown:  # an id typed wrong, or a standard not installed here, would run nothing and pass
+        raise LookupError(f"no standard {', '.join(unknown)}; the standards are {loaded.ids()}")
     wanted = _closure(only) if only is not None else None
     done = runner.run_checks(
-        project, load_standards(config), selected=tuple(standards or ()), only=wanted, image=image, online=online,
-        raise_crashes=True,
+        project, loaded, selected=tuple(standards or ()), only=wanted, image=image, online=online, raise_crashes=True,
     )
     return Report(project.model, project.root, done.report.results)
 
@@ -76,13 +81,13 @@ def run(
 def run_check(path: str | os.PathLike, check: str, model: str = "", **options) -> CheckResult:
     """One check (`N.test_x`) on the project at `path`, after the checks it requires."""
     needed = _closure([check])
-    numbers = sorted({int(id_.split(".", 1)[0]) for id_ in needed})
+    numbers = {standard_id(id_.split(".", 1)[0]) for id_ in needed}
     return run(path, model, standards=numbers, only=needed, **options).check(check)
 
 
 def _requirements(check: str) -> list[str]:
     number, name = check.split(".", 1)
-    function = next((f for f in checks(int(number)) if f.__name__ == name), None)
+    function = next((f for f in checks(standard_id(number)) if f.__name__ == name), None)
     if function is None:
         raise LookupError(f"standard {number} has no check {name}")
     return [required if "." in required else f"{number}.{required}" for required in getattr(function, "snitch_requires", ())]

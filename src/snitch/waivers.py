@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 
 from snitch.results import CheckResult
-from snitch.standards import Standards
+from snitch.standards import INSTALLED_ID, Standards, standard_id
 from snitch.violation import FileProblem
 
 if sys.version_info >= (3, 11):
@@ -30,7 +30,7 @@ else:  # pragma: no cover - Python 3.10
 
 PYPROJECT = "pyproject.toml"
 WAIVER_CHECK = "waiver"
-_KEY = re.compile(r"^(\d{1,4})(?:\.(\w+))?$")
+_KEY = re.compile(rf"^(\d{{1,4}}|{INSTALLED_ID})(?:\.(\w+))?$")
 
 
 @dataclass(frozen=True)
@@ -58,6 +58,16 @@ class Waivers:
 
     def for_check(self, standard: int, check: str) -> Waiver | None:
         return next((waiver for waiver in self.valid if waiver.standard == standard and waiver.check in (None, check)), None)
+
+    def stale(self, results: list[CheckResult]) -> list[Waiver]:
+        """The valid waivers that waive nothing: every check they cover ran and passed. A covered
+        check that was skipped or not run (`-s`) might fail another time, so it keeps its waiver."""
+        stale = []
+        for waiver in self.valid:
+            covered = [result for result in results if result.standard == waiver.standard and waiver.check in (None, result.check)]
+            if covered and all(result.outcome == "passed" for result in covered):
+                stale.append(waiver)
+        return stale
 
     def apply(self, results: list[CheckResult]) -> list[CheckResult]:
         """`results` with each covered failure marked waived (an invalid waiver is a failure of its
@@ -97,7 +107,7 @@ def read(project, standards: Standards, today: date | None = None) -> Waivers:
         if waiver:
             valid.append(waiver)
         else:
-            standard = int(_KEY.match(key).group(1)) if _KEY.match(key) else 0
+            standard = standard_id(_KEY.match(key).group(1)) if _KEY.match(key) else 0
             problems.append(_problem(standards, standard if standard in standards.standards else 0, key, problem, text))
     return Waivers(valid, problems)
 
@@ -105,11 +115,10 @@ def read(project, standards: Standards, today: date | None = None) -> Waivers:
 def _parse(key: str, entry, standards: Standards, today: date) -> tuple[Waiver | None, str]:
     match = _KEY.match(key)
     if not match:
-        return None, 'is not "N" (a standard) or "N.check_name" (one check of standard N)'
-    standard, check = int(match.group(1)), match.group(2)
+        return None, 'is not "N" (a standard) or "N.check_name" (one check of standard N), N a number or an installed standard\'s id like "acme-1"'
+    standard, check = standard_id(match.group(1)), match.group(2)
     if standard not in standards.standards:
-        known = ", ".join(str(number) for number in sorted(standards.standards))
-        return None, f"names standard {standard}, which does not exist (the standards are {known})"
+        return None, f"names standard {standard}, which does not exist (the standards are {standards.ids()})"
     if check is not None and check not in standards[standard].checks:
         return None, f"names {check}, which is not a check of standard {standard} (its checks: {', '.join(standards[standard].checks)})"
     if standard in standards.parameters.get("mandatory", []):
