@@ -171,9 +171,10 @@ def test_dataset_keys_that_are_a_file_and_a_folder_are_named(tmp_path, s3_endpoi
     for key, value in {**AWS_TEST_ENV, "AWS_ENDPOINT_URL": s3_endpoint}.items():
         monkeypatch.setenv(key, value)
     s3_api = s3_client(s3_endpoint)
-    s3_api.create_bucket(Bucket=BUCKET)
+    bucket = "file-and-folder"  # the S3 server lives for the session: a bucket of this test's own
+    s3_api.create_bucket(Bucket=bucket)
     for key in ("a", "a/b"):
-        s3_api.put_object(Bucket=BUCKET, Key=f"{MODEL}/datasets/{key}", Body=b"x\n")
+        s3_api.put_object(Bucket=bucket, Key=f"{MODEL}/datasets/{key}", Body=b"x\n")
     with pytest.raises(PipelineError, match=r"datasets/a is an object and also a folder of .*datasets/a/b"):
-        s3.download_prefix(BUCKET, f"{MODEL}/datasets/", tmp_path / "datasets")
+        s3.download_prefix(bucket, f"{MODEL}/datasets/", tmp_path / "datasets")
     assert not (tmp_path / "datasets").exists()
