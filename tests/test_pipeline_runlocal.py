@@ -46,8 +46,9 @@ def test_jobs_running_at_once_each_get_a_fresh_venv_of_their_own(tmp_path):
 def test_run_locals_own_python_settings_never_reach_the_jobs(tmp_path, monkeypatch):
     monkeypatch.setenv("PYTHONPATH", "/somewhere/src")
     monkeypatch.setenv("VIRTUAL_ENV", "/somewhere/venv")
+    monkeypatch.setenv("PATH", os.pathsep.join(["/somewhere/venv/bin", "/usr/bin"]))
     env = local.job_process_environment(tmp_path)
-    assert "PYTHONPATH" not in env and "VIRTUAL_ENV" not in env
+    assert "PYTHONPATH" not in env and "VIRTUAL_ENV" not in env and env["PATH"] == "/usr/bin"
     assert env["BASH_ENV"] == str(tmp_path / "run-local" / "job-env.sh") and env["SNITCH_RUN_LOCAL_PYTHON"] == sys.executable
 
 

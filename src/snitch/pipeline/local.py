@@ -16,7 +16,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-
 from snitch import gitlab_ci
 from snitch.gitinfo import GitUnavailable, run_git
 from snitch.pipeline import toolenv
@@ -163,6 +162,10 @@ def command(project: Path, jobs: list[str], passthrough: list[str], snitch_spec:
 
 def job_process_environment(state: Path) -> dict[str, str]:
     env = {key: value for key, value in os.environ.items() if key not in RUN_LOCAL_ONLY}
+    active = os.environ.get("VIRTUAL_ENV")
+    if active:  # the venv run-local was started from is not on a runner either
+        env["PATH"] = os.pathsep.join(part for part in env.get("PATH", "").split(os.pathsep)
+                                      if Path(part) != Path(active) / "bin")
     env.update(BASH_ENV=str(state / "run-local" / "job-env.sh"),
                SNITCH_RUN_LOCAL_VENVS=str(state / "run-local" / "venvs"),
                SNITCH_RUN_LOCAL_PYTHON=sys.executable)
