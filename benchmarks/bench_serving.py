@@ -1,28 +1,28 @@
 #!/usr/bin/env python3
-"""What the template's serve.py costs over a bare KServe model serving the same weights.
-Method and results: docs/serving.md.
+"""What the template's serve.py costs over a bare KServe model serving the same weights, measured
+with an outside load generator (wrk). Method and results: docs/serving.md.
 
-    python benchmarks/bench_serving.py [--seconds 8] [--connections 8] [--markdown]
+    python benchmarks/bench_serving.py [--seconds 3] [--rounds 3] [--connections 8] [--markdown]
 
-Renders the template, trains it, then serves the weights with each server below, each in its own
-`python` process with one uvicorn worker (KServe's default), HTTP only, on 127.0.0.1. A load
-generator in this process keeps --connections keep-alive connections busy with the same v1
-request for a warm-up second and then --seconds seconds, for a 1-row and a 100-row request.
-The servers take turns for --rounds rounds (so a noisy neighbour hits them all alike) and each
-cell reports the median round: the server's CPU time per request, requests per second and the
-p50/p99 latency. Every request and run is bounded; the servers are stopped at the end.
-
-A second table times, in one process and without a network, the only code the template runs per
-request that the bare server does not (rest_contract, v1_features), against what the bare server
-runs instead (np.asarray): small enough that the end-to-end numbers cannot resolve it."""
+Needs `wrk` on PATH (`apt-get install wrk`). Renders the template, trains it, then serves the
+weights with each server below, each in its own `python` process with one uvicorn worker
+(KServe's default), HTTP only, on 127.0.0.1. For every server and request (v1 JSON, v2 JSON, v2
+with the binary tensor extension; 1 row and 100 rows) wrk keeps --connections keep-alive
+connections busy for a warm-up second, then for --seconds. The servers take turns for --rounds
+rounds (a noisy neighbour hits them all alike) and each cell is the median round: requests per
+second, p50 and p99 latency (wrk's), and the server's CPU time per request (/proc). With two or
+more CPUs the servers run on CPU 0 and wrk on the others (taskset), so the load generator does
+not take the server's CPU. Every run is bounded; the servers are stopped at the end.
+"""
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import os
 import platform
+import re
+import shutil
 import socket
 import statistics
 import subprocess
@@ -32,21 +32,23 @@ import time
 import urllib.request
 from pathlib import Path
 
+import numpy as np
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT / "tests"))
 
 from fixtures.template import DEFAULT_MODEL_NAME, ensure_model_env, render_project  # noqa: E402
 
-# The bare server: what KServe's docs show, with no validation and no tracing (ddtrace.patch in
-# the "patched" variants, placed where the template had it).
+# The bare server: what KServe's docs show for v1 and v2, with no validation and no deadline
+# (ddtrace.patch in the "patched" variant, placed where the template has it).
 BARE = '''
 import sys
 {patch}
 import joblib
 import numpy as np
-from kserve import Model, ModelServer
+from kserve import InferOutput, InferRequest, InferResponse, Model, ModelServer
 
-CLASSES = ["setosa", "versicolor", "virginica"]
+CLASSES = np.array(["setosa", "versicolor", "virginica"], dtype=np.object_)
 
 
 class Bare(Model):
@@ -55,7 +57,12 @@ class Bare(Model):
         self.ready = True
 
     def predict(self, payload, headers=None, response_headers=None):
-        return {{"predictions": [CLASSES[i] for i in self.estimator.predict(np.asarray(payload["instances"]))]}}
+        if isinstance(payload, InferRequest):
+            species = CLASSES[self.estimator.predict(payload.inputs[0].as_numpy())]
+            output = InferOutput(name="species", shape=[len(species)], datatype="BYTES")
+            output.set_data_from_numpy(species, binary_data=False)
+            return InferResponse(response_id=payload.id or "", model_name=self.name, infer_outputs=[output])
+        return {{"predictions": CLASSES[self.estimator.predict(np.asarray(payload["instances"]))].tolist()}}
 
 
 model = Bare("{name}")
@@ -63,53 +70,54 @@ model.load()
 ModelServer(http_port=int(sys.argv[2]), enable_grpc=False).start([model])
 '''
 PATCH = "import ddtrace\nddtrace.patch(fastapi=True)"
-# Run with the template's serve.py importable; prints one JSON line of microseconds per call.
-EXTRA_WORK = '''
-import asyncio, json, sys, timeit
-import numpy as np
-import serve
-
-ROW, CALLS = json.loads(sys.argv[1]), 2000
-SCOPE = {"type": "http", "method": "POST", "path": "/v1/models/m:predict", "headers": [(b"content-type", b"application/json")]}
-
-
-async def app(scope, receive, send):
-    await receive()
-
-
-def per_call(function):
-    return min(timeit.repeat(function, number=CALLS, repeat=5)) / CALLS * 1e6
-
-
-loop = asyncio.new_event_loop()
-out = {}
-for rows in (1, 100):
-    instances = [ROW] * rows
-    message = {"type": "http.request", "body": json.dumps({"instances": instances}).encode(), "more_body": False}
-
-    async def receive():
-        return message
-
-    middleware = serve.rest_contract(app)
-    out[rows] = {
-        "np.asarray (bare)": per_call(lambda: np.asarray(instances)),
-        "v1_features": per_call(lambda: serve.v1_features({"instances": instances})),
-        # the middleware around a trivial app, less that app alone (the event loop's own cost)
-        "rest_contract": per_call(lambda: loop.run_until_complete(middleware(SCOPE, receive, None)))
-        - per_call(lambda: loop.run_until_complete(app(SCOPE, receive, None))),
-    }
-print(json.dumps(out))
-'''
-ROW = [6.7, 3.0, 5.2, 2.3]
-ROWS = (1, 100)
+TRACING_OFF, TRACING_ON = {"DD_TRACE_ENABLED": "false"}, {"DD_TRACE_ENABLED": "true"}
 SERVERS = {
     # label: (script, environment)
-    "bare KServe model": ("bare.py", {"DD_TRACE_ENABLED": "false"}),
-    "bare + ddtrace.patch, DD_TRACE_ENABLED=false": ("bare_patched.py", {"DD_TRACE_ENABLED": "false"}),
-    "template serve.py, DD_TRACE_ENABLED=false": ("serve.py", {"DD_TRACE_ENABLED": "false"}),
-    "bare + ddtrace.patch, tracing on": ("bare_patched.py", {"DD_TRACE_ENABLED": "true"}),
-    "template serve.py, tracing on": ("serve.py", {"DD_TRACE_ENABLED": "true"}),
+    "bare KServe model": ("bare.py", TRACING_OFF),
+    "template serve.py": ("serve.py", TRACING_OFF),
+    "template serve.py, LATENCY_SLO_MS=1000": ("serve.py", {**TRACING_OFF, "LATENCY_SLO_MS": "1000"}),
+    "bare + ddtrace.patch, tracing on": ("bare_patched.py", TRACING_ON),
+    "template serve.py, tracing on": ("serve.py", TRACING_ON),
 }
+# What each server is compared against: (server, baseline) -> what the ratio measures.
+COMPARISONS = {
+    ("template serve.py", "bare KServe model"): "template vs bare, tracing off",
+    ("template serve.py, tracing on", "bare + ddtrace.patch, tracing on"): "template vs bare, tracing on",
+    ("template serve.py, LATENCY_SLO_MS=1000", "template serve.py"): "SLO machinery (deadline never reached)",
+}
+ROW = [6.7, 3.0, 5.2, 2.3]
+REQUESTS = [(protocol, rows) for protocol in ("v1 JSON", "v2 JSON", "v2 binary") for rows in (1, 100)]
+LUA = '''
+local file = io.open("{body}", "rb")
+wrk.method = "POST"
+wrk.body = file:read("*a")
+file:close()
+{headers}
+'''
+
+
+def request(protocol: str, rows: int) -> tuple[str, bytes, dict]:
+    """Path, body and headers of one benchmark request."""
+    if protocol == "v1 JSON":
+        body = json.dumps({"instances": [ROW] * rows}).encode()
+        return f"/v1/models/{DEFAULT_MODEL_NAME}:predict", body, {"Content-Type": "application/json"}
+    path = f"/v2/models/{DEFAULT_MODEL_NAME}/infer"
+    tensor = {"name": "features", "shape": [rows, len(ROW)], "datatype": "FP32"}
+    if protocol == "v2 JSON":
+        return path, json.dumps({"inputs": [{**tensor, "data": ROW * rows}]}).encode(), {"Content-Type": "application/json"}
+    values = np.array([ROW] * rows, dtype="<f4").tobytes()
+    header = json.dumps({"inputs": [{**tensor, "parameters": {"binary_data_size": len(values)}}]}).encode()
+    return path, header + values, {"Content-Type": "application/octet-stream", "Inference-Header-Content-Length": str(len(header))}
+
+
+def wrk_script(folder: Path, protocol: str, rows: int) -> tuple[str, Path]:
+    path, body, headers = request(protocol, rows)
+    name = f"{protocol.replace(' ', '-')}-{rows}"
+    (folder / f"{name}.body").write_bytes(body)
+    script = folder / f"{name}.lua"
+    script.write_text(LUA.format(body=folder / f"{name}.body",
+                                 headers="\n".join(f'wrk.headers["{key}"] = "{value}"' for key, value in headers.items())))
+    return path, script
 
 
 def free_port() -> int:
@@ -118,10 +126,17 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start(python: Path, project: Path, weights: Path, script: str, env: dict, port: int) -> subprocess.Popen:
+def pinned(command: list[str], cpus: str | None) -> list[str]:
+    return ["taskset", "-c", cpus, *command] if cpus else command
+
+
+def start(python: Path, project: Path, weights: Path, script: str, env: dict, port: int, cpus: str | None) -> subprocess.Popen:
     args = [weights, port] if script != "serve.py" else ["--model_dir", weights, "--http_port", port, "--enable_grpc", "false"]
-    environment = {**os.environ, "DD_TRACE_AGENT_URL": "http://127.0.0.1:9", "DD_INSTRUMENTATION_TELEMETRY_ENABLED": "false", **env}
-    process = subprocess.Popen([str(python), script, *map(str, args)], cwd=project, env=environment,
+    # Spans go to an agent address where nothing listens: tracing does all its work, nothing is sent.
+    # Only the servers that name a latency SLO get one, whatever this shell has set.
+    inherited = {key: value for key, value in os.environ.items() if key != "LATENCY_SLO_MS"}
+    environment = {**inherited, "DD_TRACE_AGENT_URL": "http://127.0.0.1:9", "DD_INSTRUMENTATION_TELEMETRY_ENABLED": "false", **env}
+    process = subprocess.Popen(pinned([str(python), script, *map(str, args)], cpus), cwd=project, env=environment,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
@@ -136,79 +151,78 @@ def start(python: Path, project: Path, weights: Path, script: str, env: dict, po
     sys.exit(f"benchmark: {script} was not ready after 90 s")
 
 
-def http_request(port: int, rows: int) -> bytes:
-    body = json.dumps({"instances": [ROW] * rows}).encode()
-    return (f"POST /v1/models/{DEFAULT_MODEL_NAME}:predict HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n").encode() + body
-
-
 def cpu_seconds(pid: int) -> float:
     """User + system CPU time of a process (Linux /proc), all its threads included."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-async def one_connection(port: int, request: bytes, stop_at: float, record_from: float, latencies: list, done: list) -> None:
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    try:
-        while (sent := time.perf_counter()) < stop_at:
-            writer.write(request)
-            head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), timeout=30)
-            if not head.startswith(b"HTTP/1.1 200"):
-                raise RuntimeError(f"the server answered {head.splitlines()[0].decode()}")
-            length = next(int(line.split(b":")[1]) for line in head.lower().split(b"\r\n") if line.startswith(b"content-length:"))
-            await asyncio.wait_for(reader.readexactly(length), timeout=30)
-            done.append(1)
-            if sent >= record_from:
-                latencies.append(time.perf_counter() - sent)
-    finally:
-        writer.close()
+def milliseconds(text: str) -> float:
+    value, unit = re.fullmatch(r"([\d.]+)(us|ms|s)", text).groups()
+    return float(value) * {"us": 1e-3, "ms": 1.0, "s": 1e3}[unit]
 
 
-async def load(port: int, pid: int, rows: int, connections: int, seconds: float) -> dict:
-    request, latencies, done = http_request(port, rows), [], []
-    record_from = time.perf_counter() + 1.0  # one warm-up second
-    stop_at = record_from + seconds
+def wrk(url: str, script: Path, seconds: float, connections: int, cpus: str | None) -> str:
+    command = pinned(["wrk", "-t1", f"-c{connections}", f"-d{seconds:g}s", "--latency", "--timeout", "10s", "-s", str(script), url], cpus)
+    result = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 30, check=False)
+    if result.returncode != 0 or "Non-2xx" in result.stdout or "Socket errors" in result.stdout:
+        sys.exit(f"benchmark: wrk on {url} did not get only 2xx answers:\n{result.stdout}{result.stderr}")
+    return result.stdout
+
+
+def measure(url: str, script: Path, pid: int, options, cpus: str | None) -> dict:
+    wrk(url, script, 1, options.connections, cpus)  # warm-up
     cpu_before = cpu_seconds(pid)
-    await asyncio.gather(*(one_connection(port, request, stop_at, record_from, latencies, done) for _ in range(connections)))
-    cuts = statistics.quantiles(latencies, n=100)
-    return {"rps": len(latencies) / seconds, "p50_ms": cuts[49] * 1000, "p99_ms": cuts[98] * 1000,
-            "cpu_us": (cpu_seconds(pid) - cpu_before) / len(done) * 1e6}
+    output = wrk(url, script, options.seconds, options.connections, cpus)
+    cpu = cpu_seconds(pid) - cpu_before
+    done = int(re.search(r"(\d+) requests in", output).group(1))
+    return {
+        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),
+        "p50_ms": milliseconds(re.search(r"^\s+50%\s+(\S+)", output, re.M).group(1)),
+        "p99_ms": milliseconds(re.search(r"^\s+99%\s+(\S+)", output, re.M).group(1)),
+        "cpu_us": cpu / done * 1e6,
+    }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--seconds", type=float, default=4.0)
+    parser.add_argument("--seconds", type=float, default=3.0)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--connections", type=int, default=8)
-    parser.add_argument("--markdown", action="store_true", help="print a Markdown table")
+    parser.add_argument("--markdown", action="store_true", help="print Markdown tables")
     options = parser.parse_args()
+    if not shutil.which("wrk"):
+        sys.exit("benchmark: wrk is not installed; install it with `apt-get install wrk`")
+    cpus = os.cpu_count() or 1
+    server_cpus, load_cpus = ("0", f"1-{cpus - 1}") if cpus >= 2 and shutil.which("taskset") else (None, None)
     python = ensure_model_env() / "python"
     with tempfile.TemporaryDirectory() as scratch:
         project = render_project(Path(scratch))
-        subprocess.run([str(python), "train.py"], cwd=project, check=True, capture_output=True,
-                       env={**os.environ, "DD_TRACE_ENABLED": "false"})
+        subprocess.run([str(python), "train.py"], cwd=project, check=True, capture_output=True, env={**os.environ, **TRACING_OFF})
         (weights,) = (project / "weights").iterdir()
         (project / "bare.py").write_text(BARE.format(patch="", name=DEFAULT_MODEL_NAME))
         (project / "bare_patched.py").write_text(BARE.format(patch=PATCH, name=DEFAULT_MODEL_NAME))
+        scripts = {kind: wrk_script(Path(scratch), *kind) for kind in REQUESTS}
         ports, processes = {}, {}
         try:
             for label, (script, env) in SERVERS.items():
                 ports[label] = free_port()
-                processes[label] = start(python, project, weights, script, env, ports[label])
-            rounds = {(label, rows): [] for label in SERVERS for rows in ROWS}
+                processes[label] = start(python, project, weights, script, env, ports[label], server_cpus)
+            rounds = {(label, kind): [] for label in SERVERS for kind in REQUESTS}
             for _ in range(options.rounds):
-                for (label, rows), cells in rounds.items():
-                    cells.append(asyncio.run(load(ports[label], processes[label].pid, rows, options.connections, options.seconds)))
+                for (label, kind), cells in rounds.items():
+                    path, script = scripts[kind]
+                    cells.append(measure(f"http://127.0.0.1:{ports[label]}{path}", script, processes[label].pid, options, load_cpus))
         finally:
             for process in processes.values():
                 process.terminate()
                 process.wait(timeout=30)
-        extra = subprocess.run([str(python), "-c", EXTRA_WORK, json.dumps(ROW)], cwd=project, check=True,
-                               capture_output=True, text=True, env={**os.environ, "DD_TRACE_ENABLED": "false"})
-    results = {label: {rows: median_round(rounds[label, rows]) for rows in ROWS} for label in SERVERS}
-    report(results, options)
-    report_extra_work(json.loads(extra.stdout), results["bare KServe model"])
+    results = {key: median_round(cells) for key, cells in rounds.items()}
+    pinning = f"servers on CPU {server_cpus}, wrk on CPUs {load_cpus}" if server_cpus else "not pinned (one CPU)"
+    print(f"# {platform.python_implementation()} {platform.python_version()}, {cpus} CPUs ({pinning}), wrk -t1 "
+          f"-c{options.connections}, median of {options.rounds} rounds of {options.seconds:g} s per cell")
+    report(results, options.markdown)
+    compare(results, options.markdown)
 
 
 def median_round(cells: list[dict]) -> dict:
@@ -216,32 +230,30 @@ def median_round(cells: list[dict]) -> dict:
     return {key: statistics.median(cell[key] for cell in cells) for key in cells[0]}
 
 
-def report(results: dict, options) -> None:
-    bare = results["bare KServe model"]
-    print(f"# {platform.python_implementation()} {platform.python_version()}, {os.cpu_count()} CPUs, "
-          f"{options.connections} connections, median of {options.rounds} rounds of {options.seconds:g} s per cell")
-    if options.markdown:
-        print("| server | rows | server CPU µs/request | capacity vs bare | requests/s | p50 ms | p99 ms |\n"
-              "| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
-    for label, by_rows in results.items():
-        for rows, cell in by_rows.items():
-            # One worker serves at most 1 / (CPU per request): the ratio that a busy machine's
-            # neighbours disturb least.
-            capacity = bare[rows]["cpu_us"] / cell["cpu_us"]
-            if options.markdown:
-                print(f"| {label} | {rows} | {cell['cpu_us']:.0f} | {capacity:.2f}× | {cell['rps']:.0f} | {cell['p50_ms']:.1f} | {cell['p99_ms']:.1f} |")
+def report(results: dict, markdown: bool) -> None:
+    if markdown:
+        print("\n| server | request | rows | requests/s | p50 ms | p99 ms | server CPU µs/request |\n"
+              "| --- | --- | ---: | ---: | ---: | ---: | ---: |")
+    for (label, (protocol, rows)), cell in results.items():
+        if markdown:
+            print(f"| {label} | {protocol} | {rows} | {cell['rps']:.0f} | {cell['p50_ms']:.1f} | {cell['p99_ms']:.1f} | {cell['cpu_us']:.0f} |")
+        else:
+            print(f"{label:40} {protocol:9} {rows:>4} rows {cell['rps']:7.0f} req/s  p50 {cell['p50_ms']:6.1f} ms"
+                  f"  p99 {cell['p99_ms']:6.1f} ms  {cell['cpu_us']:6.0f} us CPU/req")
+
+
+def compare(results: dict, markdown: bool) -> None:
+    """Throughput, p99 and CPU per request of each server relative to its baseline, per request kind."""
+    if markdown:
+        print("\n| comparison | request | rows | throughput | p99 | CPU per request |\n| --- | --- | ---: | ---: | ---: | ---: |")
+    for (server, baseline), what in COMPARISONS.items():
+        for kind in REQUESTS:
+            cell, base = results[server, kind], results[baseline, kind]
+            ratios = (cell["rps"] / base["rps"], cell["p99_ms"] / base["p99_ms"], cell["cpu_us"] / base["cpu_us"])
+            if markdown:
+                print(f"| {what} | {kind[0]} | {kind[1]} | " + " | ".join(f"{ratio:.2f}×" for ratio in ratios) + " |")
             else:
-                print(f"{label:48} {rows:>4} rows {cell['cpu_us']:7.0f} us CPU/req {capacity:5.2f}x  {cell['rps']:6.0f} req/s"
-                      f"  p50 {cell['p50_ms']:6.1f} ms  p99 {cell['p99_ms']:6.1f} ms")
-
-
-def report_extra_work(extra: dict, bare: dict) -> None:
-    print("\n| rows | np.asarray (bare) µs | v1_features µs | rest_contract µs | template's extra work, % of the bare server's CPU per request |\n"
-          "| ---: | ---: | ---: | ---: | ---: |")
-    for rows, parts in extra.items():
-        added = parts["v1_features"] + parts["rest_contract"] - parts["np.asarray (bare)"]
-        print(f"| {rows} | {parts['np.asarray (bare)']:.1f} | {parts['v1_features']:.1f} | {parts['rest_contract']:.1f} "
-              f"| {100 * added / bare[int(rows)]['cpu_us']:.1f} % |")
+                print(f"{what:40} {kind[0]:9} {kind[1]:>4} rows  throughput {ratios[0]:.2f}x  p99 {ratios[1]:.2f}x  CPU {ratios[2]:.2f}x")
 
 
 if __name__ == "__main__":

@@ -87,15 +87,15 @@ def test_text_session_lists_each_cause_once(tmp_path):
     assert "2.test_nothing_tracked_under_datasets_or_weights" in own_skips
     report = run_json(tmp_path).report
     inherited = report["summary"]["skipped"] - len(own_skips)
-    assert f"{inherited} more checks were skipped because a check above did not pass" in run.stdout
+    assert f"{inherited} more checks were skipped: they need 1.test_gitlab_ci_declares_weights_uri, which failed" in run.stdout
     assert run.stdout.splitlines()[-1].startswith(f"4 failed, {report['summary']['skipped']} skipped in ")
 
 
 @pytest.mark.parametrize(
     "args, message",
     [
-        (["-n", "Iris_Classifier"], "is not a valid model name"),
-        (["-n", "x" * 64], "is not a valid model name"),
+        (["-n", "Iris_Classifier"], "is not a KServe InferenceService name"),
+        (["-n", "x" * 64], "has 64 characters, more than 63"),
         (["-n", MODEL, "-p", "/no/such/folder"], "does not exist"),
         (["-n", MODEL, "-p", "/etc/hostname"], "is a file"),
         (["-n", MODEL, "-s", "99"], "no standard 99"),
@@ -132,7 +132,7 @@ def test_json_report_schema(compliant):
     run = run_json(compliant)
     assert run.code == 1
     report = run.report
-    assert set(report) == {"model", "path", "standards_version", "snitch_version", "summary", "checks", "stale_waivers"}
+    assert set(report) == {"model", "path", "standards_version", "snitch_version", "config", "summary", "checks", "stale_waivers"}
     assert (report["model"], report["path"], report["standards_version"]) == (MODEL, str(compliant), STANDARDS.version)
     summary = report["summary"]
     assert summary["total"] == len(report["checks"]) == sum(len(s.checks) for s in STANDARDS.standards.values())
@@ -206,7 +206,7 @@ def test_config_can_change_the_label_list(compliant, tmp_path):
 @pytest.mark.parametrize(
     "text, message",
     [
-        ("bucket: [1, 2]\n", "bucket must be a str"),
+        ("bucket: [1, 2]\n", "bucket must be text"),
         ("bukket: x\n", "unknown parameter 'bukket'"),
         ("pipeline_ref_pattern: '(['\n", "not a valid regular expression"),
         ("readme_links: {logs: '(('}\n", "not a valid regular expression"),
@@ -219,3 +219,45 @@ def test_bad_config_exits_2(compliant, tmp_path, text, message):
     config.write_text(text)
     result = snitch("-n", MODEL, "-p", str(compliant), "--config", str(config))
     assert result.returncode == 2 and message in result.stderr, result.stderr
+
+
+def test_a_declared_model_name_that_starts_with_a_digit_fails_standard_9_naming_the_rule(compliant):
+    edit(compliant / ".gitlab-ci.yml", 'model_name: "iris-classifier"', 'model_name: "123-model"')
+    done = subprocess.run([sys.executable, "-m", "snitch", "-p", str(compliant), "-s", "9", "--format", "json"],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1, done.stdout + done.stderr
+    failed = [check for check in json.loads(done.stdout)["checks"] if check["outcome"] == "failed"]
+    assert [check["check"] for check in failed] == ["test_model_name_is_a_service_name"]
+    assert "'123-model' starts with a digit; start it with a letter (a KServe InferenceService name" in failed[0]["message"]
+
+
+def test_a_model_name_given_with_n_that_breaks_the_rule_is_a_usage_error(compliant):
+    done = subprocess.run([sys.executable, "-m", "snitch", "-n", "123-model", "-p", str(compliant)],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2
+    assert "'123-model' starts with a digit" in done.stderr and "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize("content, reason", [
+    (None, "has no .gitlab-ci.yml to read a model_name input from"),
+    ("include: [unclosed\n", "its .gitlab-ci.yml cannot be used ("),
+    ("variables: {A: b}\n", "its .gitlab-ci.yml declares no valid model_name input"),
+])
+def test_without_n_the_message_says_why_no_model_name_was_found(tmp_path, content, reason):
+    if content is not None:
+        (tmp_path / ".gitlab-ci.yml").write_text(content)
+    done = subprocess.run([sys.executable, "-m", "snitch", "-p", str(tmp_path)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert reason in done.stderr, done.stderr
+
+
+def test_a_skip_names_the_check_it_depends_on(compliant_report, compliant):
+    """Nothing failed: the built-image value check is skipped because the labels check was (no --image)."""
+    from fixtures.checker import run_snitch
+    from fixtures.template import git_commit_all
+
+    git_commit_all(compliant)
+    run = run_snitch(compliant)
+    assert run.code == 0, run.stdout
+    assert "a check above did not pass" not in run.stdout
+    assert "1 more check was skipped: it needs 6.test_built_image_has_required_labels, which was skipped" in run.stdout

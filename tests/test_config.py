@@ -117,7 +117,7 @@ def test_pipeline_reports_a_broken_config_as_a_pipeline_error(clean_env, monkeyp
     broken = tmp_path / "broken.yaml"
     broken.write_text("bucket: [not, a, string]\n")
     monkeypatch.setenv(config.CONFIG_ENV, str(broken))
-    with pytest.raises(PipelineError, match="bucket must be a str.*snitch_config"):
+    with pytest.raises(PipelineError, match="bucket must be text.*snitch_config"):
         parse_weights_uri("s3://ml-platform-bucket/iris-classifier/models/20240102T030405Z", "iris-classifier")
 
 
@@ -144,3 +144,94 @@ def test_pipeline_has_no_copy_of_the_bucket_or_label_names():
         text = path.read_text()
         for value in ("ml-platform-bucket", "org.label-schema"):
             assert value not in text, f"{path.name} repeats {value!r}"
+
+
+@pytest.mark.parametrize("text, words", [
+    ("bucket: Not_A_Bucket\n", "bucket is 'Not_A_Bucket', not an S3 bucket name"),
+    ("teams: [Bad Team]\n", "teams lists 'Bad Team', not a team name usable as a Kubernetes label"),
+    ("replicas_limit: 0\n", "replicas_limit is 0; it must be at least 1 (a model needs at least one replica)"),
+    ("replicas_limit: '4'\n", "replicas_limit must be a whole number like the default 20, got '4'"),
+    ("pipeline_ref: main\n", "pipeline_ref gives the ref 'main', which is not a release tag"),
+    ("label_values: {model: x}\nimage_labels: [author]\n", "label_values gives 'model', which image_labels does not list"),
+    ("label_values: {author: \"a\\nRUN curl evil\"}\n", "label_values gives author 'a\\nRUN curl evil', which holds a control character"),
+])
+def test_values_that_break_the_shared_rules_are_refused_with_exit_2(clean_env, compliant, tmp_path, text, words):
+    path = tmp_path / "org.yaml"
+    path.write_text(text)
+    done = subprocess.run([sys.executable, "-m", "snitch", "-p", str(compliant), "--config", str(path)],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert f"config file {path}: " in done.stderr and words in done.stderr, done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_a_configured_ref_that_its_pattern_accepts_loads(clean_env, tmp_path):
+    path = tmp_path / "org.yaml"
+    path.write_text("pipeline_ref: release-7\npipeline_ref_pattern: '^release-[0-9]+$'\nteams: [fraud, ml-team]\n")
+    parameters = config.load_standards(path).parameters
+    assert parameters["pipeline_ref"] == "release-7" and parameters["teams"] == ["fraud", "ml-team"]
+
+
+def _with_project_config(project: Path, text: str | None, path: str = ".snitch/config.yaml") -> None:
+    """Point the project's include at its own config (`snitch_config` input), holding `text`."""
+    ci = project / ".gitlab-ci.yml"
+    ci.write_text(ci.read_text().replace("      coverage_floor: 80\n", f"      coverage_floor: 80\n      snitch_config: {path}\n"))
+    if text is not None:
+        (project / ".snitch").mkdir(exist_ok=True)
+        (project / ".snitch" / "config.yaml").write_text(text)
+
+
+def _snitch_json(project: Path, *args: str) -> tuple[int, dict | None, str]:
+    done = subprocess.run([sys.executable, "-m", "snitch", "-p", str(project), "--format", "json", *args],
+                          capture_output=True, text=True, timeout=120, env=os.environ.copy())
+    import json
+
+    return done.returncode, json.loads(done.stdout) if done.stdout.strip() else None, done.stderr
+
+
+def test_without_an_organisation_config_the_projects_own_config_is_used(clean_env, compliant):
+    _with_project_config(compliant, "bucket: acme-ml-models\n")
+    code, report, _ = _snitch_json(compliant)
+    assert code == 1
+    assert report["config"]["path"] == str(compliant / ".snitch" / "config.yaml")
+    assert report["config"]["source"] == "the snitch_config input of the project's .gitlab-ci.yml"
+    bucket = next(check for check in report["checks"] if check["check"] == "test_weights_uri_uses_bucket_and_project")
+    assert "instead of 'acme-ml-models'" in bucket["message"]
+
+
+def test_the_organisations_config_wins_over_the_projects_copy_and_says_they_differ(clean_env, compliant, tmp_path):
+    _with_project_config(compliant, "coverage_floor: 50\n")  # a project loosening its own copy
+    organisation = tmp_path / "org.yaml"
+    organisation.write_text("coverage_floor: 90\n")
+    code, report, _ = _snitch_json(compliant, "--config", str(organisation))
+    assert code == 1  # the project declares 80, below the organisation's 90
+    assert report["config"] == {
+        "path": str(organisation), "source": "--config",
+        "project_copy_note": f"the project's .snitch/config.yaml differs from this config in coverage_floor; this run "
+                             f"(and CI with the organisation's config) uses {organisation}: update the copy to match",
+    }
+    text = subprocess.run([sys.executable, "-m", "snitch", "-p", str(compliant), "--config", str(organisation)],
+                          capture_output=True, text=True, timeout=120).stdout
+    assert f"with parameters from {organisation} (--config)" in text and "Note: the project's .snitch/config.yaml differs" in text
+
+
+@pytest.mark.parametrize("text, path, words", [
+    ("bucket: Not_A_Bucket\n", ".snitch/config.yaml", ".snitch/config.yaml: bucket is 'Not_A_Bucket', not an S3 bucket name"),
+    (None, ".snitch/config.yaml", "the include input `snitch_config` names '.snitch/config.yaml', which does not exist in the project"),
+    (None, "../../outside.yaml", "names '../../outside.yaml', which "),
+    ("# a config nobody reads to the end\n" * 10_000, ".snitch/config.yaml", "config.yaml is 0.3 MiB, too large"),
+], ids=["invalid", "missing", "outside", "huge"])
+def test_a_project_config_that_cannot_be_used_is_exit_2_naming_the_file(clean_env, compliant, text, path, words):
+    _with_project_config(compliant, text, path)
+    code, _, stderr = _snitch_json(compliant)
+    assert code == 2
+    assert words in stderr and "Traceback" not in stderr, stderr
+
+
+def test_a_broken_project_copy_does_not_stop_a_run_under_the_organisations_config(clean_env, compliant, tmp_path):
+    _with_project_config(compliant, "bucket: [broken\n")
+    organisation = tmp_path / "org.yaml"
+    organisation.write_text("coverage_floor: 80\n")
+    code, report, _ = _snitch_json(compliant, "--config", str(organisation))
+    assert code == 0
+    assert report["config"]["project_copy_note"].startswith("the project's own config cannot be used, so it was not compared")

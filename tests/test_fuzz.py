@@ -24,6 +24,8 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
+from xml.etree import ElementTree
 
 import pytest
 from hypothesis import HealthCheck, Phase, example, given, settings
@@ -56,13 +58,14 @@ def git_project(rendered_project, tmp_path_factory) -> Path:
 
 
 def snapshot(root: Path) -> dict[str, str]:
-    """Every entry under root: its type, and the digest of a regular file or a link's target.
-    Nothing is opened that is not a regular file."""
+    """Every entry under root: its type and modification time, and the digest of a regular file
+    or a link's target. Nothing is opened that is not a regular file."""
     found = {}
     for folder, dirs, names in os.walk(root):
         for name in dirs + names:
             path = Path(folder, name)
-            mode = path.lstat().st_mode
+            status = path.lstat()
+            mode = status.st_mode
             relative = str(path.relative_to(root))
             if stat.S_ISLNK(mode):
                 found[relative] = "link:" + os.readlink(path)
@@ -70,6 +73,7 @@ def snapshot(root: Path) -> dict[str, str]:
                 found[relative] = f"file:{stat.S_IMODE(mode):o}:" + hashlib.sha256(path.read_bytes()).hexdigest()
             else:
                 found[relative] = f"type:{stat.S_IFMT(mode):o}"
+            found[relative] += f":mtime {status.st_mtime_ns}"
     return found
 
 
@@ -330,3 +334,201 @@ def test_pipeline_arguments_keep_the_contract(choice):
 @given(choice=pipeline_choices)
 def test_pipeline_arguments_keep_the_contract_at_length(choice):
     check_pipeline_arguments(choice)
+
+
+# --- the input kinds added since: the cache, .git/index, waivers, the org config, service inputs,
+# control characters and markup in names and messages, every report format ------------------------
+
+HOSTILE_TEXT = "\x01<x a='1'>&amp;]]>\x1b[31m\"\r"  # a control character, markup, an escape sequence
+WAIVER_TEXTS = [
+    "[tool.snitch]\nx = " + "[" * 1000 + "]" * 1000 + "\n",  # deeper than the TOML parser recurses
+    '[tool.snitch.waivers."\u0663"]\nreason = "arabic-indic three"\nexpires = 2099-01-01\n',
+    '[tool.snitch.waivers."3\\n"]\nreason = "trailing newline"\nexpires = 2099-01-01\n',
+    '[tool.snitch.waivers."3"]\nreason = "\\u0001<b>markup</b>\\u001b[2J"\nexpires = 2099-01-01\n',
+    '[tool.snitch.waivers."3"]\nreason = "old"\nexpires = 2001-01-01\n',
+    "[tool.snitch.waivers]\n" + "".join(f'"9{number}" = 1\n' for number in range(3000)),
+]
+CONFIG_TEXTS = [
+    "bucket: Not_A_Bucket\n", "teams: [Bad Team]\n", "replicas_limit: 0\n", "pipeline_ref_pattern: '(a|a)*$'\n",
+    "readme_links: {logs: '(?(1)a|b)'}\n", "x: !!bool abc\n", "bucket: !!timestamp abc\n", f"docs_url: '{HOSTILE_TEXT}'\n",
+    "mandatory: [3, 99]\n", "[" * 300 + "]" * 300 + "\n",
+]
+SERVICE_LINES = [  # a line of the include's inputs replaced (standard 11 reads them)
+    ('team: "ml-team"', f"team: {json.dumps(HOSTILE_TEXT)}"), ('cpu: "500m"', "cpu: !!bool abc"),
+    ('memory: "1Gi"', "memory: [" + "[" * 300 + "]" * 300 + "]"), ("min_replicas: 1", "min_replicas: -1"),
+    ("max_replicas: 3", "max_replicas: 1e309"), ("latency_slo_ms:", "latency_slo_ms: !!timestamp abc\n      x:"),
+]
+CACHE_SHAPES = ("forged", "deep", "symlinked-kind", "symlinked-entries", "fifo-kind")
+NEW_KINDS = ("cache", "index-folder-entry", "index-random", "waivers", "control-markup", "service", "yaml-tag")
+new_changes = st.lists(
+    st.tuples(st.sampled_from(NEW_KINDS), st.integers(0, 1000), st.binary(max_size=32)), min_size=1, max_size=3,
+)
+new_cases = st.fixed_dictionaries({
+    "changes": new_changes,
+    "config": st.none() | st.sampled_from(CONFIG_TEXTS),
+    "format": st.sampled_from(["json", "sarif", "codequality"]),
+})
+
+
+@pytest.fixture(scope="session")
+def filled_cache(git_project, tmp_path_factory) -> Path:
+    """A cache that a run of snitch on the compliant project filled (under this session's key)."""
+    folder = tmp_path_factory.mktemp("fuzz-cache")
+    done = run([sys.executable, "-m", "snitch", "-n", MODEL, "-p", str(git_project), "--format", "json"],
+               env={"SNITCH_CACHE_DIR": str(folder)})
+    assert done.returncode == 0, done.stdout + done.stderr
+    return folder
+
+
+def hostile_cache(filled: Path, cache: Path, outside: Path, shape: str) -> None:
+    """The cache as whoever can write it (a CI cache) could leave it."""
+    shutil.copytree(filled, cache)
+    kinds = sorted(path for path in cache.iterdir() if path.is_dir())
+    for kind in kinds:
+        entries = sorted(kind.iterdir())
+        if shape == "forged":
+            for entry in entries:
+                entry.write_text("[]")
+        elif shape == "deep":
+            for entry in entries:
+                entry.write_text("[" * 900 + "]" * 900)
+        elif shape == "symlinked-kind":
+            target = outside / f"precious-{kind.name}"
+            target.mkdir()
+            for number in range(20):
+                (target / f"{number}.json").write_text("precious")
+            shutil.rmtree(kind)
+            kind.symlink_to(target)
+        elif shape == "symlinked-entries":
+            for number, entry in enumerate(entries):
+                target = outside / f"entry-{kind.name}-{number}.json"
+                target.write_text(entry.read_text())
+                entry.unlink()
+                entry.symlink_to(target)
+        elif shape == "fifo-kind":
+            shutil.rmtree(kind)
+            os.mkfifo(kind)
+
+
+def folder_entry_index(index: Path) -> None:
+    """The index's first entry given a folder's mode, its checksum recomputed: git would expand it,
+    writing tree objects."""
+    data = bytearray(index.read_bytes())
+    data[12 + 24 : 12 + 28] = (0o040000).to_bytes(4, "big")
+    data[-20:] = hashlib.sha1(bytes(data[:-20])).digest()
+    index.write_bytes(bytes(data))
+
+
+def new_mutation(project: Path, kind: str, number: int, data: bytes) -> None:
+    if kind == "index-folder-entry":
+        folder_entry_index(project / ".git" / "index")
+    elif kind == "index-random":
+        index = project / ".git" / "index"
+        body = bytearray(index.read_bytes()[:-20])
+        body[12 + number % (len(body) - 12)] = data[0] if data else 0xFF
+        index.write_bytes(bytes(body) + hashlib.sha1(bytes(body)).digest())
+    elif kind == "waivers":
+        with open(project / "pyproject.toml", "a", encoding="utf-8") as handle:
+            handle.write("\n" + WAIVER_TEXTS[number % len(WAIVER_TEXTS)])
+    elif kind == "control-markup":
+        requirements = (project / "requirements.txt").read_text().splitlines()
+        requirements.insert(5, HOSTILE_TEXT.replace("\r", "") + data.decode("latin-1").replace("\n", " "))
+        (project / "requirements.txt").write_text("\n".join(requirements) + "\n")
+        name = f"w<&>\"'{number}\x01\x1b.bin"  # tracked under weights/: located in every report
+        (project / "weights").mkdir(exist_ok=True)
+        (project / "weights" / name).write_bytes(data)
+        subprocess.run(["git", "add", "-f", f"weights/{name}"], cwd=project, check=True, capture_output=True)
+    elif kind == "service":
+        old, new = SERVICE_LINES[number % len(SERVICE_LINES)]
+        text = (project / ".gitlab-ci.yml").read_text()
+        (project / ".gitlab-ci.yml").write_text(text.replace(old, new, 1))
+    elif kind == "yaml-tag":
+        target = project / ("openapi.yaml" if number % 2 else ".gitlab-ci.yml")
+        with open(target, "a") as handle:
+            handle.write("\nx: " + ("!!bool abc" if number % 3 else "!!timestamp abc") + "\n")
+
+
+def assert_reports_well_formed(done: subprocess.CompletedProcess, output_format: str, junit: Path, codequality: Path,
+                               project: Path) -> set:
+    """Every report parses, every location is a real path inside the project; the verdict: the
+    findings (check and severity) of the Code Quality report."""
+    if done.returncode == 2:
+        return set()
+    ElementTree.parse(junit)  # well-formed XML whatever the project holds
+    issues = json.loads(codequality.read_text())
+    for issue in issues:
+        location = issue["location"]["path"]
+        assert location == "." or not location.startswith("/") and ", " not in location and ".." not in location.split("/"), issue
+        assert issue["location"]["lines"]["begin"] >= 1
+    if output_format == "json":
+        assert json.loads(done.stdout)["summary"]["error"] == 0
+    elif output_format == "sarif":
+        log = json.loads(done.stdout)
+        base = urlsplit(log["runs"][0]["originalUriBaseIds"]["PROJECTROOT"]["uri"])
+        assert (base.scheme, base.query, base.fragment) == ("file", "", "") and unquote(base.path) == f"{project}/"
+        for result in log["runs"][0]["results"]:
+            for location in result.get("locations", []):
+                uri = location["physicalLocation"]["artifactLocation"]["uri"]
+                parts = urlsplit(uri)
+                assert not parts.scheme and not parts.fragment and not parts.query, uri
+                assert all(0x20 < ord(character) < 0x7F for character in uri), uri  # percent-encoded
+    else:
+        assert json.loads(done.stdout) == issues
+    return {(issue["check_name"], issue["severity"]) for issue in issues}
+
+
+def check_new_inputs(git_project: Path, filled_cache: Path, case) -> None:
+    with tempfile.TemporaryDirectory(prefix="snitch-fuzz-") as scratch:
+        scratch = Path(scratch)
+        project, outside, cache = scratch / "team #1 50% ?" / MODEL, scratch / "outside", scratch / "cache"
+        shutil.copytree(git_project, project, symlinks=True)
+        outside.mkdir()
+        shapes = []
+        for kind, number, data in case["changes"]:
+            if kind == "cache":
+                shapes.append(CACHE_SHAPES[number % len(CACHE_SHAPES)])
+            else:
+                new_mutation(project, kind, number, data)
+        if shapes:
+            hostile_cache(filled_cache, cache, outside, shapes[0])
+        options = []
+        if case["config"] is not None:
+            (scratch / "org.yaml").write_text(case["config"])
+            options = ["--config", str(scratch / "org.yaml")]
+        before, outside_before = snapshot(project), snapshot(outside)
+
+        def checked(cache_folder: Path) -> subprocess.CompletedProcess:
+            junit, codequality = scratch / "snitch.xml", scratch / "gl-code-quality.json"
+            done = run([sys.executable, "-m", "snitch", "-n", MODEL, "-p", str(project), "--format", case["format"],
+                        "--junitxml", str(junit), "--codequality", str(codequality), *options],
+                       env={"SNITCH_CACHE_DIR": str(cache_folder)})
+            assert_contract(done, json_output=case["format"] == "json")
+            return done, assert_reports_well_formed(done, case["format"], junit, codequality, project)
+
+        done, verdict = checked(cache)
+        assert snapshot(project) == before, "snitch changed the checked tree"
+        assert snapshot(outside) == outside_before, "snitch changed files outside the cache through a symlink"
+        if shapes:  # whatever the cache held, the verdict is the one of an empty cache
+            fresh, fresh_verdict = checked(scratch / "empty-cache")
+            assert (done.returncode, verdict) == (fresh.returncode, fresh_verdict)
+
+
+# Every finding of issue 18 in three runs (each twice: with the hostile cache, then an empty one);
+# Hypothesis draws more in the slow run.
+@example(case={"changes": [("cache", 0, b""), ("index-folder-entry", 0, b""), ("control-markup", 1, b"\x02")],
+               "config": None, "format": "sarif"})
+@example(case={"changes": [("cache", 2, b""), ("waivers", 0, b""), ("yaml-tag", 2, b"")], "config": "teams: [Bad Team]\n",
+               "format": "json"})
+@example(case={"changes": [("cache", 3, b""), ("service", 0, b""), ("waivers", 5, b"")], "config": None,
+               "format": "codequality"})
+@settings(max_examples=3, **{**FUZZ_SETTINGS, "phases": [Phase.explicit]})
+@given(case=new_cases)
+def test_new_input_kinds_keep_the_contract(git_project, filled_cache, case):
+    check_new_inputs(git_project, filled_cache, case)
+
+
+@pytest.mark.slow
+@settings(max_examples=120, **FUZZ_SETTINGS)
+@given(case=new_cases)
+def test_new_input_kinds_keep_the_contract_at_length(git_project, filled_cache, case):
+    check_new_inputs(git_project, filled_cache, case)

@@ -115,23 +115,95 @@ def test_a_redirecting_environment_is_left_to_git(tmp_path, monkeypatch):
     assert read(tmp_path, tmp_path) is None
 
 
+def damaged(index: Path, seed: int, count: int, most: int = 4):
+    """`count` times: random damage to the index, its checksum recomputed so the parser itself
+    meets it (sometimes cut short when `most` allows several changes)."""
+    original = index.read_bytes()
+    chance = random.Random(seed)
+    for _ in range(count):
+        body = bytearray(original[:-20])
+        for _ in range(chance.randint(1, most)):
+            body[chance.randrange(12, len(body))] = chance.randrange(256)
+        if most > 3 and chance.random() < 0.2:
+            body = body[: chance.randrange(len(body))]
+        index.write_bytes(bytes(body) + hashlib.sha1(bytes(body)).digest())
+        yield bytes(body)
+
+
 def test_damaged_indexes_never_raise(tmp_path):
-    """Random damage, checksum recomputed so the parser itself meets it: None or a list of paths."""
+    """None or a list of paths, whatever the damage."""
     make(tmp_path, NAMES)
     add_to_index_only(tmp_path, LONG)
     git("update-index", "--index-version", "4", cwd=tmp_path)
-    index = tmp_path / ".git" / "index"
-    original = index.read_bytes()
-    chance = random.Random(7)
-    for _ in range(500):
-        body = bytearray(original[:-20])
-        for _ in range(chance.randint(1, 4)):
-            body[chance.randrange(len(body))] = chance.randrange(256)
-        if chance.random() < 0.2:
-            body = body[: chance.randrange(len(body))]
-        index.write_bytes(bytes(body) + hashlib.sha1(bytes(body)).digest())
+    for _ in damaged(tmp_path / ".git" / "index", seed=7, count=500):
         answer = read(tmp_path, tmp_path)
         assert answer is None or all(isinstance(name, str) for name in answer)
+
+def git_answers(root: Path) -> list[str] | None:
+    """git ls-files' answer, None when git refuses the index."""
+    pathspecs = [f":(literal){folder}" for folder in FOLDERS]
+    done = subprocess.run(["git", "ls-files", "-z", "--", *pathspecs], cwd=root, capture_output=True)
+    if done.returncode != 0:
+        return None
+    return list(dict.fromkeys(name.decode("utf-8", "replace") for name in done.stdout.split(b"\0") if name))
+
+
+def rewrite_entries(index: Path, change) -> None:
+    """Apply `change` to the index's (version 2) entries, a list of bytearrays, and write it back
+    with a checksum that holds (extensions dropped)."""
+    data = index.read_bytes()
+    count, position, entries = int.from_bytes(data[8:12], "big"), 12, []
+    for _ in range(count):
+        size = (62 + data.index(b"\0", position + 62) - (position + 62) + 8) & ~7
+        entries.append(bytearray(data[position : position + size]))
+        position += size
+    entries = change(entries)
+    body = data[:8] + len(entries).to_bytes(4, "big") + b"".join(entries)
+    index.write_bytes(body + hashlib.sha1(body).digest())
+
+
+def name_length(entry: bytearray, length: int) -> bytearray:
+    entry[60:62] = ((int.from_bytes(entry[60:62], "big") & ~0xFFF) | length).to_bytes(2, "big")
+    return entry
+
+
+def test_an_entry_whose_flags_disagree_with_its_name_is_not_read(tmp_path):
+    """The flags say 3 bytes, the NUL comes later: git reads another name, or refuses the index."""
+    make(tmp_path, ["datasets/a.csv", "datasets/b.csv", "weights/w.bin"])
+    git("update-index", "--index-version", "2", cwd=tmp_path)
+    rewrite_entries(tmp_path / ".git" / "index", lambda entries: [name_length(entries[0], 3), *entries[1:]])
+    assert git_answers(tmp_path) != ["datasets/a.csv", "datasets/b.csv", "weights/w.bin"]
+    assert read(tmp_path, tmp_path) is None
+
+
+def test_damaged_indexes_are_read_as_git_reads_them_or_left_to_git(tmp_path):
+    """What the reader answers for a damaged index is what git answers; where git refuses it, so does the reader."""
+    make(tmp_path, NAMES)
+    for body in damaged(tmp_path / ".git" / "index", seed=18, count=120, most=3):
+        answer = read(tmp_path, tmp_path)
+        assert answer is None or answer == git_answers(tmp_path), body.hex()
+
+def snapshot(folder: Path) -> dict:
+    return {path: (path.stat().st_mtime_ns, path.stat().st_size) for path in folder.rglob("*")}
+
+
+def test_git_is_not_asked_to_read_an_index_it_would_write_objects_for(tmp_path):
+    """A folder-mode entry makes git expand the index, writing tree objects into .git/objects."""
+    root = make(tmp_path, ["datasets/a.csv", "serve.py"])
+    git("update-index", "--index-version", "2", cwd=tmp_path)
+
+    def as_folder(entries):
+        entries[0][24:28] = (0o040000).to_bytes(4, "big")
+        return entries
+
+    rewrite_entries(tmp_path / ".git" / "index", as_folder)
+    before = snapshot(tmp_path / ".git")
+    repository = gitinfo.open_repository(root)
+    with pytest.raises(gitinfo.GitUnavailable, match="folder entry"):
+        repository.tracked_under(FOLDERS)
+    with pytest.raises(gitinfo.GitUnavailable, match="folder entry"):
+        repository.which_ignored(["datasets/any-file"])
+    assert snapshot(tmp_path / ".git") == before
 
 
 # Whether datasets/ and weights/ are ignored: settled by the project's own .gitignore when it can

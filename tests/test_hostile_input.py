@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import stat
 import subprocess
 import sys
@@ -16,7 +17,7 @@ import pytest
 
 from fixtures.checker import MODEL, assert_only_failure, run_json
 from fixtures.pipeline import service_environment
-from fixtures.template import TEMPLATE_DIR, git, git_commit_all, render_project
+from fixtures.template import PROJECT_TEMPLATE_DIR, TEMPLATE_DIR, git, git_commit_all, render_project
 
 HANG_TIMEOUT_S = 60
 COMMIT = "0123456789abcdef0123456789abcdef01234567"
@@ -127,7 +128,7 @@ def test_special_config_file(compliant, tmp_path, special):
     result = snitch_cli("-n", MODEL, "-p", str(compliant), "--config", str(config))
     kind = "a FIFO (named pipe)" if special == "fifo" else "a character device"
     assert result.returncode == 2
-    assert f"config file {config} is {kind}, not a regular file; --config takes a UTF-8 YAML file" in result.stderr
+    assert f"config file {config} is {kind}, not a regular file; a config is a UTF-8 YAML file of parameter: value" in result.stderr
 
 
 @pytest.mark.parametrize("special", ["fifo", "/dev/zero"])
@@ -226,10 +227,10 @@ def test_deeply_nested_python_is_a_named_failure(compliant, expression):
 @pytest.mark.parametrize("text, message", ids=lambda value: value[:30], argvalues=[
     ("coverage_floor: " + "9" * 5000 + "\n", "holds a value that cannot be read (Exceeds the limit (4300 digits)"),
     ("bucket: 2026-13-45\n", "holds a value that cannot be read (month must be in 1..12)"),
-    ("readme_links: [logs, apm]\n", "readme_links must be a dict like the default"),
-    ("coverage_floor: .nan\n", "coverage_floor must be a int like the default 80, got nan"),
+    ("readme_links: [logs, apm]\n", "readme_links must be a mapping like the default"),
+    ("coverage_floor: .nan\n", "coverage_floor must be a whole number like the default 80, got nan"),
     ("coverage_floor: 1000\n", "coverage_floor must be a number from 0 to 100, got 1000"),
-    ("coverage_floor: true\n", "coverage_floor must be a int like the default 80, got True"),
+    ("coverage_floor: true\n", "coverage_floor must be a whole number like the default 80, got True"),
     ("bucket: " + "[" * 5000 + "]" * 5000 + "\n", "nests collections more than 200 levels deep"),
     ("pipeline_ref_pattern: '^(a+)+$'\n", "pipeline_ref_pattern repeats a group that itself repeats"),
     ("readme_links: {logs: '(\\w+\\s?)+$'}\n", "logs repeats a group that itself repeats"),
@@ -330,8 +331,8 @@ def test_closed_stdout_keeps_the_verdict(compliant, redirect, output_format):
 
 
 def test_closed_stdout_pipeline():
-    dockerfile = Path(TEMPLATE_DIR / "{{cookiecutter.__model_name}}" / "Dockerfile")
-    command = f"{sys.executable} -m snitch.pipeline labels-dockerfile {dockerfile} >&-"
+    dockerfile = PROJECT_TEMPLATE_DIR / "Dockerfile"
+    command = f"{sys.executable} -m snitch.pipeline labels-dockerfile {shlex.quote(str(dockerfile))} >&-"
     done = subprocess.run(["bash", "-c", command], capture_output=True, text=True, timeout=HANG_TIMEOUT_S)
     assert done.returncode == 0 and done.stderr == ""
 
@@ -456,7 +457,7 @@ def test_refs_with_a_newline_or_other_digits_fail(compliant, ref):
 
 def test_model_name_with_a_trailing_newline_is_refused(compliant):
     result = snitch_cli("-n", MODEL + "\n", "-p", str(compliant))
-    assert result.returncode == 2 and "is not a valid model name" in result.stderr
+    assert result.returncode == 2 and "is not a KServe InferenceService name" in result.stderr
 
 
 # --- the pipeline ---------------------------------------------------------------------------------
@@ -511,3 +512,30 @@ def test_corrupt_git_index_skips_with_gits_reason(compliant):
     assert_no_crash(run)
     result = run.check("test_nothing_tracked_under_datasets_or_weights")
     assert result["outcome"] == "skipped" and "`git ls-files` failed" in result["message"], result
+
+
+@pytest.mark.parametrize("text", [
+    "a: !!bool abc", "a: !!timestamp abc", "a: !!timestamp 2020-01-01 99:99", "a: !!int _", "a: !!float abc",
+    "a: !!bool [1]", "a: !!timestamp {x: 1}",
+])
+def test_a_value_its_tag_cannot_hold_is_named(text):
+    from snitch import safe_yaml
+
+    with pytest.raises(safe_yaml.YamlProblem, match="(is not a valid !!|cannot be read|will not construct).*"):
+        safe_yaml.load_documents(text)
+
+
+def test_tagged_values_that_fit_their_tag_are_read():
+    from datetime import date
+
+    from snitch import safe_yaml
+
+    text = "a: !!bool yes\nb: !!timestamp 2026-01-31\nc: !!int 0x1f\nd: !!float 1.5\ne: !!bool 'false'\n"
+    assert safe_yaml.load_documents(text) == [{"a": True, "b": date(2026, 1, 31), "c": 31, "d": 1.5, "e": False}]
+
+
+def test_a_badly_tagged_value_in_a_project_file_is_a_failure_not_a_crash(compliant):
+    with open(compliant / ".gitlab-ci.yml", "a") as handle:
+        handle.write("\nx: !!bool abc\n")
+    run = run_json(compliant, "-s", "9")
+    assert run.code == 1 and "internal error" not in run.stderr and "is not a valid !!bool" in run.stdout, run.stdout + run.stderr

@@ -361,9 +361,15 @@ def test_safe_patterns_are_accepted(pattern):
     assert config._pattern_problem(pattern) is None
 
 
-@pytest.mark.parametrize("pattern", ["^(a+)+$", "(a|aa)*$", "(?:x*)*", r"(\w+\s?)+$", "(?=(a+)+)", "(a[^-]*)*"])
+@pytest.mark.parametrize("pattern", ["^(a+)+$", "(a|aa)*$", "(?:x*)*", r"(\w+\s?)+$", "(?=(a+)+)", "(a[^-]*)*",
+                                     "(a|a)*$", "(ab|ab)+", "(a|)*"])
 def test_exponential_patterns_are_refused(pattern):
     assert config._pattern_problem(pattern).startswith("repeats a group that itself repeats or has alternatives")
+
+
+@pytest.mark.parametrize("pattern", ["(a)?(?(1)b|c)", "(a)?(?(1)(a|a)*)$"])
+def test_conditional_groups_are_refused(pattern):
+    assert config._pattern_problem(pattern).startswith("uses a conditional group")
 
 
 def test_invalid_pattern():

@@ -239,6 +239,7 @@ def test_inference_service_carries_how_the_model_runs(environment, replicas):
     assert predictor["timeout"] == 3  # 10 x the 250 ms objective, in whole seconds
     amounts = {"cpu": "500m", "memory": "1Gi"}
     assert predictor["model"]["resources"] == {"requests": amounts, "limits": amounts}
+    assert predictor["model"]["env"] == [{"name": "LATENCY_SLO_MS", "value": "250"}]  # serve.py's deadline
     selectors = {"ml-platform/team": "fraud-detection", "ml-platform/latency-slo-ms": "250"}
     for where in (manifest["metadata"]["labels"], manifest["metadata"]["annotations"], predictor["labels"]):
         assert selectors.items() <= where.items()
@@ -446,7 +447,7 @@ def test_invalid_manifest_fails_validation_with_every_problem_listed(tmp_path):
     (tmp_path / "isvc.yaml").write_text(yaml.safe_dump(manifest))
     done = run_cli("validate", "isvc.yaml", cwd=tmp_path)
     assert done.returncode == 1
-    assert "metadata.name 'Iris_Classifier' is not a Kubernetes DNS label" in done.stderr
+    assert "metadata.name: the model name 'Iris_Classifier' is not a KServe InferenceService name" in done.stderr
     assert "canaryTrafficPercent is -5" in done.stderr
     assert "Traceback" not in done.stderr
 
@@ -701,3 +702,14 @@ def test_render_and_history_read_the_projects_include_inputs(tmp_path):
     done = subprocess.run([sys.executable, "-m", "snitch.pipeline", "history", "-e", "dev", "--records-dir",
                            str(tmp_path / "records")], cwd=tmp_path, env=bare, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0 and done.stdout.startswith("# 1 record(s)"), done.stderr
+
+
+def test_the_deploy_refuses_a_model_name_kserve_refuses_with_the_checkers_rule():
+    """`123-model` is a DNS label but no InferenceService name: the manifest check says so with
+    snitch.names.model_name_problem, the function standard 9 and the template use."""
+    from snitch.names import model_name_problem
+    from snitch.pipeline.validate import rule_problems
+
+    manifest = render(release())
+    manifest["metadata"]["name"] = "123-model"
+    assert f"metadata.name: {model_name_problem('123-model')}" in rule_problems(manifest)

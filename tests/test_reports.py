@@ -121,9 +121,10 @@ def sarif_errors(path: Path, tmp_path: Path) -> list[dict]:
 
 @pytest.mark.slow
 @pytest.mark.skipif(shutil.which("sarif-multitool") is None, reason="sarif-multitool missing (scripts/setup installs it with npm)")
-def test_microsofts_validator_accepts_the_sarif_log(broken, tmp_path):
+@pytest.mark.parametrize("project", ["broken", "hostile"])  # hostile: a `#` in its path, control characters
+def test_microsofts_validator_accepts_the_sarif_log(project, request, tmp_path):
     log = tmp_path / "snitch.sarif"
-    log.write_text(json.dumps(report(broken, "sarif")))
+    log.write_text(json.dumps(report(request.getfixturevalue(project), "sarif")))
     assert sarif_errors(log, tmp_path) == []
     # The validator does find errors when there are some: the check above is not vacuous.
     damaged = json.loads(log.read_text())
@@ -198,3 +199,56 @@ def test_gitlab_ci_findings_point_at_the_line_that_sets_the_value(compliant):
     }.items():
         assert located[check]["path"] == ".gitlab-ci.yml"
         assert text in lines[located[check]["lines"]["begin"] - 1], check
+
+
+# Every format stays well-formed for any input: what a project holds is quoted, never markup.
+
+
+@pytest.fixture
+def hostile(rendered_project, tmp_path):
+    """A project in a folder whose path holds `#`, `%`, `?` and a space, with a control character
+    and XML markup in requirements.txt (line 6) and a file tracked under weights/."""
+    from fixtures.template import git, git_commit_all
+
+    project = tmp_path / "team #1 50% ?" / "iris-classifier"
+    shutil.copytree(rendered_project, project)
+    lines = (project / "requirements.txt").read_text().splitlines()
+    lines.insert(5, "\x01<x>]]>&amp;\x1b[31m")
+    (project / "requirements.txt").write_text("\n".join(lines) + "\n")
+    git_commit_all(project)
+    (project / "weights").mkdir(exist_ok=True)
+    (project / "weights" / "model.joblib").write_bytes(b"\0weights")
+    git("add", "-f", "weights/model.joblib", cwd=project)
+    git("commit", "-q", "-m", "weights", cwd=project)
+    return project
+
+
+def test_junit_stays_well_formed_xml_with_control_characters(hostile, tmp_path):
+    from xml.etree import ElementTree
+
+    target = tmp_path / "snitch.xml"
+    assert run_snitch(hostile, "--junitxml", str(target)).code == 1
+    root = ElementTree.parse(target).getroot()  # raises on a control character
+    (failure,) = [case.find("failure") for case in root.iter("testcase") if case.get("name") == "test_requirements_are_valid"]
+    assert "\\x01<x>]]>&amp;\\x1b[31m" in failure.text  # shown, escaped, not dropped
+
+
+def test_every_location_is_a_real_path_with_its_line(hostile):
+    issues = {issue["check_name"]: issue["location"] for issue in report(hostile, "codequality")}
+    tracked = issues["snitch/2.test_nothing_tracked_under_datasets_or_weights"]
+    assert tracked["path"] == "weights/model.joblib"
+    assert issues["snitch/5.test_requirements_are_valid"] == {"path": "requirements.txt", "lines": {"begin": 6}}
+    for location in issues.values():
+        assert location["path"] == "." or (hostile / location["path"]).exists() or location["path"].startswith("weights/")
+
+
+def test_sarif_uris_are_escaped(hostile):
+    from urllib.parse import unquote, urlsplit
+
+    run = report(hostile, "sarif")["runs"][0]
+    base = run["originalUriBaseIds"]["PROJECTROOT"]["uri"]
+    parts = urlsplit(base)
+    assert (parts.scheme, parts.query, parts.fragment) == ("file", "", "") and unquote(parts.path) == f"{hostile}/"
+    for result in run["results"]:
+        uri = result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+        assert urlsplit(uri).fragment == "" and ", " not in uri, uri

@@ -67,10 +67,11 @@ def test_requires_skips_on_a_failed_or_skipped_prerequisite_and_passes_on_the_ro
     ledger = Ledger(STANDARDS)
     assert ledger.blocked(1, timestamp, needs_declaration) is None  # the prerequisite has not run: run the check
     ledger.violated(1, declares, Violation(".gitlab-ci.yml", "no weights URI"))
-    reason, cause = ledger.blocked(1, timestamp, needs_declaration)
+    reason, cause, prerequisite = ledger.blocked(1, timestamp, needs_declaration)
+    assert prerequisite == f"1.{declares}"
     assert reason == f"requires 1.{declares}, which failed (.gitlab-ci.yml: no weights URI)"
     ledger.record(CheckResult(1, timestamp, SKIPPED, reason, ""), cause)
-    reason, _ = ledger.blocked(8, "test_ci_sets_coverage_floor", needs_timestamp)
+    reason, _, _ = ledger.blocked(8, "test_ci_sets_coverage_floor", needs_timestamp)
     assert reason == f"requires 1.{timestamp}, which did not pass because 1.{declares} failed (.gitlab-ci.yml: no weights URI)"
 
 

@@ -49,8 +49,8 @@ def test_tornado_is_right_for_old_kserve(compliant):
 def test_tracing_starts_before_server(compliant_report, compliant):
     passed_on_compliant(compliant_report, "test_tracing_starts_before_server")
     edit(compliant / SERVE, "ddtrace.patch(fastapi=True)", "")
-    edit(compliant / SERVE, "    def predict(self, payload, headers=None, response_headers=None):\n",
-         "    def predict(self, payload, headers=None, response_headers=None):\n        ddtrace.patch(fastapi=True)\n")
+    edit(compliant / SERVE, "    async def predict(self, payload, headers=None, response_headers=None):\n",
+         "    async def predict(self, payload, headers=None, response_headers=None):\n        ddtrace.patch(fastapi=True)\n")
     run = run_checks(compliant, 10)
     assert_only_failure(run, 10, "test_tracing_starts_before_server", SERVE,
                         "`ddtrace.patch(fastapi=True)` (line ", "is inside the method Classifier.predict()")

@@ -1,5 +1,6 @@
 """Standard 11 — Service metadata."""
 
+import re
 import subprocess
 import sys
 from fractions import Fraction
@@ -132,7 +133,7 @@ def test_cpu_and_memory_units():
 
 def test_config_rejects_limits_that_are_not_quantities_or_numbers(compliant, tmp_path):
     for text, message in (('memory_limit: "lots"\n', "memory_limit is 'lots', not a Kubernetes quantity"),
-                          ("replicas_limit: true\n", "replicas_limit must be a int like the default 20"),
+                          ("replicas_limit: true\n", "replicas_limit must be a whole number like the default 20"),
                           ("teams: [ml-team, '']\n", "every entry of teams must be a non-empty string")):
         run = run_json(compliant, "-s", "11", "--config", org_config(tmp_path, text))
         assert run.code == 2 and message in run.stderr and "Traceback" not in run.stderr, run.stderr
@@ -158,3 +159,18 @@ def test_messages_stay_short_whatever_is_declared():
             with pytest.raises(service.ServiceProblem) as error:
                 parse(value)
             assert len(str(error.value)) < 300
+
+
+def test_dev_min_replicas_alone_is_judged_against_the_default_maximum_as_every_deploy_is(compliant):
+    """`dev_min_replicas: 2` without dev_max_replicas: the pipeline's default maximum (1) applies,
+    so standard 11 fails it with the message the deploy job refuses it with."""
+    from snitch.pipeline.deploy import service_from_environment
+    from snitch.pipeline.errors import PipelineError
+
+    edit(compliant / CI, "min_replicas: 1", "min_replicas: 1\n      dev_min_replicas: 2")
+    message = run_checks(compliant, 11).check("test_replica_range_is_valid")["message"]
+    rule = "dev_min_replicas (2) is above dev_max_replicas (1 by default)"
+    assert rule in message
+    defaults = {field.variable: str(field.default) for field in service.FIELDS if field.default is not None}
+    with pytest.raises(PipelineError, match=re.escape(rule.replace(" by default", ""))):
+        service_from_environment({**defaults, "SERVICE_TEAM": "ml-team", "DEV_MIN_REPLICAS": "2"})

@@ -45,11 +45,36 @@ def test_nothing_tracked_under_datasets_or_weights(compliant_report, compliant):
     git("add", "-f", "datasets/train.csv", cwd=compliant)
     git("commit", "-q", "-m", "oops", cwd=compliant)
     run = run_checks(compliant, 2)
-    assert_only_failure(run, 2, "test_nothing_tracked_under_datasets_or_weights", "datasets/, weights/",
-                        "git tracks datasets/train.csv")
+    assert_only_failure(run, 2, "test_nothing_tracked_under_datasets_or_weights", "datasets/train.csv",
+                        "is tracked by git")
 
 
 def test_project_inside_a_larger_repository(compliant):
     """A monorepo: the project is a sub-folder of the git repository."""
     git_commit_all(compliant.parent)
     assert run_checks(compliant, 2).code == 0
+
+
+@pytest.mark.parametrize("gitignore", [
+    b"# \xe9tude (latin-1)\ndatasets/\nweights/\n",
+    b"datasets/\nweights/\n# a NUL \0 in a comment\n",
+])
+@pytest.mark.parametrize("in_git", [True, False], ids=["git", "no-git"])
+def test_a_gitignore_git_reads_passes_whatever_its_bytes(compliant, gitignore, in_git):
+    """git reads .gitignore as bytes: a latin-1 comment or a NUL does not stop it ignoring both folders."""
+    (compliant / ".gitignore").write_bytes(gitignore)
+    if in_git:
+        git_commit_all(compliant)
+    run = run_checks(compliant, 2)
+    assert run.code == 0, run.stdout
+
+
+@pytest.mark.parametrize("module", ["model.py", "train.py", "evaluate.py"])
+def test_python_modules_that_do_not_parse_fail(compliant, module):
+    """A `\"\"\"` in a template answer gave a model.py that does not parse, and snitch passed it."""
+    path = compliant / module
+    path.write_text(path.read_text() + '\nDESCRIPTION = """an answer with """ in it"""\n')
+    line = len(path.read_text().splitlines())
+    run = run_checks(compliant, 2)
+    result = assert_only_failure(run, 2, "test_python_modules_parse", module, f"syntax error at line {line}")
+    assert result["line"] == line

@@ -53,3 +53,19 @@ def test_readme_has_no_placeholders(compliant_report, compliant):
     result = assert_only_failure(run, 3, "test_readme_has_no_placeholders", README, "unfilled placeholder(s)")
     for text in ("{{", "}}", "<ONCALL_EMAIL>", "TODO"):
         assert text in result["message"]
+
+
+def test_merge_conflict_markers_fail(compliant):
+    """`cruft update` leaves conflicts in the README as markers."""
+    text = (compliant / README).read_text().splitlines()
+    text[3:3] = ["<<<<<<< ours", "Owner: team A", "=======", "Owner: team B", ">>>>>>> theirs"]
+    (compliant / README).write_text("\n".join(text) + "\n")
+    run = run_checks(compliant, 3)
+    result = assert_only_failure(run, 3, "test_readme_has_no_conflict_markers", README, "3 merge-conflict marker(s)")
+    assert result["line"] == 4 and "line 4: <<<<<<< ours" in result["message"]
+
+
+def test_a_setext_heading_is_not_a_conflict_marker(compliant):
+    with (compliant / README).open("a") as handle:
+        handle.write("\nMore\n=======\n\nText\n")
+    assert run_checks(compliant, 3).code == 0

@@ -96,7 +96,7 @@ def test_serve_py_defines_model_subclass(compliant_report, compliant):
     run = run_checks(compliant, 4)
     assert run.code == 1
     result = run.check("test_serve_py_defines_model_subclass")
-    assert "no class subclasses kserve.Model (classes found: Classifier(object))" in result["message"]
+    assert "no class subclasses kserve.Model (classes found: Classifier(object), ClientMistakesInOneLine(logging.Filter)" in result["message"]
     # the method checks depend on the class: skipped naming it, neither passed vacuously nor failed again
     assert run.failed() == {"test_serve_py_defines_model_subclass"}
     for check in ("test_model_subclass_implements_load", "test_model_subclass_implements_predict"):
@@ -140,3 +140,18 @@ def test_many_failing_classes_are_listed_briefly(compliant):
     first_line = message.splitlines()[0]
     assert "class Part9 (line" in first_line and "and 15 more does not implement predict()" in first_line
     assert "Part10 " not in first_line
+
+
+def test_the_later_import_of_a_name_is_the_binding_that_counts(compliant):
+    """`Model` from keras, then from kserve: Python binds the second, so the class serves."""
+    (compliant / SERVE).write_text(serving_module("from keras.models import Model\nfrom kserve import Model", "Model"))
+    run = run_checks(compliant, 4)
+    assert run.code == 0, run.stdout
+    (compliant / SERVE).write_text(serving_module("from kserve import Model\nfrom keras.models import Model", "Model"))
+    assert "test_serve_py_defines_model_subclass" in run_checks(compliant, 4).failed()
+
+
+def test_a_fallback_import_does_not_replace_the_one_that_runs(compliant):
+    header = "try:\n    from kserve import Model\nexcept ImportError:\n    from keras.models import Model"
+    (compliant / SERVE).write_text(serving_module(header, "Model"))
+    assert run_checks(compliant, 4).code == 0

@@ -92,7 +92,7 @@ def test_built_image_has_required_labels(compliant_report, compliant, tmp_path):
     del labels["author"]
     bad = oci_layout(tmp_path / "bad", labels)
     run = run_checks(compliant, 6, image=f"oci:{bad}")
-    assert_only_failure(run, 6, "test_built_image_has_required_labels", f"oci:{bad}",
+    assert_only_failure(run, 6, "test_built_image_has_required_labels", f"oci:{bad}:latest",  # the image checked, named
                         "the image has no value for: author, org.label-schema.vcs-url")
 
 
@@ -101,7 +101,7 @@ def test_built_image_label_values(compliant, tmp_path):
               "org.label-schema.build-date": "22/11/2026"}
     bad = oci_layout(tmp_path / "bad", labels)
     run = run_checks(compliant, 6, image=str(bad))
-    result = assert_only_failure(run, 6, "test_built_image_label_values", str(bad), "3 label value(s) are wrong")
+    result = assert_only_failure(run, 6, "test_built_image_label_values", f"oci:{bad}:latest", "3 label value(s) are wrong")
     assert "'main' is not a git commit SHA" in result["message"]
     assert "'22/11/2026' is not an RFC 3339 date-time" in result["message"]
 
@@ -129,3 +129,42 @@ def test_unreadable_image_fails_clearly(compliant, tmp_path):
     assert "is not readable JSON" in run.check("test_built_image_has_required_labels")["message"]
     values = run.check("test_built_image_label_values")
     assert values["outcome"] == "skipped" and "requires 6.test_built_image_has_required_labels" in values["message"]
+
+
+def test_an_annotations_list_is_not_a_crash(compliant, tmp_path):
+    layout = oci_layout(tmp_path / "image", GOOD_LABELS)
+    index = json.loads((layout / "index.json").read_text())
+    index["manifests"][0]["annotations"] = ["org.opencontainers.image.ref.name=latest"]
+    (layout / "index.json").write_text(json.dumps(index))
+    run = run_checks(compliant, 6, image=f"oci:{layout}:latest")
+    assert run.code == 1 and "error" not in {check["outcome"] for check in run.report["checks"]}, run.stdout
+    assert "no image tagged 'latest'" in run.check("test_built_image_has_required_labels")["message"]
+
+
+def add_image(layout, labels, tag):
+    """Another image in the same layout, as a second `buildah push ... oci:DIR:TAG` adds one."""
+    other = oci_layout(layout.parent / f"other-{tag}", labels, tag)
+    for blob in (other / "blobs" / "sha256").iterdir():
+        (layout / "blobs" / "sha256" / blob.name).write_bytes(blob.read_bytes())
+    index = json.loads((layout / "index.json").read_text())
+    index["manifests"] += json.loads((other / "index.json").read_text())["manifests"]
+    (layout / "index.json").write_text(json.dumps(index))
+
+
+def test_a_layout_of_several_images_needs_a_tag(compliant, tmp_path):
+    layout = oci_layout(tmp_path / "image", {**GOOD_LABELS, "author": ""}, "v1")
+    add_image(layout, GOOD_LABELS, "v2")
+    message = run_checks(compliant, 6, image=f"oci:{layout}").check("test_built_image_has_required_labels")["message"]
+    assert "holds 2 images (tagged 'v1', 'v2')" in message and f"oci:{layout}:v2" in message
+    assert run_checks(compliant, 6, image=f"oci:{layout}:v2").code == 0
+
+
+def test_the_only_image_of_a_layout_is_named(compliant, tmp_path):
+    layout = oci_layout(tmp_path / "image", {**GOOD_LABELS, "author": ""}, "v1")
+    message = run_checks(compliant, 6, image=f"oci:{layout}").check("test_built_image_has_required_labels")["message"]
+    assert message.startswith(f"oci:{layout}:v1: "), message
+
+
+def test_a_blank_line_inside_a_label_continuation_is_skipped_as_docker_does(compliant):
+    edit(compliant / DOCKERFILE, 'org.label-schema.vendor="ML Platform"', 'org.label-schema.vendor="ML Platform" \\\n\n      extra="x"')
+    assert run_checks(compliant, 6).code == 0, run_checks(compliant, 6).stdout

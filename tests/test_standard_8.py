@@ -36,3 +36,20 @@ def test_ci_sets_coverage_floor(compliant_report, compliant):
                         "the include input `coverage_floor` is 60%, below the minimum of 80%")
     edit(compliant / ".gitlab-ci.yml", "coverage_floor: 60", "coverage_floor: lots")
     assert "is 'lots', not a number" in run_checks(compliant, 8).check("test_ci_sets_coverage_floor")["message"]
+
+
+def test_an_unreadable_tests_folder_is_a_failure_not_a_crash(compliant, monkeypatch):
+    """chmod 000 tests/ (root reads it anyway, so the permission error is simulated)."""
+    import os
+
+    real_lstat = os.lstat
+
+    def lstat(path, *args, **kwargs):
+        if f"{os.sep}tests{os.sep}" in os.fspath(path):
+            raise PermissionError(13, "Permission denied", os.fspath(path))
+        return real_lstat(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "lstat", lstat)
+    run = run_checks(compliant, 8)
+    assert run.code == 1 and "error" not in {check["outcome"] for check in run.report["checks"]}, run.stdout
+    assert "permission denied" in run.check("test_test_files_hold_real_tests")["message"]

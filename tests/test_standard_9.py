@@ -35,3 +35,30 @@ def test_protected_jobs_not_redefined(compliant_report, compliant):
     run = run_checks(compliant, 9)
     assert_only_failure(run, 9, "test_protected_jobs_not_redefined", CI,
                         "redefines the shared pipeline's job(s): snitch, deploy-production")
+
+
+def test_a_gitlab_ci_of_comments_only_fails_standard_9_and_the_inputs_checks_skip(compliant):
+    (compliant / CI).write_text("# the include went missing in a merge\n")
+    run = run_checks(compliant, 1, 8, 9, 11)
+    assert_only_failure(run, 9, "test_gitlab_ci_includes_shared_pipeline", CI,
+                        "does not include the shared pipeline (includes: nothing)")
+    for check in ("test_gitlab_ci_declares_weights_uri", "test_ci_sets_coverage_floor",
+                  "test_gitlab_ci_declares_service_metadata", "test_replica_range_is_valid"):
+        skipped = run.check(check)
+        assert skipped["outcome"] == "skipped", skipped
+        assert "standard 9 (9.test_gitlab_ci_includes_shared_pipeline)" in skipped["message"], skipped
+
+
+def test_an_empty_gitlab_ci_fails_standard_9_too(compliant):
+    (compliant / CI).write_text("")
+    run = run_checks(compliant, 1, 9)
+    assert run.failed() == {"test_gitlab_ci_includes_shared_pipeline"}, run.stdout
+
+
+def test_model_name_is_a_service_name(compliant_report, compliant):
+    passed_on_compliant(compliant_report, "test_model_name_is_a_service_name")
+    edit(compliant / CI, 'model_name: "iris-classifier"', 'model_name: "9-lives"')
+    run = run_checks(compliant, 9, model="9-lives")
+    assert_only_failure(run, 9, "test_model_name_is_a_service_name", CI,
+                        "the include input `model_name`: the model name '9-lives' starts with a digit",
+                        "starting with a letter")

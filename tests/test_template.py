@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from fixtures.template import DEFAULT_MODEL_NAME, TEMPLATE_DIR, git_commit_all, render_project, rendered_answers
+from fixtures.template import DEFAULT_MODEL_NAME, PROJECT_TEMPLATE_DIR, TEMPLATE_DIR, git_commit_all, render_project, rendered_answers
 from snitch import standards
 
 EXPECTED_FILES = {
@@ -35,6 +35,7 @@ EXPECTED_FILES = {
     "pyproject.toml",
     "requirements-dev.txt",
     "requirements.txt",
+    "schemathesis.toml",
     "serve.py",
     "train.py",
     "tests/conftest.py",
@@ -64,7 +65,6 @@ VARIANTS = {
     "platform": (
         {
             "project_name": "Churn Predictor",
-            "s3_bucket": "team.models-eu",
             "container_registry": "registry.internal:5000/ml/models",
             "coverage_floor": "92.5",
             "accuracy_threshold": "0.8",
@@ -248,7 +248,7 @@ def test_cli_renders_from_a_git_url(tmp_path):
     assert result.returncode == 0, result.stdout + result.stderr
     project = tmp_path / "out" / "iris-classifier"
     assert project_files(project) == EXPECTED_FILES
-    assert (project / "serve.py").read_text() == (TEMPLATE_DIR / "{{cookiecutter.__model_name}}" / "serve.py").read_text()
+    assert (project / "serve.py").read_text() == (PROJECT_TEMPLATE_DIR / "serve.py").read_text()
 
 
 def test_interactive_prompts_are_questions_for_every_answer(tmp_path):
@@ -274,12 +274,17 @@ def test_interactive_prompts_are_questions_for_every_answer(tmp_path):
         ({"jira_url": "jira.example.com/browse/ML-1"}, "jira_url='jira.example.com/browse/ML-1' must be a full https:// URL"),
         ({"confluence_url": "https://"}, "confluence_url='https://' must be a full https:// URL"),
         ({"coverage_floor": "70"}, "coverage_floor='70' must be between 80 and 100"),
-        ({"s3_bucket": "My_Bucket"}, "s3_bucket='My_Bucket' is not a valid S3 bucket name"),
-        ({"snitch_version": "main"}, "snitch_version='main' must be a release tag"),
+        ({"s3_bucket": "My_Bucket"}, "s3_bucket='My_Bucket' is 'My_Bucket', not an S3 bucket name"),
+        ({"s3_bucket": "other-bucket"}, "s3_bucket='other-bucket' is not the organisation's bucket 'ml-platform-bucket' (parameter bucket"),
+        ({"snitch_version": "main"}, "snitch_version='main' is the ref 'main', which is not a release tag"),
+        ({"project_name": "123 Model"}, "project_name='123 Model' is refused: the model name '123-model' starts with a digit"),
+        ({"max_replicas": "21"}, "max_replicas is 21, above the organisation's limit of 20 (replicas_limit)"),
+        ({"cpu": "9"}, "cpu is 9, above the organisation's limit of 8 (cpu_limit)"),
+        ({"organization": "Acme\nRUN curl evil"}, "organization='Acme\\nRUN curl evil' holds a control character"),
         ({"weights_timestamp": "29991231T000000Z"}, "is in the future"),
         ({"team": "Fraud Team"}, "team='Fraud Team' must be the team's short name in lower case with dashes"),
-        ({"min_replicas": "0"}, "min_replicas='0' must be a whole number of at least 1 (production never scales to zero)"),
-        ({"min_replicas": "5", "max_replicas": "2"}, "max_replicas='2' is below min_replicas=5"),
+        ({"min_replicas": "0"}, "min_replicas is 0, so staging and production would scale to zero"),
+        ({"min_replicas": "5", "max_replicas": "2"}, "min_replicas (5) is above max_replicas (2)"),
         ({"latency_slo_ms": "200ms"}, "latency_slo_ms='200ms' must be a whole number of at least 1"),
         ({"cpu": "half"}, "cpu='half' must be a Kubernetes CPU quantity above zero"),
         ({"memory": "512m"}, "memory='512m' must be a Kubernetes memory quantity above zero, like 512Mi"),

@@ -71,26 +71,34 @@ def test_acme_render_uses_acme_values(acme_project):
     assert "acme/ml-pipeline" in (acme_project / ".pre-commit-config.yaml").read_text()
 
 
-def test_acme_project_passes_acme_and_fails_the_defaults_where_they_differ(acme_project, acme_config):
+def test_acme_project_passes_acme_and_fails_the_defaults_where_they_differ(acme_project, acme_config, tmp_path):
     with_acme = run_json(acme_project, "--config", str(acme_config))
     assert with_acme.code == 0, with_acme.stdout + with_acme.stderr
     assert with_acme.report["summary"]["failed"] == 0
-    with_defaults = run_json(acme_project, env={"SNITCH_CONFIG": ""})
+    # An organisation config of the defaults wins over the project's copy of acme's
+    defaults = tmp_path / "defaults.yaml"
+    defaults.write_text("# the standards' defaults\n")
+    with_defaults = run_json(acme_project, "--config", str(defaults))
     assert with_defaults.code == 1
+    note = with_defaults.report["config"]["project_copy_note"]
+    assert note.startswith("the project's .snitch/config.yaml differs from this config in bucket, ")
     assert with_defaults.failed() == {
-        "test_weights_uri_uses_bucket_and_project",  # acme's bucket
         "test_dockerfile_final_stage_sets_required_labels",  # OCI labels, not label-schema
         "test_gitlab_ci_includes_shared_pipeline",  # acme's pipeline project
     }
     # no include of the default pipeline to read a ref from: skipped, naming the failure above
     assert with_defaults.check("test_shared_pipeline_ref_is_pinned_tag")["outcome"] == "skipped"
+    # nor its inputs (acme's bucket, acme's floor): standard 9 owns the missing include
+    for inputs_check in ("test_gitlab_ci_declares_weights_uri", "test_ci_sets_coverage_floor"):
+        assert "standard 9" in with_defaults.check(inputs_check)["message"]
 
 
 def test_default_render_passes_the_defaults_and_fails_acme(rendered_project, acme_config):
     assert run_json(rendered_project, env={"SNITCH_CONFIG": ""}).code == 0
     with_acme = run_json(rendered_project, "--config", str(acme_config))
-    assert "test_ci_sets_coverage_floor" in with_acme.failed()  # 80 < acme's 85
-    assert "test_weights_uri_uses_bucket_and_project" in with_acme.failed()
+    # the default include is not acme's pipeline: standard 9 fails, and the checks of its inputs wait for it
+    assert "test_gitlab_ci_includes_shared_pipeline" in with_acme.failed()
+    assert "test_dockerfile_final_stage_sets_required_labels" in with_acme.failed()
 
 
 def test_the_coverage_floor_answer_must_reach_the_organisations_minimum(acme_config, tmp_path, monkeypatch):
@@ -102,14 +110,19 @@ def test_the_coverage_floor_answer_must_reach_the_organisations_minimum(acme_con
     assert not (tmp_path / "iris-classifier").exists()
 
 
-def test_a_label_the_template_cannot_fill_is_a_clear_error(tmp_path, monkeypatch):
+def test_a_label_the_template_cannot_fill_is_asked_for_not_refused(tmp_path, monkeypatch):
     from cookiecutter.exceptions import FailedHookException
 
     config = tmp_path / "odd.yaml"
     config.write_text("image_labels: [model, team.cost-centre]\n")
     monkeypatch.setenv("SNITCH_CONFIG", str(config))
-    with pytest.raises(FailedHookException, match="image_labels include 'team.cost-centre', which this template cannot fill"):
+    # with --no-input nobody can be asked: the refusal names the answer to give
+    with pytest.raises(FailedHookException, match=r"extra_labels='team.cost-centre=' gives no value for 'team.cost-centre'"
+                       r".*answer team.cost-centre=<value>, or set label_values in the organisation's config"):
         render_project(tmp_path)
+    assert not (tmp_path / "iris-classifier").exists()
+    project = render_project(tmp_path, extra_labels="team.cost-centre=CC 42; ")
+    assert final_stage((project / "Dockerfile").read_text()).labels["team.cost-centre"].value == "CC 42"
 
 
 def test_a_broken_config_stops_the_render_with_its_problem(tmp_path):
@@ -122,7 +135,7 @@ def test_a_broken_config_stops_the_render_with_its_problem(tmp_path):
     )
     assert done.returncode != 0
     assert "Cannot read the organisation's parameters" in done.stdout + done.stderr
-    assert "bucket must be a str" in done.stdout + done.stderr
+    assert "bucket must be text" in done.stdout + done.stderr
 
 
 @pytest.mark.slow
@@ -159,3 +172,57 @@ def test_the_build_writes_acmes_labels(acme_project, acme_config, tmp_path):
         capture_output=True, text=True, timeout=120, env=env,
     )
     assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+ACCEPTANCE = """\
+# {{ 7 * 7 }} stays a comment in the project's copy: the copy is data, never a template
+bucket: acme-ml-models
+coverage_floor: 85
+teams: [fraud, vision]
+replicas_limit: 5
+cpu_limit: "2"
+memory_limit: 4Gi
+image_labels: [author, version, model, org.label-schema.vcs-ref, org.label-schema.build-date,
+               org.label-schema.vcs-url, com.acme.cost-center]
+label_values: {com.acme.cost-center: CC-1234}
+"""
+
+
+def test_day_one_under_an_organisation_config(tmp_path, monkeypatch):
+    """The issue's acceptance: a listed team renders, the Dockerfile carries the configured label
+    value, and snitch inside the project passes with no flag, no SNITCH_CONFIG, no ~/.config."""
+    config = tmp_path / "acme.yaml"
+    config.write_text(ACCEPTANCE)
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("SNITCH_CONFIG", str(config))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home))
+    project = render_project(tmp_path, team="vision")
+    assert final_stage((project / "Dockerfile").read_text()).labels["com.acme.cost-center"].value == "CC-1234"
+    assert (project / ".snitch" / "config.yaml").read_text() == ACCEPTANCE
+    assert "snitch_config: .snitch/config.yaml" in (project / ".gitlab-ci.yml").read_text()
+    clean = {key: value for key, value in os.environ.items() if key != "SNITCH_CONFIG"}
+    clean.update(HOME=str(home), XDG_CONFIG_HOME=str(home))
+    done = subprocess.run([sys.executable, "-m", "snitch"], cwd=project, env=clean, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert f"with parameters from {project / '.snitch' / 'config.yaml'} (the snitch_config input" in done.stdout
+
+
+@pytest.mark.parametrize("answers, named", [
+    ({"team": "payments"}, "team 'payments' is not one of the organisation's teams (fraud, vision; parameter `teams`)"),
+    ({"max_replicas": "6"}, "max_replicas is 6, above the organisation's limit of 5 (replicas_limit)"),
+    ({"cpu": "3"}, "cpu is 3, above the organisation's limit of 2 (cpu_limit)"),
+    ({"memory": "8Gi"}, "memory is 8Gi, above the organisation's limit of 4Gi (memory_limit)"),
+    ({"s3_bucket": "ml-platform-bucket"}, "s3_bucket='ml-platform-bucket' is not the organisation's bucket 'acme-ml-models'"),
+])
+def test_answers_over_the_organisations_rules_are_refused_before_anything_is_written(tmp_path, monkeypatch, answers, named):
+    from cookiecutter.exceptions import FailedHookException
+
+    config = tmp_path / "acme.yaml"
+    config.write_text(ACCEPTANCE)
+    monkeypatch.setenv("SNITCH_CONFIG", str(config))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
+    with pytest.raises(FailedHookException) as refusal:
+        render_project(tmp_path, **{"team": "fraud", **answers})
+    assert named in str(refusal.value) and str(config) in str(refusal.value)
+    assert not (tmp_path / "iris-classifier").exists()

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from fixtures.template import GIT_ENV, TEMPLATE_DIR, git, git_commit_all
+from fixtures.template import GIT_ENV, PROJECT_TEMPLATE_DIR, TEMPLATE_DIR, git, git_commit_all
 
 pytestmark = pytest.mark.slow  # renders, installs and runs whole projects
 
@@ -49,7 +49,7 @@ def test_cruft_update_brings_a_template_change_and_keeps_local_work(template_rep
     git_commit_all(project)
 
     # The platform team changes the template...
-    readme = template_repo / "model-project-template" / "{{cookiecutter.__model_name}}" / "README.md"
+    readme = template_repo / "model-project-template" / PROJECT_TEMPLATE_DIR.name / "README.md"
     readme.write_text(readme.read_text() + "\n## Support\n\nAsk #ml-platform about {{ cookiecutter.__model_name }}.\n")
     git_commit_all(template_repo, "Add a support section")
     # ...while the model team changed their own code.

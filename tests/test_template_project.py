@@ -28,7 +28,7 @@ pytestmark = pytest.mark.slow  # bakes projects, installs them and runs their se
 BAKES = {
     "default": {},
     "odd-name": {"project_name": "Ünïcode — Fraud/Detector v2!!", "project_description": 'Flags "odd" #things: yes/no'},
-    "platform": {"project_name": "Churn Predictor", "s3_bucket": "team.models-eu", "coverage_floor": "95",
+    "platform": {"project_name": "Churn Predictor", "coverage_floor": "95",
                  "accuracy_threshold": "0.8", "container_registry": "registry.internal:5000/ml/models"},
 }
 NO_TRACEBACK = "Traceback"
@@ -163,8 +163,9 @@ async def main():
         out["v2_live"] = await v2.is_server_live(BASE)
         out["v2_ready"] = await v2.is_server_ready(BASE)
         out["v2_model_ready"] = await v2.is_model_ready(BASE, NAME)
-        features = InferInput(name="features", shape=[1, 4], datatype="FP32")
-        features.set_data_from_numpy(np.array([[6.7, 3.0, 5.2, 2.3]], dtype=np.float32), binary_data=False)
+        features = InferInput(name="features", shape=[3, 4], datatype="FP32")
+        # set_data_from_numpy's default: the binary tensor extension
+        features.set_data_from_numpy(np.array([[6.7, 3.0, 5.2, 2.3], [5.1, 3.5, 1.4, 0.2], [5.9, 3.0, 4.2, 1.5]], dtype=np.float32))
         response = await v2.infer(BASE, InferRequest(model_name=NAME, infer_inputs=[features]), model_name=NAME)
         out["v2"] = [{"name": o.name, "datatype": o.datatype, "data": [str(x) for x in o.as_numpy().tolist()]} for o in response.outputs]
         short = InferInput(name="features", shape=[1, 3], datatype="FP32")
@@ -193,12 +194,12 @@ def test_running_server_answers_kserve_v1_and_v2(server, project, model_env, tmp
     assert out["v1_model_ready"] is True
     assert out["v1"] == {"predictions": ["setosa", "virginica"]}
     assert out["v2_live"] is True and out["v2_ready"] is True and out["v2_model_ready"] is True
-    assert out["v2"] == [{"name": "species", "datatype": "BYTES", "data": ["virginica"]}]
+    assert out["v2"] == [{"name": "species", "datatype": "BYTES", "data": ["virginica", "setosa", "versicolor"]}]
     bad = out["v1_bad"]
     assert bad["missing_instances"][0] == 400 and '"instances"' in bad["missing_instances"][1]
     assert bad["wrong_shape"][0] == 400 and "instances[0] must be a list of 4 numbers" in bad["wrong_shape"][1]
     assert bad["not_numeric"][0] == 400 and 'sepal_width must be a number, got "wide"' in bad["not_numeric"][1]
-    assert out["v2_bad_shape"][0] == 400 and "shape must be [1, 4]" in out["v2_bad_shape"][1]
+    assert out["v2_bad_shape"][0] == 400 and "shape must be [N, 4] with N from 1 to 1000, got [1, 3]" in out["v2_bad_shape"][1]
 
 
 def test_openapi_yaml_matches_the_running_app(server, project):
@@ -249,14 +250,8 @@ def test_snitch_passes_on_rendered_project(bake, in_git, tmp_path):
     project = render_project(tmp_path, **answers)
     if in_git:
         git_commit_all(project)
-    options = []
-    if "s3_bucket" in answers:
-        # A bucket other than the platform default is an organisation setting snitch must be told about.
-        config = tmp_path / "snitch.yaml"
-        config.write_text(f"bucket: {answers['s3_bucket']}\n")
-        options = ["--config", str(config)]
     result = subprocess.run(
-        [sys.executable, "-c", "import sys; from snitch.cli import main; sys.exit(main())", "-n", model_name, "-p", str(project), *options],
+        [sys.executable, "-c", "import sys; from snitch.cli import main; sys.exit(main())", "-n", model_name, "-p", str(project)],
         capture_output=True, text=True, timeout=120, check=False,
     )
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import click
 
-from snitch import __version__, files, streams
+from snitch import __version__, cache, files, streams
 from snitch.config import CONFIG_ENV, load_standards
-from snitch.names import is_dns_label
+from snitch.names import model_name_problem
 from snitch.standards import StandardsError, standard_id
 
 EXIT_PASSED, EXIT_FAILED, EXIT_UNUSABLE = 0, 1, 2
@@ -57,7 +57,7 @@ class _Group(click.Group):
     "--name",
     "model",
     metavar="NAME",
-    help="The model's name, a DNS label (default: the model_name input in .gitlab-ci.yml).",
+    help="The model's name, a KServe InferenceService name (default: the model_name input in .gitlab-ci.yml).",
 )
 @click.option(
     "-p",
@@ -107,6 +107,7 @@ def main(ctx, model, path, output_format, junitxml, codequality_file, config, im
     snitch explain 4                        explain standard 4 and how to pass it
     snitch explain 4.test_load_marks_model_ready   explain one check, by the id a failure prints
     """
+    _cache_key_checked()
     if ctx.invoked_subcommand:
         return
     if diff and not fix:
@@ -114,14 +115,13 @@ def main(ctx, model, path, output_format, junitxml, codequality_file, config, im
     from snitch.project import Project
 
     project = Project(path, model or "")  # one reader for the whole run: .gitlab-ci.yml is parsed once
-    model = project.model = model or declared_model_name(project)
-    if not is_dns_label(model):
-        raise click.BadParameter(
-            f"{model!r} is not a valid model name: use lower-case letters, digits and '-', "
-            "at most 63 characters, starting and ending with a letter or digit (a Kubernetes DNS label)",
-            param_hint="-n/--name",
-        )
-    standards = load_standards(config)
+    if model:
+        problem = model_name_problem(model)
+        if problem:
+            raise click.BadParameter(problem, param_hint="-n/--name")
+    # A declared name that breaks the rule is the project's failure: standard 9 reports it (exit 1).
+    project.model = model or declared_model_name(project)
+    standards = load_standards(config, project)
     selected = tuple(standard_id(text) for text in selected)
     unknown = [str(number) for number in selected if number not in standards.standards]
     if unknown:
@@ -153,16 +153,27 @@ def _writable(path: str | None, option: str) -> None:
             raise click.BadParameter(f"cannot write {_REPORTS[option]}: {problem}", param_hint=option) from None
 
 
+def _cache_key_checked() -> None:
+    """A $SNITCH_CACHE_KEY too short to be a secret stops the run; a per-user key that cannot be
+    used (a symlink, open to other users) is said, and the run goes on without the cache."""
+    try:
+        warning = cache.key_warning()
+    except cache.BadCacheKey as problem:
+        raise click.UsageError(str(problem)) from None
+    if warning:
+        click.echo(f"snitch: warning: {warning}", err=True)
+
+
 def declared_model_name(project) -> str:
     """Without -n, the model name the project gives the shared pipeline (so a bare `snitch` works
     in a compliant repository, e.g. from `pre-commit try-repo`)."""
-    from snitch.runner import declared_model_name
+    from snitch.runner import declared_model_name, no_model_name_reason
 
     declared = declared_model_name(project)
     if declared is None:
         raise click.UsageError(
             "give the model's name with -n NAME (for example: snitch -n iris-classifier); "
-            f"{project.root}/.gitlab-ci.yml declares no model_name input to fall back on"
+            f"{project.root}: {no_model_name_reason(project)}"
         )
     return declared
 
@@ -282,6 +293,32 @@ def explain(wanted, config):
         click.echo(wrap.fill(f"    expected: {doc.expected}"))
         click.echo(wrap.fill(f"    fix:      {doc.fix}"))
     click.echo(f"\nMore: {standards.url(number)}")
+
+
+@main.command(name="new")
+@click.option("--answers", "answers_file", required=True, metavar="FILE",
+              help="A JSON object of the template's questions and their answers ('-': standard input); the rest take their defaults.")
+@click.option("-o", "--output-dir", default=".", show_default=True, type=click.Path(file_okay=False),
+              help="The folder the project folder is created in.")
+@_config_option
+def new(answers_file, output_dir, config):
+    """Create a model project from the template with answers from a file: the safe way for
+    answers nobody typed (a portal, a scaffolder). Private keys (_..., __...), unknown questions,
+    template markup and control characters are refused before the template sees them, then every
+    answer is judged by the template's rules before anything is written.
+
+    Exit status: 0 created, 1 answers refused (nothing written), 2 the run could not be done."""
+    from snitch import scaffold
+
+    try:
+        project = scaffold.render(scaffold.read_answers(answers_file), output_dir, config)
+    except scaffold.AnswersRefused as refused:
+        click.echo(f"snitch new: {refused}", err=True)
+        sys.exit(EXIT_FAILED)
+    except scaffold.ScaffoldError as error:
+        click.echo(f"snitch new: error: {error}", err=True)
+        sys.exit(EXIT_UNUSABLE)
+    click.echo(f"Created {project}")
 
 
 @main.command()

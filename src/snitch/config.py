@@ -20,8 +20,7 @@ except ImportError:  # pragma: no cover - Python 3.10
     import sre_constants as _constants
     import sre_parse as _regex_parser
 
-from snitch import service
-from snitch import files
+from snitch import files, names, service
 from snitch.safe_yaml import YamlProblem, load_documents
 from snitch.standards import Standards, StandardsError, load
 from snitch.violation import shown
@@ -54,7 +53,7 @@ def _read_overrides(path: Path) -> dict:
     except files.Unreadable as problem:
         if str(problem) == "does not exist":
             raise StandardsError(f"config file {path} does not exist; pass an existing YAML file to --config") from None
-        raise StandardsError(f"config file {path} {problem}; --config takes a UTF-8 YAML file") from None
+        raise StandardsError(f"config file {path} {problem}; a config is a UTF-8 YAML file of parameter: value") from None
     try:
         documents = load_documents(text)
     except YamlProblem as problem:
@@ -82,9 +81,9 @@ def _validate(overrides: dict, defaults: dict, path: Path) -> None:
                 raise StandardsError(f"config file {path}: {problem}") from None
             continue
         if isinstance(default, bool) != isinstance(value, bool) or not isinstance(value, type(default)):
-            expected = type(default).__name__
+            expected = _TYPE_NAMES.get(type(default), type(default).__name__)
             raise StandardsError(
-                f"config file {path}: {key} must be a {expected} like the default {default!r}, got {shown(value)}"
+                f"config file {path}: {key} must be {expected} like the default {default!r}, got {shown(value)}"
             )
         highest = 100 if key in _PERCENT_PARAMETERS else MAX_COUNT
         if isinstance(value, (int, float)) and not (math.isfinite(value) and 0 <= value <= highest):
@@ -94,12 +93,54 @@ def _validate(overrides: dict, defaults: dict, path: Path) -> None:
             continue
         if any(not isinstance(item, str) or not item for item in items):
             raise StandardsError(f"config file {path}: every entry of {key} must be a non-empty string")
+        problem = _rule_problem(key, value)
+        if problem:
+            raise StandardsError(f"config file {path}: {problem}")
     patterns = {key: overrides[key] for key in _REGEX_PARAMETERS if key in overrides}
     patterns.update(overrides.get("readme_links", {}))
     for key, pattern in patterns.items():
         problem = _pattern_problem(pattern)
         if problem:
             raise StandardsError(f"config file {path}: {key} {problem}")
+
+
+# How a config names the type a parameter's default has.
+_TYPE_NAMES = {str: "text", int: "a whole number", float: "a number", bool: "true or false", list: "a list", dict: "a mapping"}
+
+
+def _rule_problem(key: str, value) -> str | None:
+    """What breaks the rule a parameter's value shares with the template and the checks (the
+    bucket and the team names they accept, the replica count a model can run with); None if fine."""
+    if key == "bucket":
+        problem = names.bucket_problem(value)
+        return problem and f"bucket is {problem}"
+    if key == "teams":
+        problems = [names.team_problem(team) for team in value]
+        return next((f"teams lists {problem}" for problem in problems if problem), None)
+    if key == "replicas_limit":
+        try:
+            service.parse_whole(value, key, 1)
+        except service.ServiceProblem as problem:
+            return f"{problem} (a model needs at least one replica)"
+    if key == "label_values":
+        problems = [(label, names.label_value_problem(text)) for label, text in value.items()]
+        return next((f"label_values gives {label} {problem}" for label, problem in problems if problem), None)
+    return None
+
+
+def _validate_merged(parameters: dict, path: Path) -> None:
+    """Rules across parameters, on the merged values (an override may rely on a default)."""
+    unknown = [label for label in parameters["label_values"] if label not in parameters["image_labels"]]
+    if unknown:
+        raise StandardsError(
+            f"config file {path}: label_values gives {', '.join(map(repr, unknown))}, which image_labels does not "
+            "list; add the label to image_labels or remove its value"
+        )
+    from snitch import release  # release reads the merged parameters; it imports this module's budget
+
+    problem = release.configured_ref_problem(parameters)
+    if problem:
+        raise StandardsError(f"config file {path}: {problem}")
 
 
 class PatternTooSlow(Exception):
@@ -138,6 +179,11 @@ def _pattern_problem(pattern: str) -> str | None:
         parsed = _regex_parser.parse(pattern)
     except (re.error, RecursionError, OverflowError) as error:
         return f"is not a valid regular expression: {error}"
+    if _uses(parsed, _constants.GROUPREF_EXISTS):
+        return (
+            "uses a conditional group `(?(1)...)`, which RE2 and JavaScript do not know and which can "
+            "backtrack without bound; write the alternatives out"
+        )
     if _nested_repetition(parsed):
         return (
             "repeats a group that itself repeats or has alternatives (like `(a+)+` or `(a|b)*`), "
@@ -193,9 +239,45 @@ def _characters(items):
             yield opcode, argument
 
 
+def _uses(items, opcode) -> bool:
+    """Does `opcode` occur anywhere in the parsed pattern `items`?"""
+    for item_opcode, argument in items:
+        if item_opcode is opcode:
+            return True
+        if item_opcode in _REPEATS:
+            nested = [argument[2]]
+        elif item_opcode is _constants.SUBPATTERN:
+            nested = [argument[-1]]
+        elif item_opcode is _constants.BRANCH:
+            nested = argument[1]
+        elif item_opcode in (_constants.ASSERT, _constants.ASSERT_NOT):
+            nested = [argument[1]]
+        else:
+            nested = []
+        if any(_uses(inner, opcode) for inner in nested):
+            return True
+    return False
+
+
+def _alternatives_overlap(body) -> bool:
+    """Does a choice in `body` offer the same text twice? The parser turns `a|a` into `a` then a
+    choice between two empty alternatives, and `a|` into a choice with one empty alternative:
+    inside a repetition either lets one input be split in exponentially many ways."""
+    for opcode, argument in body:
+        if opcode is _constants.BRANCH:
+            alternatives = [list(branch) for branch in argument[1]]
+            if any(not branch for branch in alternatives) or any(
+                branch in alternatives[:index] for index, branch in enumerate(alternatives)
+            ):
+                return True
+    return False
+
+
 def _ambiguous_loop(body) -> bool:
     """Can one pass of a repeated `body` be split into passes in more than one way? Safe when
     the body starts with a literal that nothing repeated inside it can match, like `(\\.\\d+)*`."""
+    if _alternatives_overlap(body):
+        return True
     inner = [item for item in body if item[0] in _REPEATS or item[0] is _constants.BRANCH]
     if not inner and not any(item[0] is _constants.SUBPATTERN for item in body):
         return False
@@ -255,15 +337,54 @@ def _apply_installed_parameters(installed, standards: Standards, path: Path) -> 
         standard.parameters.update(values)
 
 
-def load_standards(config: str | os.PathLike | None = None) -> Standards:
-    """The standards with overrides from `config`, else $SNITCH_CONFIG, else the default place."""
-    chosen = config or os.environ.get(CONFIG_ENV)
-    if not chosen:
-        default = default_config_path()
-        if not default.is_file():
-            return load()
-        chosen = default
-    path = Path(chosen)
+def _organisation_config(config) -> tuple[Path | None, str]:
+    """The organisation's own config file and how it was chosen: --config, $SNITCH_CONFIG, the
+    default place; (None, "") when none is given."""
+    if config:
+        return Path(config), "--config"
+    if os.environ.get(CONFIG_ENV):
+        return Path(os.environ[CONFIG_ENV]), f"${CONFIG_ENV}"
+    default = default_config_path()
+    if default.is_file():
+        return default, "the default place"
+    return None, ""
+
+
+def project_config(project) -> tuple[str, Path] | None:
+    """The config the project hands its own pipeline: (the path as .gitlab-ci.yml gives it, the
+    file), from the include's `snitch_config` input (or a SNITCH_CONFIG variable), as CI reads
+    it. None when the project names none or its .gitlab-ci.yml cannot be read (standard 9 and
+    the checks report that file). The path must name a file inside the project."""
+    from snitch import gitlab_ci  # gitlab_ci's checks helpers import the violation module only
+    from snitch.violation import FileProblem
+
+    try:
+        declared = gitlab_ci.setting(gitlab_ci.document(project), "snitch_config", CONFIG_ENV)
+    except FileProblem:
+        return None
+    if declared is None or declared.value in (None, ""):
+        return None
+    where = f"{project.root}/.gitlab-ci.yml: the {declared.where}"
+    relative = declared.value
+    if not isinstance(relative, str):
+        raise StandardsError(f"{where} is {shown(relative)}, not a path; give the config's path in the project, like {PROJECT_COPY}")
+    try:
+        path = project.locate(relative.strip())
+    except FileProblem as problem:
+        raise StandardsError(f"{where} names {relative!r}, which {problem.found}; {problem.fix}") from None
+    if path is None:
+        raise StandardsError(
+            f"{where} names {relative!r}, which does not exist in the project; restore the organisation's "
+            f"config there (the template wrote it to {PROJECT_COPY}) or remove the input"
+        )
+    return relative, path
+
+
+# Where the template puts the copy of the config a project was rendered under.
+PROJECT_COPY = ".snitch/config.yaml"
+
+
+def _standards_from(path: Path) -> Standards:
     overrides = _read_overrides(path)
     standards = load()
     installed = overrides.pop(INSTALLED_PARAMETERS, {})
@@ -271,5 +392,47 @@ def load_standards(config: str | os.PathLike | None = None) -> Standards:
     _validate_standard_numbers(overrides, standards, path)
     standards.parameters.update(overrides)
     _apply_installed_parameters(installed, standards, path)
+    _validate_merged(standards.parameters, path)
     standards.config = path
     return standards
+
+
+def load_standards(config: str | os.PathLike | None = None, project=None) -> Standards:
+    """The standards with overrides from `config`, else $SNITCH_CONFIG, else the default place,
+    else (given the `project` being checked) the config its .gitlab-ci.yml hands its pipeline.
+
+    The organisation's own config wins over the project's copy, so a project cannot loosen a
+    rule by editing its copy; `Standards.project_copy_note` says when the copy differs from it.
+    A project copy that cannot be used is an error (StandardsError) only when it is the config
+    in force; otherwise the note says why it could not be compared."""
+    chosen, source = _organisation_config(config)
+    copy = project_config(project) if project is not None and chosen is None else None
+    if chosen is None and copy is None:
+        return load()
+    if chosen is None:
+        standards = _standards_from(copy[1])
+        standards.config_source = "the snitch_config input of the project's .gitlab-ci.yml"
+        return standards
+    standards = _standards_from(chosen)
+    standards.config_source = source
+    if project is not None:
+        standards.project_copy_note = _copy_note(project, standards)
+    return standards
+
+
+def _copy_note(project, standards: Standards) -> str:
+    """How the project's own config compares with the organisation's config in force."""
+    try:
+        copy = project_config(project)
+        if copy is None:
+            return ""
+        theirs = _standards_from(copy[1])
+    except StandardsError as error:
+        return f"the project's own config cannot be used, so it was not compared ({error})"
+    if theirs.parameters == standards.parameters:
+        return ""
+    changed = sorted(key for key in standards.parameters if theirs.parameters.get(key) != standards.parameters[key])
+    return (
+        f"the project's {copy[0]} differs from this config in {', '.join(changed)}; this run (and CI with the "
+        f"organisation's config) uses {standards.config}: update the copy to match"
+    )

@@ -111,8 +111,8 @@ def instructions(text: str):
     while index < len(lines):
         stripped = lines[index].strip()
         index += 1
-        if stripped.startswith("#") or (not stripped and not current):
-            continue  # comments may sit between continuation lines
+        if stripped.startswith("#") or not stripped:
+            continue  # comments and blank lines may sit between continuation lines (BuildKit skips both)
         if not current:
             start = index
         if stripped.endswith(escape):

@@ -43,14 +43,18 @@ def kind_of(mode: int) -> str | None:
     return next((name for test, name in _KINDS if test(mode)), None if stat.S_ISREG(mode) else "not a regular file")
 
 
-def read_bytes(path: str | os.PathLike, limit: int = MAX_BYTES) -> bytes:
+def read_bytes(
+    path: str | os.PathLike, limit: int = MAX_BYTES, *, dir_fd: int | None = None, follow_symlinks: bool = True
+) -> bytes:
     """The file's bytes; Unreadable when it is missing, special, unreadable or over `limit` bytes.
 
     O_NONBLOCK makes opening a FIFO return at once (a plain open waits for a writer forever);
     fstat on the open descriptor then tells what was really opened, so a file swapped between
-    a check and the open cannot slip through."""
+    a check and the open cannot slip through. With follow_symlinks=False a symlink is refused
+    (it "cannot be opened"), also when it is swapped in between a check and the open."""
+    flags = os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC | getattr(os, "O_NOCTTY", 0)
     try:
-        descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC | getattr(os, "O_NOCTTY", 0))
+        descriptor = os.open(path, flags if follow_symlinks else flags | os.O_NOFOLLOW, dir_fd=dir_fd)
     except FileNotFoundError:
         raise Unreadable("does not exist", "create {file}") from None
     except PermissionError:
@@ -58,8 +62,8 @@ def read_bytes(path: str | os.PathLike, limit: int = MAX_BYTES) -> bytes:
     except OSError as error:
         raise Unreadable(f"cannot be opened ({error.strerror})") from None
     try:
-        mode = os.fstat(descriptor).st_mode
-        kind = kind_of(mode)
+        status = os.fstat(descriptor)
+        kind = kind_of(status.st_mode)
         if kind:
             raise Unreadable(f"is {kind}, not a regular file")
         chunks, size = [], 0
@@ -74,19 +78,12 @@ def read_bytes(path: str | os.PathLike, limit: int = MAX_BYTES) -> bytes:
     finally:
         os.close(descriptor)
     if size > limit:
-        total = _size(path, size)
+        total = max(status.st_size, size)
         raise Unreadable(
             f"is {total / 1024 / 1024:.1f} MiB, too large (the limit is {limit / 1024 / 1024:g} MiB)",
             "keep {file} small; large data belongs in S3, not in the repository",
         )
     return b"".join(chunks)
-
-
-def _size(path, at_least: int) -> int:
-    try:
-        return max(os.stat(path).st_size, at_least)
-    except OSError:
-        return at_least
 
 
 def decode(data: bytes) -> str:

@@ -24,7 +24,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from snitch import gitlab_ci, service
-from snitch.names import is_dns_label
+from snitch.names import model_name_problem
 from snitch.results import Report
 from snitch.standards import Standards
 from snitch.violation import FileProblem
@@ -289,15 +289,18 @@ def check_project(source: str, standards: Standards, workdir: Path) -> Entry:
 
 def _check_folder(folder: Path, shown: str, standards: Standards, cloned: bool) -> Entry:
     from snitch.project import Project
-    from snitch.runner import declared_model_name, run_checks
+    from snitch.runner import declared_model_name, no_model_name_reason, run_checks
 
     if not folder.is_dir():
         return Entry(shown, problem="no such folder")
     project = Project(folder, "")
     try:
         model = declared_model_name(project)
-        if model is None or not is_dns_label(model):
-            return Entry(shown, problem="its .gitlab-ci.yml declares no valid model_name input, so snitch cannot tell which model it is")
+        if model is None:
+            return Entry(shown, problem=f"{no_model_name_reason(project)}, so snitch cannot tell which model it is")
+        naming = model_name_problem(model)
+        if naming:  # `snitch` in the project fails standard 9 for it; the fleet cannot name a row by it
+            return Entry(shown, problem=f"its .gitlab-ci.yml's model_name breaks the naming rule: {naming}")
         project.model = model
         run = run_checks(project, standards)
         if run.errors:

@@ -95,8 +95,22 @@ def _entry(project: object) -> Entry:
     if declared is None:
         raise _Bad("has no `summary` with the number of `waivers` declared")
     results = [_result(check, number) for number, check in enumerate(checks, 1)]
-    report = Report(model, redact(_text(project, "path")), _text(project, "standards_version", 40), results, declared)
+    report = Report(model, redact(_text(project, "path")), _text(project, "standards_version", 40), results, declared,
+                    config=_config_facts(project.get("config")))
     return Entry(source, report, team=team)
+
+
+def _config_facts(config: object) -> dict | None:
+    """The config a shard's project was checked with (snitch.standards.Standards.config_facts);
+    None from a shard written before reports carried it."""
+    if config is None:
+        return None
+    if not isinstance(config, dict):
+        raise _Bad("has a `config` that is not an object")
+    facts = {}
+    for key in ("path", "source", "project_copy_note"):
+        facts[key] = None if config.get(key) is None else redact(_text(config, key))
+    return facts
 
 
 def _result(check: object, number: int) -> CheckResult:

@@ -25,7 +25,9 @@ _REDIRECTING = ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_COMMON_DIR", 
 # Settings of the repository's config this reader does not follow (or that may bring them in).
 _UNFOLLOWED = re.compile(rb"objectformat|worktree|splitindex|sparse|include|ignorecase|^\s*bare\s*=\s*true", re.I | re.M)
 _SHA1_BYTES = 20
+_SHA256_BYTES = 32
 _DIRECTORY_MODE = 0o040000
+_NAME_MASK = 0xFFF
 
 
 def tracked_under(git_dir: Path, prefix: str, folders: list[str]) -> list[str] | None:
@@ -92,38 +94,66 @@ def _plain_repository(git_dir: Path) -> bool:
 def _entry_names(data: bytes) -> list[bytes] | None:
     """The path of every entry of an index (versions 2 to 4, SHA-1), in the index's order; None
     for anything else: another version, a bad checksum, a split or sparse index, an extension
-    git requires and this reader does not know, or an entry that runs past the end."""
-    if len(data) < 12 + _SHA1_BYTES or data[:4] != b"DIRC":
+    git requires and this reader does not know, or an entry git would read otherwise."""
+    parsed = _parse(data, _SHA1_BYTES)
+    return None if parsed is None or parsed[1] else parsed[0]
+
+
+def has_folder_entries(git_dir: Path) -> bool:
+    """Does the index hold a folder entry (a sparse index's, or one git calls "a directory, but
+    not sparse")? git expands such an index to read it, writing tree objects into the repository
+    (or refreshing their times), so it must not be asked. Either hash, told by the checksum."""
+    try:
+        data = files.read_bytes(git_dir / "index", MAX_INDEX_BYTES)
+    except files.Unreadable:
+        return False
+    return any((parsed := _parse(data, size)) is not None and parsed[1] for size in (_SHA1_BYTES, _SHA256_BYTES))
+
+
+def _parse(data: bytes, hash_bytes: int) -> tuple[list[bytes], bool] | None:
+    """The entries' paths and whether there is a folder entry (or a sparse index's `sdir`
+    extension), read as git reads them; None when git would read them otherwise or refuse them."""
+    if len(data) < 12 + hash_bytes or data[:4] != b"DIRC":
         return None
-    checksum = data[-_SHA1_BYTES:]
-    if checksum != bytes(_SHA1_BYTES) and hashlib.sha1(data[:-_SHA1_BYTES]).digest() != checksum:  # zeros: index.skipHash
+    checksum = data[-hash_bytes:]
+    digest = hashlib.sha1 if hash_bytes == _SHA1_BYTES else hashlib.sha256
+    if checksum != bytes(hash_bytes) and digest(data[:-hash_bytes]).digest() != checksum:  # zeros: index.skipHash
         return None
     version, count = int.from_bytes(data[4:8], "big"), int.from_bytes(data[8:12], "big")
     if version not in (2, 3, 4):
         return None
-    end, position, names, previous = len(data) - _SHA1_BYTES, 12, [], b""
+    end, position, names, previous, folders = len(data) - hash_bytes, 12, [], b"", False
     try:
         for _ in range(count):
             start = position
             mode = int.from_bytes(data[start + 24 : start + 28], "big")
-            flags = int.from_bytes(data[start + 60 : start + 62], "big")
-            position = start + 62
+            flags = int.from_bytes(data[start + 40 + hash_bytes : start + 42 + hash_bytes], "big")
+            position = start + 42 + hash_bytes
             if flags & 0x4000:  # extended flags follow
                 if version < 3:
                     return None
                 position += 2
-            if mode & 0o170000 == _DIRECTORY_MODE or position > end:  # a sparse index's folder entry
+            if position > end:
                 return None
+            folders = folders or mode & 0o170000 == _DIRECTORY_MODE
+            # The name's length is the flags' low 12 bits, as git reads it; only a name of 4,095
+            # bytes or more is measured to its NUL. A NUL elsewhere is a name git reads otherwise.
+            length = flags & _NAME_MASK
+            kept = 0
             if version == 4:
                 strip, position = _varint(data, position)
                 if strip > len(previous):
                     return None
-                close = data.index(b"\0", position, end)
-                name = previous[: len(previous) - strip] + data[position:close]
+                kept = len(previous) - strip
+            if length == _NAME_MASK:
+                length = data.index(b"\0", position, end) - position + kept
+            close = position + length - kept
+            if length < kept or close >= end or data[close] != 0 or b"\0" in data[position:close]:
+                return None
+            name = previous[:kept] + data[position:close]
+            if version == 4:
                 position = close + 1
             else:
-                close = data.index(b"\0", position, end)
-                name = data[position:close]
                 position = start + ((position - start + len(name) + 8) & ~7)  # NUL-padded to 8 bytes
             names.append(name)
             previous = name
@@ -131,10 +161,12 @@ def _entry_names(data: bytes) -> list[bytes] | None:
         return None
     while position + 8 <= end:  # extensions: a signature, a size, the data
         signature, size = data[position : position + 4], int.from_bytes(data[position + 4 : position + 8], "big")
-        if b"a" <= signature[:1] <= b"z":  # one git requires understood: `link` (split), `sdir` (sparse)...
+        if signature == b"sdir":
+            folders = True
+        elif b"a" <= signature[:1] <= b"z":  # one git requires understood: `link` (split)...
             return None
         position += 8 + size
-    return names if position == end else None
+    return (names, folders) if position == end else None
 
 
 def _varint(data: bytes, position: int) -> tuple[int, int]:

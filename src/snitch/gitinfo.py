@@ -100,13 +100,13 @@ class GitInfo:
         try:
             if not stat.S_ISREG(gitignore.lstat().st_mode):  # git does not follow a symlinked .gitignore
                 return False
-            text = files.read_text(gitignore)
+            data = files.read_bytes(gitignore)  # bytes, as git reads it: any encoding, NULs in comments
         except (OSError, files.Unreadable):
             return False
-        lines = {line.rstrip("\r").rstrip(" ") for line in text.split("\n")}  # as git trims them
-        if any(line.startswith("!") for line in lines):
+        lines = {line.rstrip(b"\r").rstrip(b" ") for line in data.split(b"\n")}  # as git trims them
+        if any(line.startswith(b"!") for line in lines):
             return False
-        if not all(lines & {form.format(folder) for form in _FOLDER_EXCLUDED} for folder in folders):
+        if not all(lines & {form.format(folder).encode() for form in _FOLDER_EXCLUDED} for folder in folders):
             return False
         return gitindex.tracked_under(self.git_dir, self._index_prefix, relatives) == []
 
@@ -127,7 +127,13 @@ class GitInfo:
         return list(dict.fromkeys(name.decode("utf-8", "replace") for name in done.stdout.split(b"\0") if name))
 
     def _ask(self, *args: str, ok=(0,), input: bytes | None = None) -> subprocess.CompletedProcess | None:
-        """run_git, or None when git says `root` is in no work tree."""
+        """run_git, or None when git says `root` is in no work tree. Never for an index git would
+        expand, writing into the repository, to read (snitch writes nothing into what it checks)."""
+        if self.git_dir is not None and gitindex.has_folder_entries(self.git_dir):
+            raise GitUnavailable(
+                f"{self.git_dir / 'index'} holds a folder entry (a sparse index, or a damaged one): git would write "
+                "tree objects into the repository to read it, and snitch writes nothing there"
+            )
         done = run_git(self.root, *args, ok=(*ok, 128), input=input)
         if done.returncode != 128:
             return done

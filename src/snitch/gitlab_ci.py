@@ -5,6 +5,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from snitch.violation import skip
+
+CI = ".gitlab-ci.yml"
+
 # Keys at the top of .gitlab-ci.yml that configure the pipeline rather than define a job.
 GLOBAL_KEYWORDS = {
     "default", "include", "stages", "variables", "workflow", "image", "services", "cache",
@@ -16,6 +20,31 @@ GLOBAL_KEYWORDS = {
 class Setting:
     value: object
     where: str  # how the project declared it, for messages
+
+
+def document(project) -> dict:
+    """The project's .gitlab-ci.yml as a mapping. An empty file (or one of comments only) includes
+    nothing: an empty mapping, which standard 9 reports, not a file problem; a missing or
+    unparsable file, or one holding a list or a scalar, is a FileProblem."""
+    if project.yaml(CI) is None:
+        return {}
+    return project.yaml_mapping(CI)
+
+
+def shared_include(project, parameters) -> dict | None:
+    """The include of the organisation's shared pipeline in the project's .gitlab-ci.yml, if any."""
+    return pipeline_include(document(project), parameters["pipeline_project"], parameters["pipeline_file"])
+
+
+def require_shared_include(project, parameters) -> None:
+    """Skip the running check when .gitlab-ci.yml does not include the shared pipeline: the inputs
+    it reads mean nothing without it, and standard 9 reports the missing include (one cause, one
+    failure)."""
+    if shared_include(project, parameters) is None:
+        skip(
+            f"{CI} does not include the shared pipeline ({parameters['pipeline_project']}), so it has no inputs "
+            "to judge; standard 9 (9.test_gitlab_ci_includes_shared_pipeline) reports that"
+        )
 
 
 def includes(document: dict) -> list:

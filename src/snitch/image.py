@@ -40,7 +40,8 @@ def _split_source(source: str) -> tuple[Path, str | None]:
     return Path(source), None
 
 
-def labels(source: str) -> dict[str, str]:
+def labels(source: str) -> tuple[dict[str, str], str]:
+    """The image's labels, and the image named exactly (`oci:DIR:TAG` for a layout's only image)."""
     path, tag = _split_source(source)
     if path.is_dir():
         return _layout_labels(path, tag)
@@ -57,7 +58,7 @@ def labels(source: str) -> dict[str, str]:
         for key in keys:
             node = node.get(key) if isinstance(node, dict) else None
         if isinstance(node, dict):
-            return _label_values(node)
+            return _label_values(node), source
     raise ImageProblem(f"{source} holds no image labels (no Labels object where inspect tools put it)")
 
 
@@ -84,14 +85,32 @@ def _blob(layout: Path, descriptor, what: str):
     return _read_json(layout / "blobs" / algorithm / value, what)
 
 
-def _layout_labels(layout: Path, tag: str | None) -> dict[str, str]:
+def _tag_of(descriptor: dict) -> str | None:
+    annotations = descriptor.get("annotations")
+    tag = annotations.get(_TAG_ANNOTATION) if isinstance(annotations, dict) else None
+    return tag if isinstance(tag, str) else None
+
+
+def _layout_labels(layout: Path, tag: str | None) -> tuple[dict[str, str], str]:
     index_file = layout / "index.json"
     index = _read_json(index_file, "OCI layout index")
     manifests = [m for m in _field(index, "manifests", list, f"OCI layout index {index_file}") if isinstance(m, dict)]
     if tag:
-        manifests = [m for m in manifests if (m.get("annotations") or {}).get(_TAG_ANNOTATION) == tag]
+        manifests = [m for m in manifests if _tag_of(m) == tag]
     if not manifests:
         raise ImageProblem(f"OCI layout {layout} has no image{f' tagged {tag!r}' if tag else ''}")
+    if len(manifests) > 1:  # which one was meant is not for snitch to guess (the oldest is not the newest build)
+        tags = [_tag_of(manifest) for manifest in manifests]
+        named = [repr(found) for found in tags if found]
+        untagged = len(tags) - len(named)
+        listing = ", ".join(named) + (f" and {untagged} untagged" if untagged else "")
+        example = f"oci:{layout}:{next((found for found in reversed(tags) if found), 'TAG')}"
+        raise ImageProblem(
+            f"OCI layout {layout} holds {len(manifests)} images{f' tagged {tag!r}' if tag else ''} "
+            f"(tagged {listing}): name the one to check, e.g. {example}"
+        )
+    chosen = _tag_of(manifests[0])
+    name = f"oci:{layout}:{chosen}" if chosen else f"oci:{layout}"
     manifest = _blob(layout, manifests[0], "manifest")
     depth = 0
     while isinstance(manifest, dict) and "manifests" in manifest:  # an image index: take its first image
@@ -107,7 +126,7 @@ def _layout_labels(layout: Path, tag: str | None) -> dict[str, str]:
     config = _blob(layout, _field(manifest, "config", dict, f"the manifest in {layout}"), "image config")
     settings = config.get("config") if isinstance(config, dict) else None
     found = settings.get("Labels") if isinstance(settings, dict) else None
-    return _label_values(found) if isinstance(found, dict) else {}
+    return (_label_values(found) if isinstance(found, dict) else {}), name
 
 
 class BuiltImage:
@@ -117,14 +136,19 @@ class BuiltImage:
         self.source = source
 
     @functools.cached_property
-    def _read(self) -> tuple[dict[str, str] | None, str | None]:
+    def _read(self) -> tuple[dict[str, str] | None, str, str | None]:
         try:
-            return labels(self.source), None
+            return *labels(self.source), None
         except ImageProblem as problem:
-            return None, str(problem)
+            return None, self.source, str(problem)
+
+    @property
+    def name(self) -> str:
+        """The image checked, named exactly: a layout's only image with its tag."""
+        return self._read[1]
 
     def labels(self) -> dict[str, str]:
-        found, problem = self._read
+        found, _, problem = self._read
         if problem:
             raise FileProblem(
                 self.source,

@@ -553,43 +553,75 @@ class Modules:
 
 
 def _bind(tree: ast.Module, into: Summary) -> None:
-    """Record what each top-level name is bound to; the first binding wins, so the `try` branch of
-    a `try: import new / except ImportError: import old` fallback is the one that counts.
+    """Record what each top-level name is bound to, as Python leaves it once the module has run:
+    a later binding replaces an earlier one (`from keras.models import Model` then `from kserve
+    import Model` is kserve's), except one that runs only instead of another: an `except`
+    handler's (the `try` branch of `try: import new / except ImportError: import old` counts), an
+    `else` of an `if` or a later `match` case, which never replace what an earlier branch bound.
 
-    Imports inside functions are recorded too (after the top-level ones), since serve.py often
-    imports what `main()` uses inside `main()`."""
+    Imports inside functions are recorded too (after the top-level ones, never replacing them),
+    since serve.py often imports what `main()` uses inside `main()`."""
     at_top = set()
-    for statement in top_level_statements(tree.body):
+    for statement, alternative in _statements_in_order(tree.body):
         kind = type(statement)
         if kind in _BINDING or (kind is ast.Assign and type(statement.value) in _DOTTED):
             if kind is ast.Import or kind is ast.ImportFrom:
                 at_top.add(id(statement))
-            _bind_statement(into, statement)
+            _bind_statement(into, statement, replaces=not alternative)
     for statement in into.index.imports:
         if id(statement) not in at_top:
-            _bind_statement(into, statement)
+            _bind_statement(into, statement, replaces=False)
 
 
-def _bind_statement(into: Summary, statement: ast.stmt) -> None:
+def _statements_in_order(body: list[ast.stmt]):
+    """(statement, alternative) for each statement top_level_statements yields, in the same
+    order; `alternative` when it runs only instead of an earlier branch (see _bind)."""
+    runs = [iter([(statement, False) for statement in body])]
+    while runs:
+        for statement, alternative in runs[-1]:
+            yield statement, alternative
+            if type(statement) in _BLOCKS:
+                runs.append(iter(_branches(statement, alternative)))
+                break
+        else:
+            runs.pop()
+
+
+def _branches(statement: ast.stmt, alternative: bool) -> list[tuple[ast.stmt, bool]]:
+    if isinstance(statement, ast.If):
+        first, instead = statement.body, statement.orelse
+    elif isinstance(statement, ast.Match):
+        first = statement.cases[0].body if statement.cases else []
+        instead = [inner for case in statement.cases[1:] for inner in case.body]
+    else:  # try (its handlers run instead of its body), loops and with: in order
+        first = [*statement.body, *getattr(statement, "orelse", []), *getattr(statement, "finalbody", [])]
+        instead = [inner for handler in getattr(statement, "handlers", None) or [] for inner in handler.body]
+    return [(inner, alternative) for inner in first] + [(inner, True) for inner in instead]
+
+
+def _bind_statement(into: Summary, statement: ast.stmt, replaces: bool) -> None:
     bindings = into.bindings
+
+    def bind(name: str, value: tuple) -> None:
+        if replaces or name not in bindings:
+            bindings[name] = value
+
     if isinstance(statement, (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
-        bindings.setdefault(statement.name, ("definition", statement))
+        bind(statement.name, ("definition", statement))
     elif isinstance(statement, ast.Import):
         for alias in statement.names:
             bound = alias.name if alias.asname else alias.name.split(".")[0]
-            bindings.setdefault(alias.asname or bound, ("module", bound))
+            bind(alias.asname or bound, ("module", bound))
     elif isinstance(statement, ast.ImportFrom):
         for alias in statement.names:
             if alias.name != "*":
-                bindings.setdefault(
-                    alias.asname or alias.name, ("from", statement.module or "", statement.level, alias.name)
-                )
+                bind(alias.asname or alias.name, ("from", statement.module or "", statement.level, alias.name))
             elif len(into.star_imports) < MAX_STAR_IMPORTS:
                 into.star_imports.append((statement.module or "", statement.level))
     elif isinstance(statement, ast.Assign) and _is_dotted_name(statement.value):
         for target in statement.targets:
             if isinstance(target, ast.Name):
-                bindings.setdefault(target.id, ("expression", statement.value))
+                bind(target.id, ("expression", statement.value))
 
 
 def _is_main_guard(statement: ast.stmt) -> bool:

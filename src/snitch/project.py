@@ -8,9 +8,10 @@ import errno
 import functools
 import os
 import stat
+import sys
 from pathlib import Path
 
-from snitch import dockerfile, files, requirements, serve_facts
+from snitch import cache, dockerfile, files, requirements, serve_facts
 from snitch.safe_yaml import YamlProblem, load_documents_cached
 from snitch.violation import FileProblem
 
@@ -115,6 +116,18 @@ def _memoised(method):
     return reader
 
 
+@functools.cache
+def _parser_version() -> bytes:
+    """What decides whether a text parses: this module (the nesting bound) and Python's grammar."""
+    return cache.code_version(__file__, sys.version)
+
+
+def _unusable(relative: str, problem: files.Unreadable) -> FileProblem:
+    return FileProblem(
+        relative, str(problem), f"a UTF-8 text file under {MAX_FILE_BYTES // 1024 // 1024} MiB", problem.fix.format(file=relative),
+    )
+
+
 class Project:
     def __init__(self, root: Path, model: str):
         self.root = root.resolve()
@@ -137,7 +150,10 @@ class Project:
         except OSError as error:
             if error.errno in _ABSENT:
                 return None
-            raise
+            raise FileProblem(  # e.g. a folder on the way that cannot be read (chmod 000 tests/)
+                relative, f"cannot be reached ({(error.strerror or str(error)).lower()})", "a readable file",
+                f"make {relative} and the folders above it readable",
+            ) from None
         except ValueError:  # a NUL in the name: no such file can exist
             return None
         path = self.root / relative
@@ -186,7 +202,8 @@ class Project:
             return True  # it is there; the check that reads it reports the problem
 
     @_memoised
-    def text(self, relative: str) -> str:
+    def data(self, relative: str) -> bytes:
+        """The file's bytes (for files a tool reads as bytes, as git reads .gitignore)."""
         path = self.locate(relative)
         if path is None:
             raise FileProblem(
@@ -196,11 +213,16 @@ class Project:
                 f"create {relative}; a freshly rendered model-project-template project has a working one",
             )
         try:
-            return files.read_text(path, MAX_FILE_BYTES)
+            return files.read_bytes(path, MAX_FILE_BYTES)
         except files.Unreadable as problem:
-            raise FileProblem(
-                relative, str(problem), f"a UTF-8 text file under {MAX_FILE_BYTES // 1024 // 1024} MiB", problem.fix.format(file=relative),
-            ) from None
+            raise _unusable(relative, problem) from None
+
+    @_memoised
+    def text(self, relative: str) -> str:
+        try:
+            return files.decode(self.data(relative))
+        except files.Unreadable as problem:
+            raise _unusable(relative, problem) from None
 
     @_memoised
     def python(self, relative: str) -> ast.Module:
@@ -215,6 +237,7 @@ class Project:
                 f"has a syntax error at line {error.lineno}: {error.msg}",
                 "valid Python",
                 f"fix the syntax error (`python -m py_compile {relative}` shows it)",
+                line=error.lineno,
             ) from None
         except (RecursionError, MemoryError):
             tree = None  # nested too deeply for the parser itself: reported below like any deep tree
@@ -229,6 +252,14 @@ class Project:
             )
         _remember_parsed(source, tree)
         return tree
+
+    def check_parses(self, relative: str) -> None:
+        """python(relative)'s FileProblem when the module does not parse. A text that parsed before
+        (with this snitch and this Python) is not parsed again: its yes is in snitch's cache."""
+        entry_key = cache.key(_parser_version(), self.text(relative).encode())
+        if cache.read("parsed", entry_key) is None:
+            self.python(relative)
+            cache.store("parsed", entry_key, "true")
 
     @_memoised
     def yaml(self, relative: str):

@@ -7,6 +7,8 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from snitch import names
+
 # Every pattern here runs in linear time on any line: a label never spans another `[`, an
 # autolink never spans another `<`, so no match attempt rescans the rest of a hostile line.
 _INLINE = re.compile(r"\[(?P<label>[^\[\]]*)\]\(\s*<?(?P<url>[^()\s<>]*)>?(?:\s+(?:\"[^\"]*\"|'[^']*'))?\s*\)")
@@ -17,6 +19,8 @@ _AUTOLINK = re.compile(r"<(?P<url>[a-z][a-z0-9+.-]*://[^<>\s]*)>", re.IGNORECASE
 _HAS_SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*:", re.IGNORECASE)
 _PLACEHOLDERS = re.compile(r"\{\{|\}\}|\{%|<[A-Z][A-Z0-9_]*>|\b(TODO|TBD|FIXME|CHANGEME)\b")
 _FENCE = re.compile(r"^\s*(```|~~~)")
+# git's conflict markers: seven of one character at the start of a line, then a space or nothing.
+_CONFLICT = re.compile(r"([<>=|])\1{6}(?: |$)")
 
 
 @dataclass(frozen=True)
@@ -71,7 +75,7 @@ def malformed_reason(url: str) -> str | None:
             return f"host {host!r} is not a full domain name"
         return None
     if scheme == "s3":
-        if not re.fullmatch(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", parts.netloc or ""):
+        if names.bucket_problem(parts.netloc or ""):
             return "has no valid S3 bucket name"
         return None
     if scheme == "mailto":
@@ -85,3 +89,18 @@ def placeholders(text: str) -> list[tuple[int, str]]:
         for number, line in enumerate(text.splitlines(), start=1)
         for match in _PLACEHOLDERS.finditer(line)
     ]
+
+
+def conflict_markers(text: str) -> list[tuple[int, str]]:
+    """Lines a merge (or `cruft update`) leaves around a conflict: `<<<<<<<` and `>>>>>>>` lines
+    anywhere, and `=======` or `|||||||` between them (alone, `=======` underlines a heading)."""
+    found, open_conflict = [], False
+    for number, line in enumerate(text.splitlines(), start=1):
+        marker = _CONFLICT.match(line)
+        if marker is None:
+            continue
+        kind = marker.group(1)
+        if kind in "<>" or open_conflict:
+            found.append((number, line))
+        open_conflict = kind == "<" or (open_conflict and kind != ">")
+    return found

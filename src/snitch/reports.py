@@ -6,11 +6,13 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import PurePosixPath
+from urllib.parse import quote
 from xml.etree import ElementTree
 
 from snitch import __version__
 from snitch.results import Report, CheckResult
 from snitch.standards import Standards
+from snitch.violation import printable
 from snitch.waivers import WAIVER_CHECK, waivers_url
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -45,7 +47,9 @@ def _relative_path(file: str | None) -> str | None:
 
 
 def junit(report: Report) -> bytes:
-    """JUnit XML as GitLab reads it: a waived failure is a skipped test case that says why."""
+    """JUnit XML as GitLab reads it: a waived failure is a skipped test case that says why. Every
+    text and attribute is printable: XML 1.0 cannot hold a control character a project may hold
+    (in a file name, a waiver's reason), and ElementTree would write it as it is."""
     counts = report.counts()
     suites = ElementTree.Element("testsuites")
     suite = ElementTree.SubElement(
@@ -57,21 +61,24 @@ def junit(report: Report) -> bytes:
         errors=str(counts["error"]),
         skipped=str(counts["skipped"] + counts["waived"]),
     )
+
+    def element(parent, tag: str, text: str | None = None, **attributes: str):
+        made = ElementTree.SubElement(parent, tag, {name: printable(value) for name, value in attributes.items()})
+        made.text = printable(text) if text is not None else None
+        return made
+
     for result in report.results:
-        case = ElementTree.SubElement(
-            suite, "testcase", classname=f"snitch.standard_{result.standard}", name=_case_name(result)
-        )
+        case = element(suite, "testcase", classname=f"snitch.standard_{result.standard}", name=_case_name(result))
         if result.file:
-            case.set("file", result.file)
+            case.set("file", printable(result.file))
         if result.outcome == "failed":
-            ElementTree.SubElement(case, "failure", message=headline(result), type="Violation").text = result.message
+            element(case, "failure", result.message, message=headline(result), type="Violation")
         elif result.outcome == "error":
-            ElementTree.SubElement(case, "error", message=headline(result), type="InternalError").text = result.message
+            element(case, "error", result.message, message=headline(result), type="InternalError")
         elif result.outcome == "skipped":
-            ElementTree.SubElement(case, "skipped", message=result.message)
+            element(case, "skipped", message=result.message)
         elif result.outcome == "waived":
-            skipped = ElementTree.SubElement(case, "skipped", message=waiver_note(result), type="waived")
-            skipped.text = result.message
+            element(case, "skipped", result.message, message=waiver_note(result), type="waived")
     return ElementTree.tostring(suites, encoding="utf-8", xml_declaration=True)
 
 
@@ -164,7 +171,7 @@ def sarif(report: Report, standards: Standards) -> dict:
         }
         path = _relative_path(result.file)
         if path:
-            location = {"artifactLocation": {"uri": path, "uriBaseId": "PROJECTROOT"}}
+            location = {"artifactLocation": {"uri": quote(path), "uriBaseId": "PROJECTROOT"}}
             location["region"] = {"startLine": result.line or 1}
             entry["locations"] = [{"physicalLocation": location}]
         if result.outcome == "waived":
@@ -184,7 +191,8 @@ def sarif(report: Report, standards: Standards) -> dict:
                         "rules": rules,
                     }
                 },
-                "originalUriBaseIds": {"PROJECTROOT": {"uri": f"file://{root}"}},
+                # a URI: a folder named `team #1` is `team%20%231` (a bare # would start a fragment)
+                "originalUriBaseIds": {"PROJECTROOT": {"uri": f"file://{quote(root)}"}},
                 "results": results,
                 "columnKind": "unicodeCodePoints",
             }

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 from snitch import __version__
 from snitch.standards import Standards, standard_id
-from snitch.violation import FileProblem, Violation
+from snitch.violation import FileProblem, Violation, printable
 
 PASSED, FAILED, SKIPPED, ERROR, WAIVED = OUTCOMES = "passed", "failed", "skipped", "error", "waived"
 
@@ -35,7 +35,11 @@ class CheckResult:
     line: int | None = None  # the line in that file, when snitch knows it
     waiver: object | None = None  # the snitch.waivers.Waiver that covers a waived failure
     subject: str = ""  # what in the check a finding is about, when one check can report several
-    inherited: bool = False  # skipped because another check did not pass (its message names that check)
+    prerequisite: str = ""  # skipped because this check (its id) did not pass, or failed on a file this one needs
+
+    @property
+    def inherited(self) -> bool:
+        return bool(self.prerequisite)
 
     @property
     def id(self) -> str:
@@ -61,16 +65,17 @@ class Ledger:
     def result(self, standard: int, check: str) -> CheckResult | None:
         return self._by_id.get(f"{standard}.{check}")
 
-    def blocked(self, standard: int, check: str, function) -> tuple[str, str] | None:
-        """(skip reason, root cause) when a check that `check` requires ran and did not pass."""
+    def blocked(self, standard: int, check: str, function) -> tuple[str, str, str] | None:
+        """(skip reason, root cause, the prerequisite's id) when a check that `check` requires ran
+        and did not pass."""
         for required in getattr(function, "snitch_requires", ()):
             number, _, name = required.rpartition(".")
             prerequisite = self.result(standard_id(number) if number else standard, name)
             if prerequisite is not None and prerequisite.outcome != PASSED:
                 cause = self._causes[prerequisite.id]
                 if prerequisite.outcome == FAILED:
-                    return f"requires {prerequisite.id}, which failed ({_first_line(prerequisite)})", cause
-                return f"requires {prerequisite.id}, which did not pass because {cause}", cause
+                    return f"requires {prerequisite.id}, which failed ({_first_line(prerequisite)})", cause, prerequisite.id
+                return f"requires {prerequisite.id}, which did not pass because {cause}", cause, prerequisite.id
         return None
 
     def violated(self, standard: int, check: str, violation: Violation) -> CheckResult:
@@ -80,7 +85,8 @@ class Ledger:
             first = self._unusable[violation.file]
             reason = f"{violation.file} cannot be used, reported by {first.id} ({_first_line(first)})"
             return self.record(
-                CheckResult(standard, check, SKIPPED, reason, self.standards.url(standard), violation.file), reason
+                CheckResult(standard, check, SKIPPED, reason, self.standards.url(standard), violation.file, prerequisite=first.id),
+                reason,
             )
         result = CheckResult(
             standard, check, FAILED, self.describe(standard, check, violation), self.standards.url(standard),
@@ -93,7 +99,7 @@ class Ledger:
 
     def record(self, result: CheckResult, cause: str | None = None) -> CheckResult:
         """Keep `result`; `cause` is the root cause a skip inherited from a prerequisite."""
-        result.inherited = cause is not None
+        result.message = printable(result.message)
         self.results.append(result)
         self._by_id[result.id] = result
         if result.outcome != PASSED:
@@ -134,6 +140,7 @@ class Report:
     results: list[CheckResult]
     waivers_declared: int = 0
     stale_waivers: list = field(default_factory=list)  # snitch.waivers.Waiver objects that waived nothing
+    config: dict | None = None  # Standards.config_facts(): the config the run used
 
     @property
     def failed(self) -> bool:
@@ -154,6 +161,7 @@ class Report:
             "path": self.path,
             "standards_version": self.standards_version,
             "snitch_version": __version__,
+            "config": self.config,
             "summary": self.summary(),
             "checks": [result.as_dict() for result in self.results],
             "stale_waivers": [waiver.as_dict() for waiver in self.stale_waivers],

@@ -25,12 +25,25 @@ class Run:
 
 
 def declared_model_name(project) -> str | None:
-    """The `model_name` the project gives the shared pipeline in .gitlab-ci.yml, if any."""
+    """The `model_name` the project gives the shared pipeline in .gitlab-ci.yml, if any. It may
+    break the naming rule: standard 9 reports that (snitch.names)."""
     try:
-        declared = gitlab_ci.setting(project.yaml_mapping(".gitlab-ci.yml"), "model_name", "MODEL_NAME")
+        declared = gitlab_ci.setting(gitlab_ci.document(project), "model_name", "MODEL_NAME")
     except FileProblem:
         return None
     return declared.value if declared is not None and isinstance(declared.value, str) else None
+
+
+def no_model_name_reason(project) -> str:
+    """Why `project` gives no model name to fall back on, for a message: a missing
+    .gitlab-ci.yml, one that cannot be used, and one without the input are told apart."""
+    try:
+        gitlab_ci.document(project)
+    except FileProblem as problem:
+        if problem.found == "does not exist":
+            return "it has no .gitlab-ci.yml to read a model_name input from"
+        return f"its .gitlab-ci.yml cannot be used ({problem.found})"
+    return "its .gitlab-ci.yml declares no valid model_name input"
 
 
 def run_checks(
@@ -55,6 +68,7 @@ def run_checks(
     report = Report(
         project.model, str(project.root), standards.version, results + declared.problems, declared.declared,
         declared.stale(results),
+        config=standards.config_facts(),
     )
     return Run(report, declared, list(context.internal_errors))
 
@@ -70,7 +84,8 @@ def _call(context: CheckContext, number: int, function, raise_crashes: bool) -> 
     ledger, name, url = context.ledger, function.__name__, context.standards.url(number)
     blocked = ledger.blocked(number, name, function)
     if blocked:
-        ledger.record(CheckResult(number, name, SKIPPED, blocked[0], url), blocked[1])
+        reason, cause, prerequisite = blocked
+        ledger.record(CheckResult(number, name, SKIPPED, reason, url, prerequisite=prerequisite), cause)
         return
     try:
         code = function.__code__

@@ -56,6 +56,31 @@ def _reference(loader: yaml.SafeLoader, node: yaml.Node):
 _BoundedLoader.add_constructor("!reference", _reference)
 
 
+def _checked(name: str):
+    """The safe loader's constructor of !!name, given only a value that looks like one: PyYAML's
+    own constructors assume the resolver's pattern matched (`!!bool abc` is a KeyError in them,
+    `!!timestamp abc` an AttributeError), which holds for plain scalars, not for explicit tags."""
+    tag = f"tag:yaml.org,2002:{name}"
+    patterns = [
+        pattern for resolvers in yaml.resolver.Resolver.yaml_implicit_resolvers.values()
+        for resolved, pattern in resolvers if resolved == tag
+    ]
+    construct = yaml.SafeLoader.yaml_constructors[tag]
+
+    def constructor(loader: yaml.SafeLoader, node: yaml.Node):
+        value = loader.construct_scalar(node)  # a collection here is the loader's own ConstructorError
+        if not any(pattern.fullmatch(value) for pattern in patterns):
+            raise yaml.constructor.ConstructorError(None, None, f"{value[:40]!r} is not a valid !!{name}", node.start_mark)
+        return construct(loader, node)
+
+    return constructor
+
+
+# !!float's constructor reads "1" as 1.0 and says ValueError to the rest: left as it is.
+for _name in ("bool", "int", "timestamp"):
+    _BoundedLoader.add_constructor(f"tag:yaml.org,2002:{_name}", _checked(_name))
+
+
 _OPENS = {yaml.SequenceStartEvent, yaml.MappingStartEvent}
 _CLOSES = {yaml.SequenceEndEvent, yaml.MappingEndEvent}
 _NODES = {yaml.ScalarEvent, *_OPENS}

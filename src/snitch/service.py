@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Mapping
 
-from snitch.names import is_dns_label
+from snitch.names import team_problem
 from snitch.violation import shown
 
 
@@ -25,19 +25,21 @@ class Field:
     name: str  # the include input
     variable: str  # the CI/CD variable the pipeline maps the input to
     kind: str  # team | whole | positive | cpu | memory
-    required: bool  # standard 11 requires the project to declare it (others have pipeline defaults)
+    required: bool  # standard 11 requires the project to declare it (others take the default)
+    default: object  # the shared pipeline's input default: what a project that leaves it out gets
 
 
 FIELDS = (
-    Field("team", "SERVICE_TEAM", "team", True),
-    Field("latency_slo_ms", "LATENCY_SLO_MS", "positive", True),
-    Field("min_replicas", "MIN_REPLICAS", "whole", True),
-    Field("max_replicas", "MAX_REPLICAS", "positive", True),
-    Field("target_concurrency", "TARGET_CONCURRENCY", "positive", True),
-    Field("cpu", "SERVICE_CPU", "cpu", True),
-    Field("memory", "SERVICE_MEMORY", "memory", True),
-    Field("dev_min_replicas", "DEV_MIN_REPLICAS", "whole", False),
-    Field("dev_max_replicas", "DEV_MAX_REPLICAS", "positive", False),
+    Field("team", "SERVICE_TEAM", "team", True, None),
+    Field("latency_slo_ms", "LATENCY_SLO_MS", "positive", True, 1000),
+    Field("min_replicas", "MIN_REPLICAS", "whole", True, 1),
+    Field("max_replicas", "MAX_REPLICAS", "positive", True, 3),
+    Field("target_concurrency", "TARGET_CONCURRENCY", "positive", True, 10),
+    Field("cpu", "SERVICE_CPU", "cpu", True, "1"),
+    Field("memory", "SERVICE_MEMORY", "memory", True, "2Gi"),
+    # dev scales to zero when idle unless the project says otherwise
+    Field("dev_min_replicas", "DEV_MIN_REPLICAS", "whole", False, 0),
+    Field("dev_max_replicas", "DEV_MAX_REPLICAS", "positive", False, 1),
 )
 FIELDS_BY_NAME = {field.name: field for field in FIELDS}
 QUANTITY_KINDS = ("cpu", "memory")
@@ -47,11 +49,12 @@ QUANTITY_KINDS = ("cpu", "memory")
 TIMEOUT_SLO_MULTIPLE = 10
 MIN_TIMEOUT_SECONDS = 1
 
-# Kubernetes resource quantities (k8s.io/apimachinery resource.Quantity), unsigned.
-_QUANTITY = re.compile(
-    r"^(?P<number>[0-9]+(?:\.[0-9]*)?|\.[0-9]+)"
-    r"(?:(?P<binary>[KMGTPE]i)|(?P<decimal>[numkMGTPE])|[eE](?P<exponent>[+-]?[0-9]+))?$"
-)
+# Kubernetes resource quantities (k8s.io/apimachinery resource.Quantity), unsigned: a number, then a
+# binary suffix, a decimal suffix or an exponent. Written to mean the same to Python (fullmatch),
+# RE2 (GitLab's spec:inputs) and JavaScript (gitlab-ci-local): plain groups, no named ones.
+QUANTITY_PATTERN = r"([0-9]+(\.[0-9]*)?|\.[0-9]+)(([KMGTPE]i)|([numkMGTPE])|[eE]([+-]?[0-9]+))?"
+_QUANTITY = re.compile(QUANTITY_PATTERN)
+_NUMBER, _BINARY_SUFFIX, _DECIMAL_SUFFIX, _EXPONENT = 1, 4, 5, 6  # the pattern's groups
 _MAX_QUANTITY_CHARS = 40
 _MAX_EXPONENT = 30  # 1e30 bytes is far beyond any machine; bounding it keeps 10**e cheap
 _BINARY = {suffix: 1024 ** power for power, suffix in enumerate(("", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei")) if suffix}
@@ -78,19 +81,19 @@ def parse_quantity(value: object, name: str = "quantity") -> Quantity:
     if isinstance(value, bool) or not isinstance(value, (str, int, float)):
         raise ServiceProblem(f"{name} is {shown(value)}, not a Kubernetes quantity")
     text = str(value).strip()
-    match = _QUANTITY.match(text) if len(text) <= _MAX_QUANTITY_CHARS else None
+    match = _QUANTITY.fullmatch(text) if len(text) <= _MAX_QUANTITY_CHARS else None
     if not match:
         raise ServiceProblem(
             f"{name} is {shown(text)}, not a Kubernetes quantity "
             "(a number with an optional suffix: m, k, M, G, Ki, Mi, Gi, ... or an exponent like 1e9)"
         )
-    number = Fraction(match["number"])
-    if match["binary"]:
-        number *= _BINARY[match["binary"]]
-    elif match["decimal"]:
-        number *= _DECIMAL[match["decimal"]]
-    elif match["exponent"]:
-        exponent = int(match["exponent"])
+    number = Fraction(match[_NUMBER])
+    if match[_BINARY_SUFFIX]:
+        number *= _BINARY[match[_BINARY_SUFFIX]]
+    elif match[_DECIMAL_SUFFIX]:
+        number *= _DECIMAL[match[_DECIMAL_SUFFIX]]
+    elif match[_EXPONENT]:
+        exponent = int(match[_EXPONENT])
         if abs(exponent) > _MAX_EXPONENT:
             raise ServiceProblem(f"{name} is {text!r}, whose exponent is out of any sensible range")
         number *= Fraction(10) ** exponent
@@ -131,12 +134,17 @@ def parse_whole(value: object, name: str, minimum: int = 0) -> int:
 
 
 def parse_team(value: object, name: str = "team") -> str:
-    if not is_dns_label(value):
-        raise ServiceProblem(
-            f"{name} is {shown(value)}, not a team name usable as a Kubernetes label "
-            "(lower-case letters, digits and '-', at most 63 characters)"
-        )
+    problem = team_problem(value)
+    if problem:
+        raise ServiceProblem(f"{name} is {problem}")
     return value
+
+
+def team_membership_problem(team: str, teams: list) -> str | None:
+    """Why `team` may not own a model under the organisation's `teams` (an empty list accepts any)."""
+    if teams and team not in teams:
+        return f"team {team!r} is not one of the organisation's teams ({', '.join(teams)}; parameter `teams`)"
+    return None
 
 
 _PARSERS = {
@@ -166,11 +174,19 @@ def parse_declared(declared: Mapping[str, object], kinds=None) -> tuple[dict, li
 
 
 def range_problems(values: Mapping[str, object]) -> list[str]:
-    """Replica ranges that cannot work, among the (parsed) values given."""
+    """Replica ranges that cannot work, among the (parsed) values given. An optional field left
+    out has the pipeline's default, as every deploy sees it: `dev_min_replicas: 2` alone is above
+    the default `dev_max_replicas` of 1."""
     problems = []
+    optional = {field.name: field.default for field in FIELDS if not field.required}
+
+    def value(name):  # (value, how it was set) or (None, "") when neither declared nor defaulted
+        return (values[name], "") if name in values else (optional.get(name), " by default")
+
     for low, high in (("min_replicas", "max_replicas"), ("dev_min_replicas", "dev_max_replicas")):
-        if low in values and high in values and values[low] > values[high]:
-            problems.append(f"{low} ({values[low]}) is above {high} ({values[high]})")
+        (low_value, low_note), (high_value, high_note) = value(low), value(high)
+        if low_value is not None and high_value is not None and low_value > high_value:
+            problems.append(f"{low} ({low_value}{low_note}) is above {high} ({high_value}{high_note})")
     if values.get("min_replicas") == 0:
         problems.append("min_replicas is 0, so staging and production would scale to zero; "
                         "only dev may (dev_min_replicas)")
@@ -182,12 +198,14 @@ def limit_problems(values: Mapping[str, object], limits: Mapping[str, object]) -
     problems = []
     for name in ("max_replicas", "dev_max_replicas"):
         if name in values and values[name] > limits["replicas_limit"]:
-            problems.append(f"{name} is {values[name]}, above the organisation's limit of {limits['replicas_limit']}")
+            problems.append(
+                f"{name} is {values[name]}, above the organisation's limit of {limits['replicas_limit']} (replicas_limit)"
+            )
     for name, limit_key, parse in (("cpu", "cpu_limit", parse_cpu), ("memory", "memory_limit", parse_memory)):
         if name in values:
             limit = parse(limits[limit_key], limit_key)
             if values[name].value > limit.value:
-                problems.append(f"{name} is {values[name]}, above the organisation's limit of {limit}")
+                problems.append(f"{name} is {values[name]}, above the organisation's limit of {limit} ({limit_key})")
     return problems
 
 

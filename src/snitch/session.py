@@ -28,8 +28,11 @@ class TextSession:
     def header(self, model: str, root) -> None:
         source = f"Model Standards version {self.standards.version} from {self.standards.source}"
         if self.standards.config:
-            source += f" with parameters from {self.standards.config}"
-        click.echo(f"Running snitch on the {model} model at {root}, using {source}\n")
+            source += f" with parameters from {self.standards.config} ({self.standards.config_source})"
+        click.echo(f"Running snitch on the {model} model at {root}, using {source}")
+        if self.standards.project_copy_note:
+            click.echo(f"Note: {self.standards.project_copy_note}")
+        click.echo()
 
     def standard_done(self, number, results: list[CheckResult]) -> None:
         """One line for standard `number`: its title and a mark per check, as soon as it is done."""
@@ -45,16 +48,21 @@ class TextSession:
             click.echo(result.message)
         # A skip inherited from a check that did not pass says nothing new: counted, not listed.
         notes = [result for result in report.results if result.outcome in (WAIVED, SKIPPED) and not result.inherited]
-        inherited = sum(result.inherited for result in report.results)
+        inherited = [result for result in report.results if result.inherited]
         if notes or inherited:
             click.echo()
         for result in notes:
             reason = f"{result.waiver.reason} (expires {result.waiver.expires.isoformat()})" if result.waiver else result.message
             click.echo(f"{click.style(_LABELS[result.outcome], fg='yellow')} {_name(result)}: {reason}")
-        if inherited:
-            checks = "check was" if inherited == 1 else "checks were"
-            click.echo(f"{inherited} more {checks} skipped because a check above did not pass "
-                       "(`--format json` gives each one's reason)")
+        if inherited:  # named with what became of each check they need: failed, or itself skipped
+            outcomes = {result.id: result.outcome for result in report.results}
+            needed = ", ".join(
+                f"{prerequisite}, which {_BECAME[outcomes[prerequisite]]}"
+                for prerequisite in dict.fromkeys(result.prerequisite for result in inherited)
+            )
+            many = len(inherited) > 1
+            click.echo(f"{len(inherited)} more {'checks were' if many else 'check was'} skipped: "
+                       f"{'they need' if many else 'it needs'} {needed} (`--format json` gives each one's reason)")
         if waivers.valid:
             click.echo()
         for waiver in waivers.valid:
@@ -70,6 +78,10 @@ class TextSession:
         said = ", ".join(f"{counts[outcome]} {outcome}" for outcome in _SUMMARY_ORDER if counts[outcome])
         colour = "red" if report.failed else "green"
         click.secho(f"{said or 'no checks run'} in {time.perf_counter() - self._started:.2f}s", fg=colour, bold=True)
+
+
+# What became of a check that did not pass, completing "<check>, which ...".
+_BECAME = {FAILED: "failed", SKIPPED: "was skipped", WAIVED: "was waived", ERROR: "stopped on an internal error"}
 
 
 def _name(result: CheckResult) -> str:

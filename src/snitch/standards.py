@@ -49,7 +49,7 @@ StandardId = int | str  # 4 for a numbered standard, "acme-1" for an installed o
 
 def standard_id(text: str) -> StandardId:
     """The id written in `text` as snitch keys it: "4" is standard 4, "acme-1" stays a string."""
-    return int(text) if text.isdigit() else text
+    return int(text) if text.isascii() and text.isdigit() else text
 
 
 @dataclass(frozen=True)
@@ -88,7 +88,18 @@ class Standards:
     source: Path
     parameters: dict
     standards: dict[StandardId, Standard] = field(default_factory=dict)  # numbered ones first, in order
-    config: Path | None = None  # the organisation's override file, when one is used
+    config: Path | None = None  # the override file in force, when one is used
+    config_source: str = ""  # how it was chosen: --config, $SNITCH_CONFIG, the default place, the project's
+    project_copy_note: str = ""  # how the project's own config differs from the one in force, if it does
+
+    def config_facts(self) -> dict:
+        """Which config a run used, for reports: its path and how it was chosen, and a note when
+        the project's own copy differs from it."""
+        return {
+            "path": str(self.config) if self.config else None,
+            "source": self.config_source or "the standards' defaults",
+            "project_copy_note": self.project_copy_note or None,
+        }
 
     def __getitem__(self, number: StandardId) -> Standard:
         return self.standards[number]

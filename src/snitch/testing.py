@@ -67,7 +67,7 @@ def run(
         project.model = declared_model_name(project) or ""
         if not project.model:
             raise LookupError(f"give the model's name: {project.root}/.gitlab-ci.yml declares no model_name")
-    loaded = load_standards(config)
+    loaded = load_standards(config, project)
     unknown = [str(number) for number in standards or () if number not in loaded.standards]
     if unknown:  # an id typed wrong, or a standard not installed here, would run nothing and pass
         raise LookupError(f"no standard {', '.join(unknown)}; the standards are {loaded.ids()}")

@@ -3,6 +3,8 @@ its prerequisites."""
 
 from __future__ import annotations
 
+import re
+
 
 class Violation(Exception):
     """A project breaks the check that raised it.
@@ -55,6 +57,18 @@ def shown(value: object, limit: int = 80) -> str:
     except ValueError:
         return f"a {type(value).__name__} too large to show"
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+# Characters a terminal would act on (escape sequences, carriage returns), that reorder or break
+# what is shown (bidirectional overrides, line separators) and that XML 1.0 cannot hold (C0
+# controls, surrogates, U+FFFE/U+FFFF); line breaks and tabs are text.
+_UNPRINTABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u2028-\u202e\u2066-\u2069\ud800-\udfff\ufffe\uffff]")
+
+
+def printable(text: str) -> str:
+    """`text` with every character a terminal would act on or XML cannot hold shown as an escape
+    (`\\x01`): what a project holds is quoted in messages, never passed on as control codes."""
+    return _UNPRINTABLE.sub(lambda match: f"\\x{ord(match[0]):02x}" if ord(match[0]) < 0x100 else f"\\u{ord(match[0]):04x}", text)
 
 
 def requires(*checks: str):

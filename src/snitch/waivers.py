@@ -19,9 +19,10 @@ import sys
 from dataclasses import dataclass, replace
 from datetime import date
 
+from snitch import files
 from snitch.results import CheckResult
 from snitch.standards import INSTALLED_ID, Standards, standard_id
-from snitch.violation import FileProblem
+from snitch.violation import FileProblem, printable
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -30,7 +31,17 @@ else:  # pragma: no cover - Python 3.10
 
 PYPROJECT = "pyproject.toml"
 WAIVER_CHECK = "waiver"
-_KEY = re.compile(rf"^(\d{{1,4}}|{INSTALLED_ID})(?:\.(\w+))?$")
+# ASCII numbers, installed ids and names only, matched whole (fullmatch): a key "٣" or "3\n"
+# is not standard 3.
+_KEY = re.compile(rf"([0-9]{{1,4}}|{INSTALLED_ID})(?:\.([A-Za-z0-9_]+))?", re.ASCII)
+# Only a file holding one of these can declare a waiver: a [tool.snitch] table, spelt out or
+# escaped (\u0073nitch).
+_MAY_DECLARE = re.compile(rb"snitch|\\[uU]")
+# A pyproject.toml snitch cannot read (over files.MAX_BYTES) is still searched this far for a
+# declaration: past it, it may declare one.
+MAX_SEARCHED_BYTES = 64 * 1024 * 1024
+# The quoted keys of a line, where a waiver's key is written ("3" or '3.test_x').
+_QUOTED = re.compile(r""""([^"\n]*)"|'([^'\n]*)'""")
 
 
 @dataclass(frozen=True)
@@ -80,26 +91,36 @@ class Waivers:
 
 
 def read(project, standards: Standards, today: date | None = None) -> Waivers:
-    """The waivers declared in the project's pyproject.toml (none when it has no such file)."""
+    """The waivers declared in the project's pyproject.toml (none when it has no such file, or
+    one that cannot declare any)."""
     if not project.exists(PYPROJECT):
         return Waivers([], [])
     try:
-        text = project.text(PYPROJECT)  # bounded, symlink-safe, UTF-8 checked
+        data = project.data(PYPROJECT)  # bounded, symlink-safe
     except FileProblem as problem:
+        if not _may_declare(project):
+            return Waivers([], [])
         return Waivers([], [_problem(standards, 0, "", f"cannot be read for waivers: {problem.found}", None)])
-    if "snitch" not in text and "\\u" not in text and "\\U" not in text:
-        return Waivers([], [])  # a [tool.snitch] table is spelt out or escaped (\u0073nitch): neither is here
+    if not _MAY_DECLARE.search(data):
+        return Waivers([], [])
     try:
+        text = project.text(PYPROJECT)
         document = tomllib.loads(text)
+    except FileProblem as problem:  # not UTF-8
+        return Waivers([], [_problem(standards, 0, "", f"cannot be read for waivers: {problem.found}", None)])
     except tomllib.TOMLDecodeError as error:
-        if "snitch" not in text:
+        if b"snitch" not in data:
             return Waivers([], [])  # not snitch's business: it declares no waiver either way
         return Waivers([], [_problem(standards, 0, "", f"is not valid TOML ({error}), so its waivers cannot be read", None)])
+    except RecursionError:  # tomllib recurses once per nested array or inline table
+        found = "nests too deeply to be read (arrays or tables inside one another), so its waivers cannot be read"
+        return Waivers([], [_problem(standards, 0, "", found, None)])
     table = document
     for name in ("tool", "snitch", "waivers"):
         table = table.get(name, {}) if isinstance(table, dict) else None
+    lines = _key_lines(text)
     if not isinstance(table, dict):
-        return Waivers([], [_problem(standards, 0, "", "has a [tool.snitch.waivers] that is not a table", text)])
+        return Waivers([], [_problem(standards, 0, "", "has a [tool.snitch.waivers] that is not a table", None)])
     today = today or date.today()
     valid, problems = [], []
     for key, entry in table.items():
@@ -107,13 +128,28 @@ def read(project, standards: Standards, today: date | None = None) -> Waivers:
         if waiver:
             valid.append(waiver)
         else:
-            standard = standard_id(_KEY.match(key).group(1)) if _KEY.match(key) else 0
-            problems.append(_problem(standards, standard if standard in standards.standards else 0, key, problem, text))
+            match = _KEY.fullmatch(key)
+            standard = standard_id(match.group(1)) if match else 0
+            problems.append(_problem(standards, standard if standard in standards.standards else 0, key, problem, lines.get(key)))
     return Waivers(valid, problems)
 
 
+def _may_declare(project) -> bool:
+    """Could a pyproject.toml snitch cannot use (too large, not UTF-8) declare waivers? Not when
+    it is a symlink out of the project (not the project's file, so not its waivers) nor when it
+    never mentions snitch; it may when it cannot be searched."""
+    try:
+        path = project.locate(PYPROJECT)
+    except FileProblem:
+        return False
+    try:
+        return bool(_MAY_DECLARE.search(files.read_bytes(path, MAX_SEARCHED_BYTES)))
+    except files.Unreadable:
+        return True
+
+
 def _parse(key: str, entry, standards: Standards, today: date) -> tuple[Waiver | None, str]:
-    match = _KEY.match(key)
+    match = _KEY.fullmatch(key)
     if not match:
         return None, 'is not "N" (a standard) or "N.check_name" (one check of standard N), N a number or an installed standard\'s id like "acme-1"'
     standard, check = standard_id(match.group(1)), match.group(2)
@@ -135,13 +171,13 @@ def _parse(key: str, entry, standards: Standards, today: date) -> tuple[Waiver |
             return None, f"has `expires = {expires!r}`, which is not a date like 2027-01-31"
     if not isinstance(expires, date) or hasattr(expires, "hour"):
         return None, "has no `expires` date (like 2027-01-31): every waiver ends"
-    if expires < today:
-        return None, f"expired on {expires.isoformat()}"
-    return Waiver(key, standard, check, _printable(reason.strip()), expires), ""
+    if expires < today:  # its reason said why the failure was accepted: the failure is back, and so is why
+        return None, f"expired on {expires.isoformat()} (it was given for: {printable(reason.strip())})"
+    return Waiver(key, standard, check, printable(reason.strip()), expires), ""
 
 
-def _problem(standards: Standards, standard: int, key: str, problem: str, text: str | None) -> CheckResult:
-    subject = f'the waiver "{_printable(key)}" ' if key else ""
+def _problem(standards: Standards, standard: int, key: str, problem: str, line: int | None) -> CheckResult:
+    subject = f'the waiver "{printable(key)}" ' if key else ""
     message = "\n".join(
         [
             f"{PYPROJECT}: {subject}{problem}",
@@ -152,23 +188,19 @@ def _problem(standards: Standards, standard: int, key: str, problem: str, text: 
         ]
     )
     url = waivers_url(standards)
-    return CheckResult(standard, WAIVER_CHECK, "failed", message, url, PYPROJECT, _line_of(key, text), subject=_printable(key))
-
-
-def _printable(text: str) -> str:
-    """`text` without control characters: a reason or key is shown on terminals and in reports."""
-    return "".join(character if character.isprintable() else "?" for character in text)
+    return CheckResult(standard, WAIVER_CHECK, "failed", message, url, PYPROJECT, line, subject=printable(key))
 
 
 def waivers_url(standards: Standards) -> str:
     return f"{standards.parameters['docs_url']}#waivers"
 
 
-def _line_of(key: str, text: str | None) -> int | None:
-    """The line of pyproject.toml that declares waiver `key` (a header or a dotted key), if found."""
-    if text is None or not key:
-        return None
+def _key_lines(text: str) -> dict[str, int]:
+    """The first line of pyproject.toml on which each quoted key is written (a header or a dotted
+    key): the file is scanned once, however many waivers it declares."""
+    lines: dict[str, int] = {}
     for number, line in enumerate(text.splitlines(), start=1):
-        if f'"{key}"' in line or f"'{key}'" in line:
-            return number
-    return None
+        if "'" in line or '"' in line:
+            for match in _QUOTED.finditer(line):
+                lines.setdefault(match.group(1) if match.group(1) is not None else match.group(2), number)
+    return lines

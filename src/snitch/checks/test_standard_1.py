@@ -14,7 +14,7 @@ def uri_line(project) -> int | None:
 
 
 def declared_uri(project) -> str:
-    found = gitlab_ci.setting(project.yaml_mapping(CI), "weights_uri", "WEIGHTS_URI")
+    found = gitlab_ci.setting(gitlab_ci.document(project), "weights_uri", "WEIGHTS_URI")
     if found is None:
         raise Violation(CI, "no weights URI is declared (no `weights_uri` include input, no WEIGHTS_URI variable)")
     if not isinstance(found.value, str) or not found.value.strip():
@@ -42,7 +42,8 @@ def training_time(project):
     return moment
 
 
-def test_gitlab_ci_declares_weights_uri(project):
+def test_gitlab_ci_declares_weights_uri(project, parameters):
+    gitlab_ci.require_shared_include(project, parameters)
     declared_uri(project)
 
 

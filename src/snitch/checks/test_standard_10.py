@@ -14,7 +14,8 @@ def tracing(project):
     analysis = project.serving()
     if not analysis.tracing:
         if analysis.deprecated_patch_all:
-            raise Violation(SERVE, f"calls ddtrace.patch_all() (line {analysis.deprecated_patch_all[0]}), deprecated in ddtrace 4")
+            line = analysis.deprecated_patch_all[0]
+            raise Violation(SERVE, f"calls ddtrace.patch_all() (line {line}), deprecated in ddtrace 4", line=line)
         raise Violation(SERVE, "never calls ddtrace.patch(...) nor imports ddtrace.auto")
     return analysis.tracing
 

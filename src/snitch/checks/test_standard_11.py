@@ -8,9 +8,11 @@ from snitch.violation import Violation, skip
 CI = ".gitlab-ci.yml"
 
 
-def declared(project) -> dict:
-    """The service fields the project declares (include input or top-level variable), by input name."""
-    document = project.yaml_mapping(CI)
+def declared(project, parameters) -> dict:
+    """The service fields the project declares (include input or top-level variable), by input name;
+    the check skips when there is no shared pipeline include to declare them for (standard 9)."""
+    gitlab_ci.require_shared_include(project, parameters)
+    document = gitlab_ci.document(project)
     found = {}
     for field in service.FIELDS:
         setting = gitlab_ci.setting(document, field.name, field.variable)
@@ -19,39 +21,39 @@ def declared(project) -> dict:
     return found
 
 
-def parsed(project) -> dict:
+def parsed(project, parameters) -> dict:
     """The declared fields that parse; the checks below report those that do not."""
-    return service.parse_declared(declared(project))[0]
+    return service.parse_declared(declared(project, parameters))[0]
 
 
-def test_gitlab_ci_declares_service_metadata(project):
-    present = declared(project)
+def test_gitlab_ci_declares_service_metadata(project, parameters):
+    present = declared(project, parameters)
     missing = [field.name for field in service.FIELDS if field.required and field.name not in present]
     if missing:
         raise Violation(CI, f"the shared pipeline include does not declare: {', '.join(missing)}")
 
 
-def test_service_metadata_is_well_typed(project):
+def test_service_metadata_is_well_typed(project, parameters):
     kinds = {field.kind for field in service.FIELDS} - set(service.QUANTITY_KINDS)
-    problems = service.parse_declared(declared(project), kinds)[1]
+    problems = service.parse_declared(declared(project, parameters), kinds)[1]
     if problems:
         raise Violation(CI, "; ".join(problems))
 
 
-def test_cpu_and_memory_are_kubernetes_quantities(project):
-    problems = service.parse_declared(declared(project), service.QUANTITY_KINDS)[1]
+def test_cpu_and_memory_are_kubernetes_quantities(project, parameters):
+    problems = service.parse_declared(declared(project, parameters), service.QUANTITY_KINDS)[1]
     if problems:
         raise Violation(CI, "; ".join(problems))
 
 
-def test_replica_range_is_valid(project):
-    problems = service.range_problems(parsed(project))
+def test_replica_range_is_valid(project, parameters):
+    problems = service.range_problems(parsed(project, parameters))
     if problems:
         raise Violation(CI, "; ".join(problems))
 
 
 def test_service_is_within_organisation_limits(project, parameters):
-    problems = service.limit_problems(parsed(project), parameters)
+    problems = service.limit_problems(parsed(project, parameters), parameters)
     if problems:
         raise Violation(CI, "; ".join(problems))
 
@@ -60,6 +62,6 @@ def test_team_is_known(project, parameters):
     teams = parameters["teams"]
     if not teams:
         skip("the organisation lists no teams (parameter `teams`)")
-    team = parsed(project).get("team")
+    team = parsed(project, parameters).get("team")
     if team is not None and team not in teams:
         raise Violation(CI, f"team {team!r} is not one of the organisation's teams")

@@ -3,12 +3,14 @@
 import contextlib
 
 from snitch.gitinfo import GitUnavailable
-from snitch.violation import Violation, skip
+from snitch.violation import FileProblem, Violation, skip
 
 REQUIRED_FILES = (
     "README.md", ".gitlab-ci.yml", "model.py", "train.py", "evaluate.py", "serve.py",
     "openapi.yaml", "requirements.txt", "Dockerfile",
 )
+# The modules no other standard parses (serve.py: standard 4).
+PYTHON_MODULES = ("model.py", "train.py", "evaluate.py")
 UNTRACKED_FOLDERS = ("datasets", "weights")
 IGNORE_LINES = {"{0}", "{0}/", "/{0}", "/{0}/", "{0}/*", "/{0}/*", "{0}/**", "/{0}/**"}
 
@@ -35,9 +37,22 @@ def test_required_files_exist(project):
         raise Violation(".", f"missing: {', '.join(missing)}", accounts_for=missing)
 
 
+def test_python_modules_parse(project):
+    present = [name for name in PYTHON_MODULES if project.exists(name)]
+    for name in present:
+        try:
+            project.check_parses(name)
+        except FileProblem as problem:  # the syntax error and its line, told as this standard's failure
+            raise Violation(name, problem.found, line=problem.line) from None
+    for name in PYTHON_MODULES:
+        if name not in present:  # "does not exist": skipped, naming test_required_files_exist's failure
+            project.text(name)
+
+
 def test_datasets_and_weights_are_gitignored(project):
-    if project.exists(".gitignore"):
-        project.text(".gitignore")  # a FIFO or binary .gitignore fails here, before git would hang on it
+    # git reads .gitignore as bytes (a latin-1 comment, a NUL are fine); a FIFO fails here, before
+    # git would hang on it
+    gitignore = project.data(".gitignore") if project.exists(".gitignore") else b""
     repository, ignored = git_repository(project), None
     if repository is not None:
         with git_answers():
@@ -45,12 +60,11 @@ def test_datasets_and_weights_are_gitignored(project):
     if ignored is not None:
         not_ignored = [f"{folder}/" for folder in UNTRACKED_FOLDERS if f"{folder}/any-file" not in ignored]
     else:  # outside a git work tree, read .gitignore itself
-        text = project.text(".gitignore") if project.exists(".gitignore") else ""
-        lines = {line.strip() for line in text.splitlines()}
+        lines = {line.strip() for line in gitignore.splitlines()}
         not_ignored = [
             f"{folder}/"
             for folder in UNTRACKED_FOLDERS
-            if not lines & {pattern.format(folder) for pattern in IGNORE_LINES}
+            if not lines & {pattern.format(folder).encode() for pattern in IGNORE_LINES}
         ]
     if not_ignored:
         raise Violation(".gitignore", f"git does not ignore {' and '.join(not_ignored)}")
@@ -65,5 +79,7 @@ def test_nothing_tracked_under_datasets_or_weights(project):
         skip(f"{project.root} is not in a git repository, so nothing is tracked")
     tracked = [path for path in tracked if not path.endswith("/.gitkeep")]
     if tracked:
-        shown = ", ".join(tracked[:5]) + (f" and {len(tracked) - 5} more" if len(tracked) > 5 else "")
-        raise Violation("datasets/, weights/", f"git tracks {shown}")
+        # located at the first tracked file: a report's location must be a real path
+        others = tracked[1:]
+        shown = ", ".join(others[:5]) + (f" and {len(others) - 5} more" if len(others) > 5 else "")
+        raise Violation(tracked[0], "is tracked by git" + (f", as are {shown}" if others else ""))

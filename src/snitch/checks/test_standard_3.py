@@ -50,11 +50,19 @@ def test_readme_links_are_well_formed(project):
 
 
 def test_readme_has_no_placeholders(project):
-    found = readme.placeholders(project.text(README))
+    _fail_at_lines(readme.placeholders(project.text(README)), "unfilled placeholder(s)")
+
+
+def test_readme_has_no_conflict_markers(project):
+    _fail_at_lines(readme.conflict_markers(project.text(README)), "merge-conflict marker(s)")
+
+
+def _fail_at_lines(found: list[tuple[int, str]], what: str) -> None:
+    """Fail at the first of the (line, text) found, listing the first ten."""
     if found:
         raise Violation(
             README,
-            f"{len(found)} unfilled placeholder(s)",
+            f"{len(found)} {what}",
             detail="\n".join(f"line {line}: {text}" for line, text in found[:10]),
             line=found[0][0],
         )

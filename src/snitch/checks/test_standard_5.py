@@ -21,6 +21,7 @@ def test_requirements_are_valid(project):
             REQUIREMENTS,
             f"{len(invalid)} line(s) are not plain requirements",
             detail="\n".join(f"line {line.number}: `{line.text}` {line.problem}" for line in invalid),
+            line=invalid[0].number,
         )
 
 
@@ -33,7 +34,8 @@ def test_requirements_are_pinned_exactly(project):
     if found:
         detail = [listed(loose)] if loose else []
         detail += [listed(group) for group in conflicts]
-        raise Violation(REQUIREMENTS, "; ".join(found), detail="\n".join(detail))
+        first = min(line.number for line in [*loose, *(pin for group in conflicts for pin in group)])
+        raise Violation(REQUIREMENTS, "; ".join(found), detail="\n".join(detail), line=first)
 
 
 def test_kserve_and_ddtrace_are_pinned(project):
@@ -57,6 +59,11 @@ def test_kserve_version_matches_serving_api(project):
         )
     version = pin.pinned_version
     if "kserve.Model" in apis and version < MODEL_CLASS_SINCE:
-        raise Violation(REQUIREMENTS, f"serve.py uses kserve.Model, which kserve=={version} does not have (added in 0.8)")
+        raise Violation(
+            REQUIREMENTS, f"serve.py uses kserve.Model, which kserve=={version} does not have (added in 0.8)", line=pin.number
+        )
     if "kserve.KFModel" in apis and version >= MODEL_CLASS_SINCE:
-        raise Violation(REQUIREMENTS, f"serve.py uses kserve.KFModel, which kserve=={version} no longer has (renamed Model in 0.8)")
+        raise Violation(
+            REQUIREMENTS, f"serve.py uses kserve.KFModel, which kserve=={version} no longer has (renamed Model in 0.8)",
+            line=pin.number,
+        )

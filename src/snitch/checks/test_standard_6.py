@@ -58,7 +58,7 @@ def test_built_image_has_required_labels(built_image, parameters):
     labels = built_image.labels()
     missing = [key for key in parameters["image_labels"] if not labels.get(key, "").strip()]
     if missing:
-        raise Violation(built_image.source, f"the image has no value for: {', '.join(missing)}")
+        raise Violation(built_image.name, f"the image has no value for: {', '.join(missing)}")
 
 
 @requires("test_built_image_has_required_labels")
@@ -75,4 +75,4 @@ def test_built_image_label_values(built_image, project, parameters):
     if not RFC3339.match(build_date):
         wrong.append(f"{parameters['build_date_label']}={build_date!r} is not an RFC 3339 date-time")
     if wrong:
-        raise Violation(built_image.source, f"{len(wrong)} label value(s) are wrong", detail="\n".join(wrong))
+        raise Violation(built_image.name, f"{len(wrong)} label value(s) are wrong", detail="\n".join(wrong))

@@ -52,8 +52,9 @@ def test_test_files_hold_real_tests(project):
 
 
 def test_ci_sets_coverage_floor(project, parameters):
+    gitlab_ci.require_shared_include(project, parameters)
     minimum = parameters["coverage_floor"]
-    found = gitlab_ci.setting(project.yaml_mapping(".gitlab-ci.yml"), "coverage_floor", "COVERAGE_FLOOR")
+    found = gitlab_ci.setting(gitlab_ci.document(project), "coverage_floor", "COVERAGE_FLOOR")
     if found is None:
         raise Violation(".gitlab-ci.yml", "sets no coverage floor (no `coverage_floor` input, no COVERAGE_FLOOR variable)")
     line = gitlab_ci.key_line(project.text(".gitlab-ci.yml"), "coverage_floor", "COVERAGE_FLOOR")

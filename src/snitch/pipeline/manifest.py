@@ -148,6 +148,8 @@ def render(release: Release) -> dict:
         "storageUri": release.weights.uri,
         "image": release.image,
         "resources": _resources(release.service),
+        # serve.py answers a prediction that misses this objective with the model's default output
+        "env": [{"name": "LATENCY_SLO_MS", "value": str(release.service.latency_slo_ms)}],
     }
     if release.runtime:
         model["runtime"] = release.runtime

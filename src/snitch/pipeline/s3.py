@@ -13,12 +13,13 @@ import json
 import re
 from pathlib import Path, PurePosixPath
 
+from snitch.names import bucket_problem
 from snitch.pipeline.errors import PipelineError
 
 MAX_OBJECTS = 10_000
 MAX_TOTAL_BYTES = 20 * 1024**3  # datasets larger than this belong in a streaming job, not a CI copy
 MAX_JSON_BYTES = 1024 * 1024
-_URI = re.compile(r"^s3://(?P<bucket>[a-z0-9][a-z0-9.-]{1,61}[a-z0-9])/(?P<key>\S*)$")
+_URI = re.compile(r"^s3://(?P<bucket>[^/\s]+)/(?P<key>\S*)$")
 
 
 class Missing(PipelineError):
@@ -28,7 +29,7 @@ class Missing(PipelineError):
 def split_uri(uri: str) -> tuple[str, str]:
     """(bucket, key) of s3://bucket/key; the key may be a prefix."""
     match = _URI.match(uri)
-    if not match:
+    if not match or bucket_problem(match["bucket"]):
         raise PipelineError(f"{uri!r} is not an s3://bucket/prefix URI")
     return match["bucket"], match["key"]
 

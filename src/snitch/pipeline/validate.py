@@ -20,7 +20,7 @@ from pathlib import Path
 from snitch import files
 from snitch.config import _pattern_problem as pattern_problem  # the one rule for a pattern's cost
 from snitch.pipeline.errors import PipelineError
-from snitch.names import is_dns_label
+from snitch.names import is_dns_label, model_name_problem
 from snitch.pipeline.manifest import API_VERSION, KIND, LABEL_PREFIX
 from snitch.pipeline.weights import parse_weights_uri
 
@@ -64,11 +64,9 @@ def rule_problems(manifest: dict) -> list[str]:
         problems.append(f"kind is {manifest.get('kind')!r}, expected {KIND!r}")
     metadata = manifest.get("metadata") if isinstance(manifest.get("metadata"), dict) else {}
     name = metadata.get("name")
-    if not is_dns_label(name):
-        problems.append(
-            f"metadata.name {name!r} is not a Kubernetes DNS label "
-            "(lowercase letters, digits and '-', starting and ending alphanumeric, at most 63 characters)"
-        )
+    name_problem = model_name_problem(name)
+    if name_problem:
+        problems.append(f"metadata.name: {name_problem}")
     namespace = metadata.get("namespace")
     if namespace is not None and not is_dns_label(namespace):
         problems.append(f"metadata.namespace {namespace!r} is not a Kubernetes DNS label")

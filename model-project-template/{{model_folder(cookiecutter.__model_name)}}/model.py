@@ -1,4 +1,4 @@
-"""The {{ cookiecutter.project_name }} model: data loading, the estimator, and its weights on disk.
+"""The {{ cookiecutter.project_name | python_docstring }} model: data loading, the estimator, and its weights on disk.
 
 train.py, evaluate.py, serve.py and publish.py import from here, so the way data is
 read and weights are written or loaded is defined exactly once.
@@ -26,6 +26,10 @@ FEATURES = ["sepal_length", "sepal_width", "petal_length", "petal_width"]
 FEATURE_MIN, FEATURE_MAX = 0.0, 100.0
 TARGET = "species"
 CLASSES = ["setosa", "versicolor", "virginica"]
+# Clipper's "default output": what serve.py answers for every row of a request whose prediction
+# misses the latency SLO (LATENCY_SLO_MS), marked as a default in the response. Not a species, so
+# a caller that ignores the marker still cannot mistake it for the model's answer.
+DEFAULT_PREDICTION = "unknown"
 
 PROJECT_DIR = Path(__file__).resolve().parent
 WEIGHTS_ROOT = PROJECT_DIR / "weights"

@@ -68,7 +68,7 @@ def server(weights_dir, tmp_path_factory):
         process = subprocess.Popen(
             [sys.executable, "serve.py", "--model_dir", str(weights_dir),
              "--http_port", str(http_port), "--grpc_port", str(grpc_port)],
-            cwd=project, stdout=output, stderr=subprocess.STDOUT, env={**os.environ, "DD_TRACE_ENABLED": "false"},
+            cwd=project, stdout=output, stderr=subprocess.STDOUT, env={**os.environ, "DD_TRACE_ENABLED": "false", "PYTHONUNBUFFERED": "1"},  # the log is read while it runs
         )
         running = SimpleNamespace(http=f"http://127.0.0.1:{http_port}", grpc=f"127.0.0.1:{grpc_port}", log=log)
         try:
