@@ -19,6 +19,7 @@ import yaml
 from fixtures.pipeline import KSERVE_SCHEMA, PIPELINE_FILE, REPO_ROOT, SERVICE_VALUES, service_environment
 from fixtures.s3 import AWS_TEST_ENV, s3_client
 from snitch import gitlab_ci, standards
+from snitch.names import model_name_problem
 from snitch.pipeline import records
 from snitch.pipeline.build import labels_only_dockerfile
 from snitch.pipeline.cli import main
@@ -647,7 +648,7 @@ def test_validate_explains_metadata_that_is_a_list(tmp_path):
     (tmp_path / "m.yaml").write_text("apiVersion: serving.kserve.io/v1beta1\nkind: InferenceService\nmetadata: [a, b]\nspec: {}\n")
     done = run_cli("validate", "m.yaml", "--no-kserve", cwd=tmp_path)
     assert done.returncode == 1 and "internal error" not in done.stderr
-    assert "metadata.name None is not a Kubernetes DNS label" in done.stderr
+    assert f"metadata.name: {model_name_problem(None)}" in done.stderr
 
 
 @pytest.mark.parametrize("schema, message", [

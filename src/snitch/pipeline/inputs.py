@@ -20,7 +20,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from snitch.service import FIELDS_BY_NAME
+from snitch.names import DNS_LABEL_PATTERN, MODEL_NAME_PATTERN
+from snitch.service import FIELDS_BY_NAME, QUANTITY_PATTERN
 
 PIPELINE_PATH = "ci/model-promotion-pipeline.yml"
 DOCS_PATH = "docs/pipeline.md"
@@ -60,9 +61,6 @@ def anchored(pattern: str) -> str:
     return f"^(?:{pattern})$"
 
 
-# Kubernetes resource quantities (k8s.io/apimachinery resource.Quantity), unsigned; snitch's
-# standard 11 and the deploy jobs parse them with snitch.service.parse_quantity.
-QUANTITY_PATTERN = r"([0-9]+(\.[0-9]*)?|\.[0-9]+)([KMGTPE]i|[numkMGTPE]|[eE][+-]?[0-9]+)?"
 # The shape of a weights URI, s3://<bucket>/<model>/models/<timestamp> (Model Standard 1); the
 # deploy jobs check the bucket, the model and the timestamp with snitch.weights.
 WEIGHTS_URI_PATTERN = r"s3://[^/]+/[^/]+/models/[^/]+/?"
@@ -86,18 +84,14 @@ class Input:
 def _service(name: str, description: str, regex: str | None = None, docs: str = "") -> Input:
     """A service-metadata input (Model Standard 11): its variable is the one snitch.service reads."""
     kind = FIELDS_BY_NAME[name].kind
-    return Input(name, description, default=_SERVICE_DEFAULTS[name],
+    return Input(name, description, default=FIELDS_BY_NAME[name].default,
                  type="number" if kind in ("whole", "positive") else "string",
                  regex=regex, variable=FIELDS_BY_NAME[name].variable, docs=docs)
 
 
-_SERVICE_DEFAULTS = {"team": None, "latency_slo_ms": 1000, "min_replicas": 1, "max_replicas": 3,
-                     "dev_min_replicas": 0, "dev_max_replicas": 1, "target_concurrency": 10,
-                     "cpu": "1", "memory": "2Gi"}
-
 INPUTS: tuple[Input, ...] = (
-    Input("model_name", "Model name: the project slug, a Kubernetes DNS label (e.g. iris-classifier).",
-          regex=r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?", variable="MODEL_NAME",
+    Input("model_name", "Model name: the project slug, a KServe InferenceService name (e.g. iris-classifier).",
+          regex=MODEL_NAME_PATTERN, variable="MODEL_NAME",
           docs="It names the InferenceService."),
     Input("weights_uri", "Weights to serve: s3://<bucket>/<model name>/models/<UTC timestamp> (Model Standard 1).",
           regex=WEIGHTS_URI_PATTERN, variable="WEIGHTS_URI", docs="It becomes the InferenceService's `storageUri`."),
@@ -105,7 +99,7 @@ INPUTS: tuple[Input, ...] = (
           default=80, type="number", variable="COVERAGE_FLOOR",
           docs="The test job's `pytest --cov-fail-under`; snitch (standard 8) checks it."),
     _service("team", "Team that owns the model and is paged for it: a Kubernetes label value (Model Standard 11).",
-             regex=r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?"),
+             regex=DNS_LABEL_PATTERN),
     _service("latency_slo_ms", "Latency objective per request in milliseconds; KServe's request timeout is 10 times it (at least 1 s)."),
     _service("min_replicas", "Fewest replicas in staging and production; at least 1, they never scale to zero."),
     _service("max_replicas", "Most replicas in staging and production."),
