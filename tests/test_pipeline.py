@@ -18,6 +18,8 @@ import yaml
 
 from fixtures.pipeline import KSERVE_SCHEMA, PIPELINE_FILE, REPO_ROOT, SERVICE_VALUES, service_environment
 from fixtures.s3 import AWS_TEST_ENV, s3_client
+from snitch import gitlab_ci, standards
+from snitch.names import model_name_problem
 from snitch.pipeline import records
 from snitch.pipeline.build import labels_only_dockerfile
 from snitch.pipeline.cli import main
@@ -27,8 +29,9 @@ from snitch.pipeline.validate import load_schema, rule_problems, schema_problems
 from snitch.pipeline.weights import parse_weights_uri
 from snitch.service import FIELDS, ServiceSpec
 
-PROTECTED_JOBS = ["snitch", "test", "build", "image-labels", "deploy-dev", "deploy-staging", "deploy-production",
-                  "rollback-dev", "rollback-staging", "rollback-production", "experiment"]
+# Model Standard 9's parameter: the jobs a project must not redefine (test_protected_jobs_agree_everywhere
+# proves they are exactly the pipeline's jobs).
+PROTECTED_JOBS = list(standards.load().parameters["protected_jobs"])
 DEPLOY_JOBS = [job for job in PROTECTED_JOBS if job.startswith(("deploy-", "rollback-"))]
 SERVICE = ServiceSpec.from_values(SERVICE_VALUES)
 TIERS = {"dev": "development", "staging": "staging", "production": "production"}
@@ -59,7 +62,7 @@ def release(**changes) -> Release:
 
 def test_pipeline_file_is_a_spec_inputs_header_then_the_pipeline():
     text = PIPELINE_FILE.read_text()
-    assert text.startswith("spec:\n  inputs:\n")
+    assert re.sub(r"\A(#.*\n)*", "", text).startswith("spec:\n  inputs:\n")  # after the "generated" note
     assert "\n---\n" in text
     header, body = pipeline_documents()
     inputs = header["spec"]["inputs"]
@@ -132,6 +135,17 @@ def test_experiment_runs_only_when_a_person_or_a_schedule_starts_it():
     for name in ("snitch", "test", "build", "image-labels", "deploy-dev", "deploy-staging", "rollback-dev", "rollback-staging"):
         rules = body[name].get("rules") or body[body[name]["extends"][0]]["rules"]
         assert rules[0] == {"if": '$CI_PIPELINE_SOURCE == "schedule"', "when": "never"}, name
+
+
+def test_protected_jobs_agree_everywhere():
+    """Standard 9's `protected_jobs`, the jobs the pipeline file defines and the list docs/pipeline.md
+    gives a project are one list."""
+    _, body = pipeline_documents()
+    assert gitlab_ci.jobs(body) == PROTECTED_JOBS
+    docs = (REPO_ROOT / "docs" / "pipeline.md").read_text()
+    sentence = re.search(r"Do not define jobs with the pipeline's names \(([^)]*)\)", docs)
+    assert sentence, "docs/pipeline.md no longer lists the pipeline's jobs"
+    assert re.findall(r"`([^`]+)`", sentence[1]) == PROTECTED_JOBS
 
 
 def test_pipeline_defines_the_protected_jobs_with_environments_and_resource_groups():
@@ -338,10 +352,10 @@ def test_cli_usage_errors_exit_non_zero_without_traceback(tmp_path):
 
 
 @needs_schema
-def test_deploy_dry_run_writes_the_manifest_and_the_promotion_record(tmp_path):
+def test_deploy_applies_the_manifest_and_writes_the_promotion_record(tmp_path, kubectl_recorder):
     (tmp_path / "metrics.json").write_text(json.dumps({"accuracy": 0.97, "f1": 0.96}))
-    done = run_cli("deploy", "--environment", "staging", "--dry-run", "--schema", str(KSERVE_SCHEMA), cwd=tmp_path,
-                   CI_COMMIT_TAG="v1.2.0")
+    done = run_cli("deploy", "--environment", "staging", "--schema", str(KSERVE_SCHEMA), cwd=tmp_path,
+                   CI_COMMIT_TAG="v1.2.0", **recorded(kubectl_recorder, tmp_path))
     assert done.returncode == 0, done.stderr
     assert "checked: rules, CRD schema" in done.stdout or "checked: rules, kserve models, CRD schema" in done.stdout
     record = json.loads((tmp_path / "promotion" / "promotion-record.json").read_text())
@@ -359,12 +373,36 @@ def test_deploy_dry_run_writes_the_manifest_and_the_promotion_record(tmp_path):
     assert dotenv["PROMOTION_DEPLOYED_BY"] == "alice"
 
 
-def test_deploy_record_carries_the_metrics_published_with_the_weights(tmp_path, s3_endpoint):
+def recorded(kubectl_recorder: Path, tmp_path: Path) -> dict:
+    """Variables that put the kubectl stand-in first on PATH, recording into tmp_path/kube."""
+    return dict(PATH=f"{kubectl_recorder}{os.pathsep}{os.environ['PATH']}", KUBECTL_RECORD_DIR=str(tmp_path / "kube"))
+
+
+def test_deploy_dry_run_neither_promotes_nor_records(tmp_path, kubectl_recorder):
+    records_dir = tmp_path / "records"
+    done = run_cli("deploy", "--environment", "dev", "--dry-run", cwd=tmp_path, SNITCH_RECORDS_DIR=str(records_dir),
+                   **recorded(kubectl_recorder, tmp_path))
+    assert done.returncode == 0, done.stderr
+    assert "promoted iris-classifier" not in done.stdout and "was NOT promoted to dev" in done.stdout
+    assert sorted(path.name for path in (tmp_path / "promotion").iterdir()) == ["inferenceservice.yaml"]
+    assert not records_dir.exists() and not (tmp_path / "kube").exists()  # nothing kept, nothing applied
+    for max_replicas in ("1", "2"):  # two real deploys that differ, so there is something to roll back to
+        assert run_cli("deploy", "--environment", "dev", cwd=tmp_path, SNITCH_RECORDS_DIR=str(records_dir),
+                       DEV_MAX_REPLICAS=max_replicas, **recorded(kubectl_recorder, tmp_path)).returncode == 0
+    kept = sorted(records_dir.rglob("*.json"))
+    done = run_cli("rollback", "--environment", "dev", "--dry-run", cwd=tmp_path, SNITCH_RECORDS_DIR=str(records_dir),
+                   **recorded(kubectl_recorder, tmp_path))
+    assert done.returncode == 0, done.stderr
+    assert "was NOT rolled back" in done.stdout and "rolled iris-classifier" not in done.stdout
+    assert sorted(records_dir.rglob("*.json")) == kept and len(list((tmp_path / "kube").glob("*-manifest.yaml"))) == 2
+
+
+def test_deploy_record_carries_the_metrics_published_with_the_weights(tmp_path, s3_endpoint, kubectl_recorder):
     """The experiment job publishes metrics.json beside the weights; a later deploy finds it there."""
     s3 = s3_client(s3_endpoint)
     s3.create_bucket(Bucket="ml-platform-bucket")
-    aws = {**AWS_TEST_ENV, "AWS_ENDPOINT_URL": s3_endpoint}
-    done = run_cli("deploy", "--environment", "dev", "--dry-run", cwd=tmp_path, **aws)
+    aws = {**AWS_TEST_ENV, "AWS_ENDPOINT_URL": s3_endpoint, **recorded(kubectl_recorder, tmp_path)}
+    done = run_cli("deploy", "--environment", "dev", cwd=tmp_path, **aws)
     assert done.returncode == 0, done.stderr
     assert "carries no metrics: s3://ml-platform-bucket/iris-classifier/models/20240102T030405Z/metrics.json does not exist" in done.stdout
     assert json.loads((tmp_path / "promotion" / "promotion-record.json").read_text())["metrics"] is None
@@ -372,13 +410,13 @@ def test_deploy_record_carries_the_metrics_published_with_the_weights(tmp_path, 
     metrics = {"accuracy": 0.97, "f1_macro": 0.96, "threshold": 0.9, "passed": True}
     s3.put_object(Bucket="ml-platform-bucket", Key="iris-classifier/models/20240102T030405Z/metrics.json",
                   Body=json.dumps(metrics).encode())
-    done = run_cli("deploy", "--environment", "dev", "--dry-run", cwd=tmp_path, **aws)
+    done = run_cli("deploy", "--environment", "dev", cwd=tmp_path, **aws)
     assert done.returncode == 0, done.stderr
     assert json.loads((tmp_path / "promotion" / "promotion-record.json").read_text())["metrics"] == metrics
     s3.put_object(Bucket="ml-platform-bucket", Key="iris-classifier/models/20240102T030405Z/metrics.json", Body=b"[1, 2")
-    done = run_cli("deploy", "--environment", "dev", "--dry-run", cwd=tmp_path, **aws)
+    done = run_cli("deploy", "--environment", "dev", cwd=tmp_path, **aws)
     assert done.returncode == 0 and "metrics.json is not valid JSON" in done.stdout  # reported, never blocks a deploy
-    done = run_cli("deploy", "--environment", "dev", "--dry-run", cwd=tmp_path)
+    done = run_cli("deploy", "--environment", "dev", cwd=tmp_path, **recorded(kubectl_recorder, tmp_path))
     assert done.returncode == 0 and "no AWS credentials in this job" in done.stdout
 
 
@@ -562,6 +600,109 @@ def test_labels_only_dockerfile_keeps_the_final_stage_labels(rendered_project):
     assert labels_only_dockerfile(multi) == "FROM scratch\nARG X=1\nLABEL model=m other=${X}\n"
     with pytest.raises(PipelineError, match="sets no LABEL"):
         labels_only_dockerfile("FROM a\nLABEL x=1\nFROM b\nRUN true\n")
+
+
+# --- hostile input (issue 18): a clear message or a right answer, never an internal error ----------
+
+MALFORMED_RECORDS = {
+    "a digest that is a list": {"content_sha256": ["sha256:1"]},
+    "a rolled-back-from digest that is a list": {"action": "rollback", "rolled_back_from": {"content_sha256": [1]}},
+    "a rolled-back-from manifest that is a list": {"action": "rollback", "rolled_back_from": {"manifest": [1]}},
+    "metadata that is a list": {"manifest": {"metadata": ["x"], "spec": {}}},
+    "annotations that are a list": {"manifest": {"metadata": {"annotations": ["x"]}, "spec": {}}},
+}
+
+
+@pytest.mark.parametrize("shape", list(MALFORMED_RECORDS))
+def test_rollback_ignores_malformed_records(tmp_path, kubectl_recorder, shape):
+    folder = tmp_path / "records" / "dev"
+    folder.mkdir(parents=True)
+    for n, data in ((1, record(1)), (2, record(2)), (3, record(3, **MALFORMED_RECORDS[shape]))):
+        data.setdefault("content_sha256", records.content(data)) if n < 3 else None
+        (folder / f"{n}.json").write_text(json.dumps(data))
+    done = run_cli("rollback", "--environment", "dev", "--dry-run", cwd=tmp_path, SNITCH_RECORDS_DIR=str(tmp_path / "records"),
+                   **recorded(kubectl_recorder, tmp_path))
+    assert done.returncode == 0, done.stderr
+    assert "2 promotion record(s)" in done.stdout and "internal error" not in done.stderr
+
+
+def test_history_reads_a_records_folder_nested_1500_deep(tmp_path):
+    (tmp_path / "records" / "dev").mkdir(parents=True)
+    (tmp_path / "records" / "dev" / "1.json").write_text(json.dumps(record(1)))
+    folders = [os.open(tmp_path / "records", os.O_RDONLY)]
+    try:  # 1,500 levels, made one at a time (a path that long is past PATH_MAX)
+        for _ in range(1500):
+            os.mkdir("d", dir_fd=folders[-1])
+            folders.append(os.open("d", os.O_RDONLY, dir_fd=folders[-1]))
+        done = run_cli("history", "--environment", "dev", "--records-dir", str(tmp_path / "records"), cwd=tmp_path)
+    finally:  # removed bottom-up here: pytest's recursive clean-up of tmp_path would overflow Python's stack
+        folders.pop()
+        while folders:
+            os.rmdir("d", dir_fd=folders[-1])
+            os.close(folders.pop())
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("# 1 record(s)")
+
+
+def test_validate_explains_metadata_that_is_a_list(tmp_path):
+    (tmp_path / "m.yaml").write_text("apiVersion: serving.kserve.io/v1beta1\nkind: InferenceService\nmetadata: [a, b]\nspec: {}\n")
+    done = run_cli("validate", "m.yaml", "--no-kserve", cwd=tmp_path)
+    assert done.returncode == 1 and "internal error" not in done.stderr
+    assert f"metadata.name: {model_name_problem(None)}" in done.stderr
+
+
+@pytest.mark.parametrize("schema, message", [
+    ({"properties": {"metadata": {"properties": {"name": {"pattern": "(["}}}}}, "is not a valid regular expression"),
+    ({"properties": {"metadata": {"properties": {"name": {"pattern": "^(a+)+$"}}}}}, "exponential time"),
+    ({"patternProperties": {"^(a*)*$": {}}}, "exponential time"),
+    ({"properties": {"metadata": {"$ref": "https://example.com/schema.json"}}}, "points outside the schema"),
+])
+def test_validate_refuses_a_schema_it_cannot_use_safely(tmp_path, schema, message):
+    (tmp_path / "schema.json").write_text(json.dumps({"type": "object", **schema}))
+    name = "a" * 40 + "!"  # what `^(a+)+$` would take minutes on
+    (tmp_path / "m.yaml").write_text(f"apiVersion: serving.kserve.io/v1beta1\nkind: InferenceService\nmetadata: {{name: '{name}'}}\n")
+    done = run_cli("validate", "m.yaml", "--no-kserve", "--schema", "schema.json", cwd=tmp_path)
+    assert done.returncode == 2, done.stderr
+    assert "schema.json cannot be used" in done.stderr and message in done.stderr
+
+
+def test_run_local_refuses_a_nul_in_the_includes_ref(tmp_path):
+    (tmp_path / ".gitlab-ci.yml").write_text(
+        'include:\n  - project: ml-platform/snitch\n    ref: "v1.0.0\\0"\n    file: ci/model-promotion-pipeline.yml\n')
+    done = subprocess.run([sys.executable, str(REPO_ROOT / "ci" / "run-local"), str(tmp_path), "--", "--list"],
+                          capture_output=True, text=True, timeout=120, env=ci_environment())
+    assert done.returncode == 2, done.stderr
+    assert "is not a GitLab project path and ref" in done.stderr and "Traceback" not in done.stderr
+    assert not (tmp_path / ".gitlab-ci-local").exists()
+
+
+def test_render_and_history_read_the_projects_include_inputs(tmp_path):
+    (tmp_path / ".gitlab-ci.yml").write_text(yaml.safe_dump({"include": [{
+        "project": "ml-platform/snitch", "ref": "v1.0.0", "file": "ci/model-promotion-pipeline.yml",
+        "inputs": {"model_name": "iris-classifier", "weights_uri": WEIGHTS, "team": "fraud-detection",
+                   "latency_slo_ms": 250, "min_replicas": 2, "max_replicas": 6, "target_concurrency": 8,
+                   "cpu": "500m", "memory": "1Gi"}}]}))
+    ci_only = {"IMAGE_REPOSITORY": "registry.example.com/ml/iris-classifier", "IMAGE_DIGEST": DIGEST,
+               "CI_COMMIT_SHA": COMMIT, "GITLAB_USER_LOGIN": "alice"}
+    bare = {key: value for key, value in os.environ.items()
+            if not key.startswith(("CI_", "GITLAB_", "SNITCH_", "IMAGE_", "MODEL_", "WEIGHTS_", "SERVICE_", "AWS_"))
+            and key not in ("LATENCY_SLO_MS", "MIN_REPLICAS", "MAX_REPLICAS", "TARGET_CONCURRENCY")}
+    done = subprocess.run([sys.executable, "-m", "snitch.pipeline", "render", "-e", "production", "-p", str(tmp_path)],
+                          env={**bare, **ci_only}, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    manifest = yaml.safe_load(done.stdout)
+    assert manifest["metadata"]["name"] == "iris-classifier"
+    predictor = manifest["spec"]["predictor"]
+    assert predictor["model"]["storageUri"] == WEIGHTS and (predictor["minReplicas"], predictor["maxReplicas"]) == (2, 6)
+    # a variable that is set wins over the project's value, as in CI
+    done = subprocess.run([sys.executable, "-m", "snitch.pipeline", "render", "-e", "dev", "-p", str(tmp_path)],
+                          env={**bare, **ci_only, "DEV_MAX_REPLICAS": "2"}, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0 and yaml.safe_load(done.stdout)["spec"]["predictor"]["maxReplicas"] == 2, done.stderr
+    (tmp_path / "records" / "dev").mkdir(parents=True)
+    (tmp_path / "records" / "dev" / "1.json").write_text(json.dumps(record(1)))
+    done = subprocess.run([sys.executable, "-m", "snitch.pipeline", "history", "-e", "dev", "--records-dir",
+                           str(tmp_path / "records")], cwd=tmp_path, env=bare, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0 and done.stdout.startswith("# 1 record(s)"), done.stderr
 
 
 def test_the_deploy_refuses_a_model_name_kserve_refuses_with_the_checkers_rule():

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from fixtures.pipeline import KSERVE_SCHEMA, ci_project, job_environment, read_dotenv, run_local, tool_missing
+from fixtures.pipeline import KSERVE_SCHEMA, artifact, ci_project, job_environment, read_dotenv, run_local, tool_missing
 from fixtures.s3 import AWS_TEST_ENV, s3_client
 from fixtures.template import git, git_commit_all
 from snitch.pipeline import experiment, s3
@@ -68,12 +68,12 @@ def run_experiment(project: Path, env: dict, *extra: str, source: str = "web"):
                     reason=str(tool_missing("gitlab-ci-local", "rsync", "git", "buildah")))
 @pytest.mark.skipif(not KSERVE_SCHEMA.is_file(), reason=f"{KSERVE_SCHEMA} is missing")
 def test_experiment_trains_gates_publishes_and_hands_on_the_new_weights(
-        tmp_path, ci_python, kubectl_recorder, snitch_wheel, model_env, s3_endpoint):
+        tmp_path, model_site, kubectl_recorder, snitch_wheel, model_env, s3_endpoint):
     project = ci_project(tmp_path)
     s3_api = s3_client(s3_endpoint)
     s3_api.create_bucket(Bucket=BUCKET)
     upload_datasets(s3_api, project, model_env, tmp_path)
-    env = job_environment(ci_python, kubectl_recorder, snitch_wheel, tmp_path,
+    env = job_environment(model_site, kubectl_recorder, snitch_wheel, tmp_path,
                           **AWS_TEST_ENV, AWS_ENDPOINT_URL=s3_endpoint)
 
     # 1. a person starts it from scratch: train -> evaluate -> publish -> hand on
@@ -81,7 +81,7 @@ def test_experiment_trains_gates_publishes_and_hands_on_the_new_weights(
     log = done.stdout + done.stderr
     assert done.returncode == 0, log[-6000:]
     assert re.search(r"PASS\s+experiment", log)
-    handed = read_dotenv(project / "experiment" / "experiment.env")
+    handed = read_dotenv(artifact(project, "experiment", "experiment/experiment.env"))
     first = handed["EXPERIMENT_WEIGHTS_URI"]
     assert WEIGHTS.fullmatch(first) and handed["EXPERIMENT_FINE_TUNED"] == "false"
     assert handed["EXPERIMENT_PREVIOUS_WEIGHTS_URI"] == declared_weights(project)
@@ -89,21 +89,22 @@ def test_experiment_trains_gates_publishes_and_hands_on_the_new_weights(
     assert {prefix + name for name in ("model.joblib", "model_hash.txt", "metrics.json")} <= published(s3_api)
     metrics = json.loads(s3_api.get_object(Bucket=BUCKET, Key=prefix + "metrics.json")["Body"].read())
     assert metrics["passed"] is True and metrics["accuracy"] >= metrics["threshold"]
-    assert json.loads((project / "experiment" / "metrics.json").read_text()) == metrics
-    summary = json.loads((project / "experiment" / "experiment.json").read_text())
+    assert json.loads(artifact(project, "experiment", "experiment/metrics.json").read_text()) == metrics
+    summary = json.loads(artifact(project, "experiment", "experiment/experiment.json").read_text())
     assert summary["started_by"] == "alice" and summary["pipeline_source"] == "web"
     assert summary["datasets_uri"] == f"s3://{BUCKET}/{MODEL}/datasets/"
 
     # the patch is ready to apply; the project then declares the new weights and stays compliant
-    git("apply", "--check", "experiment/weights_uri.patch", cwd=project)
-    git("apply", "experiment/weights_uri.patch", cwd=project)
+    patch = str(artifact(project, "experiment", "experiment/weights_uri.patch"))
+    git("apply", "--check", patch, cwd=project)
+    git("apply", patch, cwd=project)
     assert declared_weights(project) == first
     git_commit_all(project, "Serve the weights of the experiment")
 
     # 2. fine-tuning from the weights now declared
     done = run_experiment(project, env, "--variable", "EXPERIMENT_FINE_TUNE=true")
     assert done.returncode == 0, (done.stdout + done.stderr)[-6000:]
-    tuned = json.loads((project / "experiment" / "experiment.json").read_text())
+    tuned = json.loads(artifact(project, "experiment", "experiment/experiment.json").read_text())
     assert tuned["fine_tuned_from"] == first and WEIGHTS.fullmatch(tuned["weights_uri"]) and tuned["weights_uri"] != first
     assert f"fine-tuning from the declared weights {first}" in done.stdout
 
@@ -119,7 +120,7 @@ def test_experiment_trains_gates_publishes_and_hands_on_the_new_weights(
     # 4. the merge request's pipeline deploys the first experiment's weights: its record carries their metrics
     done = run_local(project, "build", "deploy-dev", **env)
     assert done.returncode == 0, (done.stdout + done.stderr)[-6000:]
-    record = json.loads((project / "promotion" / "promotion-record.json").read_text())
+    record = json.loads(artifact(project, "deploy-dev", "promotion/promotion-record.json").read_text())
     assert record["weights_uri"] == first and record["metrics"] == metrics
     assert record["service"]["team"] == "ml-team" and record["service"]["min_replicas"] == 0  # dev scales to zero
 
@@ -164,3 +165,16 @@ def test_experiment_explains_bad_settings_without_a_traceback(tmp_path, variable
     done = subprocess.run([sys.executable, "-m", "snitch.pipeline", "experiment"], cwd=tmp_path, env={**env, **variables},
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 2 and message in done.stderr and "Traceback" not in done.stderr, done.stderr
+
+
+def test_dataset_keys_that_are_a_file_and_a_folder_are_named(tmp_path, s3_endpoint, monkeypatch):
+    for key, value in {**AWS_TEST_ENV, "AWS_ENDPOINT_URL": s3_endpoint}.items():
+        monkeypatch.setenv(key, value)
+    s3_api = s3_client(s3_endpoint)
+    bucket = "file-and-folder"  # the S3 server lives for the session: a bucket of this test's own
+    s3_api.create_bucket(Bucket=bucket)
+    for key in ("a", "a/b"):
+        s3_api.put_object(Bucket=bucket, Key=f"{MODEL}/datasets/{key}", Body=b"x\n")
+    with pytest.raises(PipelineError, match=r"datasets/a is an object and also a folder of .*datasets/a/b"):
+        s3.download_prefix(bucket, f"{MODEL}/datasets/", tmp_path / "datasets")
+    assert not (tmp_path / "datasets").exists()

@@ -14,8 +14,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from fixtures.pipeline import KSERVE_SCHEMA, ci_project, job_environment, list_jobs, read_dotenv, run_local, tool_missing
-from fixtures.template import git_commit_all
+from fixtures.pipeline import (KSERVE_SCHEMA, artifact, ci_project, job_environment, list_jobs, read_dotenv, run_local,
+                               tool_missing)
+from fixtures.template import git, git_commit_all
 from snitch.pipeline.validate import load_schema, rule_problems, schema_problems
 
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(bool(tool_missing("gitlab-ci-local", "rsync", "git")),
@@ -113,9 +114,9 @@ def test_run_local_passes_arguments_through_and_explains_a_missing_include(tmp_p
 @pytest.mark.skipif(bool(tool_missing("buildah")), reason=str(tool_missing("buildah")))
 @pytest.mark.skipif(not KSERVE_SCHEMA.is_file(), reason=f"{KSERVE_SCHEMA} is missing")
 def test_tag_pipeline_promotes_to_production_and_rollback_reapplies_the_previous_release(
-        tmp_path, ci_python, kubectl_recorder, snitch_wheel):
+        tmp_path, model_site, kubectl_recorder, snitch_wheel):
     project = ci_project(tmp_path)
-    env = job_environment(ci_python, kubectl_recorder, snitch_wheel, tmp_path)
+    env = job_environment(model_site, kubectl_recorder, snitch_wheel, tmp_path)
     weights = yaml.safe_load((project / ".gitlab-ci.yml").read_text())["include"][0]["inputs"]["weights_uri"]
 
     # 1. a release tag: every job, the manual ones started as a release manager would
@@ -126,10 +127,14 @@ def test_tag_pipeline_promotes_to_production_and_rollback_reapplies_the_previous
     for job in ALL_JOBS[:7]:
         assert re.search(rf"PASS\s+{job}\b", log), job
     assert re.search(r"PASS\s+test \d+% coverage", log)
-    for report in ("snitch.xml", "junit.xml", "image-labels.xml"):
-        assert "<testsuite" in (project / report).read_text(), report
-    assert "<coverage" in (project / "coverage.xml").read_text()  # cobertura
-    build = read_dotenv(project / "build.env")
+    # each job had a fresh venv of its own (jobs of one stage run at once: none shares an install)
+    venvs = [path.name.rsplit("-", 1)[0] for path in (project / ".gitlab-ci-local/run-local/venvs").iterdir()]
+    assert sorted(venvs) == sorted(ALL_JOBS[:7])
+    assert git("status", "--porcelain", "--untracked-files=all", cwd=project) == ""
+    for job, report in (("snitch", "snitch.xml"), ("test", "junit.xml"), ("image-labels", "image-labels.xml")):
+        assert "<testsuite" in artifact(project, job, report).read_text(), report
+    assert "<coverage" in artifact(project, "test", "coverage.xml").read_text()  # cobertura
+    build = read_dotenv(artifact(project, "build", "build.env"))
     assert re.fullmatch(r"sha256:[0-9a-f]{64}", build["IMAGE_DIGEST"]) and build["IMAGE_VERSION"] == "1.2.0"
 
     schema = load_schema(KSERVE_SCHEMA)
@@ -145,11 +150,11 @@ def test_tag_pipeline_promotes_to_production_and_rollback_reapplies_the_previous
         assert manifest["metadata"]["labels"]["ml-platform/environment"] == environment
     for args in (tmp_path / "kube").glob("*-args.txt"):
         assert args.read_text().startswith("apply -f ")
-    record = json.loads((project / "promotion" / "promotion-record.json").read_text())
+    record = json.loads(artifact(project, "deploy-production", "promotion/promotion-record.json").read_text())
     assert record["environment"] == "production" and record["deployed_by"] == "alice"
     assert record["image_digest"] == build["IMAGE_DIGEST"] and record["weights_uri"] == weights
     assert record["version"] == "1.2.0" and len(record["commit"]) == 40
-    assert read_dotenv(project / "promotion" / "promotion.env")["PROMOTION_ENVIRONMENT"] == "production"
+    assert read_dotenv(artifact(project, "deploy-production", "promotion/promotion.env"))["PROMOTION_ENVIRONMENT"] == "production"
 
     # 2. new weights on the default branch: build and deploy to dev again
     ci_file = project / ".gitlab-ci.yml"
@@ -169,11 +174,11 @@ def test_tag_pipeline_promotes_to_production_and_rollback_reapplies_the_previous
     assert rolled["spec"] == manifests[0]["spec"]
     assert rolled["metadata"]["annotations"]["ml-platform/rolled-back-from"] == second["spec"]["predictor"]["model"]["image"]
     assert schema_problems(rolled, schema) == []
-    back = json.loads((project / "promotion" / "promotion-record.json").read_text())
+    back = json.loads(artifact(project, "rollback-dev", "promotion/promotion-record.json").read_text())
     assert back["action"] == "rollback" and back["weights_uri"] == weights
 
 
-def test_lint_job_fails_when_serve_py_loses_predict(tmp_path, ci_python, snitch_wheel, rendered_project):
+def test_lint_job_fails_when_serve_py_loses_predict(tmp_path, model_site, snitch_wheel, rendered_project):
     project = tmp_path / "iris-classifier"
     shutil.copytree(rendered_project, project)
     serve = project / "serve.py"
@@ -185,9 +190,10 @@ def test_lint_job_fails_when_serve_py_loses_predict(tmp_path, ci_python, snitch_
     start = (predict.decorator_list[0].lineno if predict.decorator_list else predict.lineno) - 1
     serve.write_text("".join(lines[:start] + lines[predict.end_lineno:]))
     git_commit_all(project)
-    done = run_local(project, "snitch", path_dirs=[ci_python], variables={"SNITCH_PIP_SPEC": str(snitch_wheel)})
+    done = run_local(project, "snitch", site_packages=model_site,
+                     variables={"SNITCH_PIP_SPEC": f"model-snitch[pipeline] @ {snitch_wheel.as_uri()}"})
     log = done.stdout + done.stderr
     assert done.returncode != 0
     assert re.search(r"FAIL\s+snitch", log)
     assert "does not implement predict()" in log and "4. Serving class" in log
-    assert "test_model_subclass_implements_predict" in (project / "snitch.xml").read_text()
+    assert "test_model_subclass_implements_predict" in artifact(project, "snitch", "snitch.xml").read_text()

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 import yaml
 from fixtures.template import DEFAULT_MODEL_NAME, PROJECT_TEMPLATE_DIR, TEMPLATE_DIR, git_commit_all, render_project, rendered_answers
+from snitch import standards
 
 EXPECTED_FILES = {
     ".dockerignore",
@@ -83,10 +84,8 @@ VARIANTS = {
         "churn-predictor",
     ),
 }
-PROTECTED_JOBS = {
-    "snitch", "test", "build", "image-labels", "deploy-dev", "deploy-staging", "deploy-production",
-    "rollback-dev", "rollback-staging", "rollback-production",
-}
+# Model Standard 9's parameter (a copy here had gone stale: it lacked `experiment`).
+PROTECTED_JOBS = set(standards.load().parameters["protected_jobs"])
 
 
 def project_files(project: Path) -> set[str]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import subprocess
@@ -35,12 +34,12 @@ def labels_only_dockerfile(text: str) -> str:
 
 def build_metadata(environ=None) -> dict[str, str]:
     """The build args of Model Standard 6, from CI variables."""
-    env = environ if environ is not None else os.environ
+    job = settings.Settings(environ)
     return {
-        "VERSION": settings.version_from_ci(env),
+        "VERSION": job.version(),
         "BUILD_DATE": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "VCS_REF": settings.get("CI_COMMIT_SHA", required=True, environ=env),
-        "VCS_URL": settings.get("CI_PROJECT_URL", required=True, environ=env),
+        "VCS_REF": job.get("CI_COMMIT_SHA", required=True),
+        "VCS_URL": job.get("CI_PROJECT_URL", required=True),
     }
 
 
@@ -57,14 +56,14 @@ def pipeline_labels(parameters: dict) -> dict[str, str]:
 
 
 def _buildah() -> list[str]:
-    found = shutil.which(os.environ.get("BUILDAH", "buildah"))
+    found = shutil.which(settings.get("BUILDAH", "buildah"))
     if not found:
         raise PipelineError("buildah was not found on PATH; the build job needs an image with buildah (the `build_image` input)")
     command = [found]
-    root = os.environ.get("SNITCH_BUILDAH_ROOT", "").strip()
+    root = settings.get("SNITCH_BUILDAH_ROOT")
     if root:
         command += ["--root", f"{root}/storage", "--runroot", f"{root}/run"]
-    return command + ["--storage-driver", os.environ.get("STORAGE_DRIVER", "vfs") or "vfs"]
+    return command + ["--storage-driver", settings.get("STORAGE_DRIVER", "vfs")]
 
 
 def _run(command: list[str], what: str, input_text: str | None = None, echo: bool = True) -> str:
@@ -94,7 +93,7 @@ def build(context: Path, dockerfile: str, labels_only: bool, push: str | None, o
         derived = output_dir / "Dockerfile.labels-only"
         derived.write_text(labels_only_dockerfile(read_text(dockerfile_path)), encoding="utf-8")
         dockerfile_path = derived
-    command = [*_buildah(), "build", "--isolation", os.environ.get("BUILDAH_ISOLATION", "chroot") or "chroot",
+    command = [*_buildah(), "build", "--isolation", settings.get("BUILDAH_ISOLATION", "chroot"),
                "-f", str(dockerfile_path), "-t", reference]
     for name, value in metadata.items():
         command += ["--build-arg", f"{name}={value}"]
@@ -109,8 +108,8 @@ def build(context: Path, dockerfile: str, labels_only: bool, push: str | None, o
         source = destination
     elif destination.startswith("docker://"):
         source = None
-        user, password = os.environ.get("CI_REGISTRY_USER", ""), os.environ.get("CI_REGISTRY_PASSWORD", "")
-        registry = os.environ.get("CI_REGISTRY", "")
+        user, password = settings.get("CI_REGISTRY_USER"), settings.get("CI_REGISTRY_PASSWORD")
+        registry = settings.get("CI_REGISTRY")
         if user and password and registry:
             _run([*_buildah(), "login", "--username", user, "--password-stdin", registry], "buildah login", password)
     else:

@@ -4,27 +4,38 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import traceback
 from pathlib import Path
 
 from snitch import streams
+from snitch.pipeline import settings
 from snitch.pipeline.errors import EXIT_FAILED, EXIT_UNUSABLE, CheckFailed, PipelineError, read_text, writable
 from snitch.safe_yaml import YamlProblem, load_documents
 
 PROG = "snitch-pipeline"
 
 
+def _setting(name: str) -> str | None:
+    """A CLI default taken from a CI/CD variable (None when it is unset)."""
+    return settings.get(name) or None
+
+
 def _schema_default() -> str | None:
-    return os.environ.get("SNITCH_ISVC_SCHEMA", "").strip() or None
+    return _setting("SNITCH_ISVC_SCHEMA")
 
 
 def _environment(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("-e", "--environment", default=os.environ.get("CI_ENVIRONMENT_NAME") or None,
+    parser.add_argument("-e", "--environment", default=_setting("CI_ENVIRONMENT_NAME"),
                         help="dev, staging or production (default: $CI_ENVIRONMENT_NAME)")
     parser.add_argument("--schema", default=_schema_default(),
                         help="InferenceService CRD schema (JSON) to validate against (default: $SNITCH_ISVC_SCHEMA)")
+
+
+def _project(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("-p", "--path", default=".", type=Path,
+                        help="the model project whose .gitlab-ci.yml gives the include's inputs "
+                             "(model_name, weights_uri, team...); variables that are set win (default: .)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -34,6 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     render = commands.add_parser("render", help="print the InferenceService of an environment (YAML)")
     _environment(render)
+    _project(render)
     render.add_argument("-o", "--output", help="write it to this file instead of stdout")
 
     validate = commands.add_parser("validate", help="validate an InferenceService manifest file")
@@ -44,20 +56,23 @@ def build_parser() -> argparse.ArgumentParser:
     deploy = commands.add_parser("deploy", help="render, validate, kubectl apply and write the promotion record")
     _environment(deploy)
     deploy.add_argument("--output-dir", default="promotion", help="where the manifest and record go (default: promotion)")
-    deploy.add_argument("--metrics", default=os.environ.get("SNITCH_METRICS_FILE") or None,
+    deploy.add_argument("--metrics", default=_setting("SNITCH_METRICS_FILE"),
                         help="evaluation metrics JSON (default: $SNITCH_METRICS_FILE, else metrics.json if present)")
-    deploy.add_argument("--dry-run", action="store_true", help="do everything except kubectl apply")
+    deploy.add_argument("--dry-run", action="store_true",
+                        help="render and validate, write only the manifest: nothing is applied, no promotion record")
 
     rollback = commands.add_parser("rollback", help="re-apply the previous promotion record's manifest")
     _environment(rollback)
     rollback.add_argument("--output-dir", default="promotion")
-    rollback.add_argument("--to", default=os.environ.get("ROLLBACK_TO") or None,
+    rollback.add_argument("--to", default=_setting("ROLLBACK_TO"),
                           help="commit SHA, version or image digest to roll back to (default: $ROLLBACK_TO, else the previous one)")
     rollback.add_argument("--records-dir", default=None, help="records directory (default: $SNITCH_RECORDS_DIR, else the GitLab API)")
-    rollback.add_argument("--dry-run", action="store_true")
+    rollback.add_argument("--dry-run", action="store_true",
+                          help="find and validate the manifest to re-apply, write only it: nothing is applied, no record")
 
     history = commands.add_parser("history", help="list the promotion records of an environment")
     _environment(history)
+    _project(history)
     history.add_argument("--records-dir", default=None)
 
     experiment = commands.add_parser(
@@ -65,20 +80,20 @@ def build_parser() -> argparse.ArgumentParser:
     experiment.add_argument("-p", "--path", default=".", help="the model project (default: .)")
     experiment.add_argument("--output-dir", default="experiment", help="where the dotenv, patch and metrics go (default: experiment)")
     experiment.add_argument("--fine-tune", action=argparse.BooleanOptionalAction,
-                            default=os.environ.get("EXPERIMENT_FINE_TUNE", "").strip().lower() in ("1", "true", "yes"),
+                            default=settings.flag("EXPERIMENT_FINE_TUNE"),
                             help="start from the declared weights_uri instead of from scratch (default: $EXPERIMENT_FINE_TUNE)")
 
     build = commands.add_parser("build", help="build and push the model image with buildah, write build.env")
     build.add_argument("--context", default=".")
     build.add_argument("--dockerfile", default="Dockerfile")
     build.add_argument("--labels-only", action="store_true",
-                       default=os.environ.get("SNITCH_BUILD_LABELS_ONLY", "").lower() in ("1", "true", "yes"),
+                       default=settings.flag("SNITCH_BUILD_LABELS_ONLY"),
                        help="build FROM scratch with only the final stage's ARG/LABEL lines (offline; $SNITCH_BUILD_LABELS_ONLY)")
     build.add_argument("--push", default=None, help="docker://... or oci:DIR (default: $SNITCH_IMAGE_PUSH, else the registry)")
     build.add_argument("--output-dir", default="image")
 
     check_image = commands.add_parser("check-image", help="snitch standard 6 on the built image's labels")
-    check_image.add_argument("--image", default=os.environ.get("IMAGE_SOURCE", ""), help="default: $IMAGE_SOURCE from build.env")
+    check_image.add_argument("--image", default=settings.get("IMAGE_SOURCE"), help="default: $IMAGE_SOURCE from build.env")
     check_image.add_argument("--junitxml", default="image-labels.xml")
     check_image.add_argument("-p", "--path", default=".")
 
@@ -109,11 +124,11 @@ def _load_manifest(path: str) -> dict:
 
 
 def dispatch(args, passthrough: list[str]) -> int:
-    from snitch.pipeline import build, deploy, local, records, settings
+    from snitch.pipeline import build, deploy, local, records
     from snitch.pipeline.manifest import render
 
     if args.command == "render":
-        manifest = render(deploy.release_from_environment(_need_environment(args)))
+        manifest = render(deploy.release_from_environment(_need_environment(args), settings.with_project(args.path)))
         text = deploy.dump(manifest)
         if args.output:
             writable(args.output).write_text(text, encoding="utf-8")
@@ -131,7 +146,9 @@ def dispatch(args, passthrough: list[str]) -> int:
         deploy.rollback(_need_environment(args), Path(args.output_dir), args.schema, args.to, args.records_dir, args.dry_run)
         return 0
     if args.command == "history":
-        found, source = records.history(settings.get("MODEL_NAME", required=True), _need_environment(args), args.records_dir)
+        environ = settings.with_project(args.path)
+        found, source = records.history(settings.get("MODEL_NAME", required=True, environ=environ),
+                                        _need_environment(args), args.records_dir, environ)
         print(f"# {len(found)} record(s) from {source}")
         for record in found:
             print(json.dumps({k: record.get(k) for k in (
@@ -179,7 +196,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{PROG}: interrupted", file=sys.stderr)
         return EXIT_UNUSABLE
     except Exception as error:  # never a bare traceback in a CI log; SNITCH_DEBUG=1 shows it
-        if os.environ.get("SNITCH_DEBUG"):
+        if settings.get("SNITCH_DEBUG"):
             traceback.print_exc()
         print(f"{PROG} {args.command}: internal error: {type(error).__name__}: {error} "
               "(set SNITCH_DEBUG=1 for the traceback and report it to the ML platform team)", file=sys.stderr)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import os
 from pathlib import Path
 
 import yaml
@@ -59,10 +58,8 @@ def service_from_environment(environ) -> service.ServiceSpec:
 
 def release_from_environment(environment: str, environ=None) -> Release:
     """The Release a deploy job is about, read from its CI/CD variables."""
-    env = environ if environ is not None else os.environ
-
-    def get(name, default=None, required=False):
-        return settings.get(name, default, required=required, environ=env)
+    job = settings.Settings(environ)
+    get = job.get
 
     check_environment(environment)
     model = get("MODEL_NAME", required=True)
@@ -76,9 +73,9 @@ def release_from_environment(environment: str, environ=None) -> Release:
         weights=weights,
         image_repository=check_repository(get("IMAGE_REPOSITORY", required=True)),
         image_digest=check_digest(get("IMAGE_DIGEST", required=True)),
-        version=get("IMAGE_VERSION") or settings.version_from_ci(env),
+        version=get("IMAGE_VERSION") or job.version(),
         commit=check_commit(get("CI_COMMIT_SHA", required=True)),
-        service=service_from_environment(env),
+        service=service_from_environment(environ),
         deployed_by=get("GITLAB_USER_LOGIN", required=True),
         pipeline_url=get("CI_PIPELINE_URL"),
         project_url=get("CI_PROJECT_URL"),
@@ -101,7 +98,7 @@ def release_facts(release: Release) -> dict:
         "service": release.service.facts(release.environment),
         "deployed_by": release.deployed_by,
         "pipeline_url": release.pipeline_url,
-        "job_url": os.environ.get("CI_JOB_URL", ""),
+        "job_url": settings.get("CI_JOB_URL"),
     }
 
 
@@ -114,8 +111,10 @@ def check(manifest: dict, schema_path: str | None = None, use_kserve: bool = Tru
     schema = load_schema(schema_path) if schema_path else None
     problems, layers = validate(manifest, schema=schema, use_kserve=use_kserve)
     if problems:
+        metadata = manifest.get("metadata") if isinstance(manifest, dict) else None
+        name = metadata.get("name") if isinstance(metadata, dict) else None
         raise CheckFailed(
-            f"the InferenceService {manifest.get('metadata', {}).get('name')!r} is invalid "
+            f"the InferenceService {name!r} is invalid "
             f"(checked: {', '.join(layers)}):",
             problems,
         )
@@ -133,7 +132,7 @@ def find_metrics(explicit: str | None) -> str | None:
 
 def weights_metrics(weights: WeightsUri, log=print) -> dict | None:
     """The evaluation published beside the weights (by the experiment job), if S3 can be asked."""
-    if not any(os.environ.get(name, "").strip() for name in _AWS_CREDENTIAL_VARIABLES):
+    if not settings.Settings().any_set(_AWS_CREDENTIAL_VARIABLES):
         log("no AWS credentials in this job: the promotion record carries no metrics from S3")
         return None
     uri = f"{weights.uri}/{experiment.METRICS_FILE}"
@@ -164,13 +163,15 @@ def deploy(environment: str, output_dir: Path, schema_path: str | None, metrics_
         release=release_facts(release),
         metrics=deploy_metrics(metrics_path, release.weights, log),
     )
+    if dry_run:  # nothing was promoted: no record, no dotenv, only the manifest to look at
+        path = records.write_manifest(output_dir, dump(manifest))
+        log(f"dry run: {release.model} {release.version} was NOT promoted to {environment} and no promotion record "
+            f"was written; the manifest a deploy would apply is {path}")
+        return record
     paths = records.write(record, output_dir, dump(manifest))
-    if dry_run:
-        log(f"dry run: not applying {paths['manifest']}")
-    else:
-        log(kube.apply(paths["manifest"]))
-    records_dir = os.environ.get("SNITCH_RECORDS_DIR", "").strip()
-    if records_dir and not dry_run:
+    log(kube.apply(paths["manifest"]))
+    records_dir = settings.get("SNITCH_RECORDS_DIR")
+    if records_dir:
         log(f"kept the record in {records.store(record, Path(records_dir))}")
     log(
         f"promoted {release.model} {release.version} to {environment}: image {release.image}, "
@@ -196,8 +197,8 @@ def rollback(environment: str, output_dir: Path, schema_path: str | None, to: st
         f"valid (checked: {', '.join(layers)})")
     facts = {key: target.get(key) for key in (
         "model", "environment", "namespace", "version", "commit", "image", "image_digest", "weights_uri", "service")}
-    facts.update({"deployed_by": who, "pipeline_url": os.environ.get("CI_PIPELINE_URL", ""),
-                  "job_url": os.environ.get("CI_JOB_URL", "")})
+    facts.update({"deployed_by": who, "pipeline_url": settings.get("CI_PIPELINE_URL"),
+                  "job_url": settings.get("CI_JOB_URL")})
     record = records.make_record(
         action="rollback",
         manifest=manifest,
@@ -210,13 +211,15 @@ def rollback(environment: str, output_dir: Path, schema_path: str | None, to: st
             "rolled_back_to": target.get("deployed_at"),
         },
     )
+    if dry_run:  # nothing was rolled back: no record, no dotenv, only the manifest to look at
+        path = records.write_manifest(output_dir, dump(manifest))
+        log(f"dry run: {model} in {environment} was NOT rolled back and no promotion record was written; "
+            f"the manifest a rollback would apply ({target.get('image')}) is {path}")
+        return record
     paths = records.write(record, output_dir, dump(manifest))
-    if dry_run:
-        log(f"dry run: not applying {paths['manifest']}")
-    else:
-        log(kube.apply(paths["manifest"]))
-        directory = records_dir or os.environ.get("SNITCH_RECORDS_DIR", "").strip()
-        if directory:
-            log(f"kept the record in {records.store(record, Path(directory))}")
+    log(kube.apply(paths["manifest"]))
+    directory = records_dir or settings.get("SNITCH_RECORDS_DIR")
+    if directory:
+        log(f"kept the record in {records.store(record, Path(directory))}")
     log(f"rolled {model} in {environment} back from {current.get('image')} to {target.get('image')}")
     return record

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import difflib
 import json
-import os
 import re
 import subprocess
 import sys
@@ -150,9 +149,9 @@ def run(project: Path, output_dir: Path, fine_tune: bool, log=print) -> dict:
         "fine_tuned_from": current.uri if fine_tune else None,
         "datasets_uri": f"s3://{bucket}/{prefix}",
         "metrics": metrics,
-        "started_by": os.environ.get("GITLAB_USER_LOGIN", ""),
-        "pipeline_source": os.environ.get("CI_PIPELINE_SOURCE", ""),
-        "pipeline_url": os.environ.get("CI_PIPELINE_URL", ""),
+        "started_by": settings.get("GITLAB_USER_LOGIN"),
+        "pipeline_source": settings.get("CI_PIPELINE_SOURCE"),
+        "pipeline_url": settings.get("CI_PIPELINE_URL"),
         "finished_at": records.now_utc(),
     }
     (output_dir / "experiment.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 from pathlib import Path
 
+from snitch.pipeline import settings
 from snitch.pipeline.errors import CommandFailed, PipelineError
 
 
 def kubectl_command() -> list[str]:
     """`$KUBECTL` (default `kubectl`), plus `--context $KUBE_CONTEXT` when that is set."""
-    name = os.environ.get("KUBECTL", "").strip() or "kubectl"
+    name = settings.get("KUBECTL", "kubectl")
     found = shutil.which(name)
     if not found:
         raise PipelineError(
@@ -20,7 +20,7 @@ def kubectl_command() -> list[str]:
             "(use a `deploy_image` that has kubectl, and a KUBECONFIG file variable)"
         )
     command = [found]
-    context = os.environ.get("KUBE_CONTEXT", "").strip()
+    context = settings.get("KUBE_CONTEXT")
     if context:
         command += ["--context", context]
     return command

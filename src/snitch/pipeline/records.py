@@ -27,6 +27,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from snitch import files
+from snitch.pipeline import settings
 from snitch.pipeline.errors import PipelineError, writable
 
 RECORD_VERSION = 1
@@ -114,9 +115,18 @@ def dotenv(record: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+MANIFEST_FILE = "inferenceservice.yaml"
+
+
+def write_manifest(output_dir: Path, manifest_text: str) -> Path:
+    path = output_dir / MANIFEST_FILE
+    _write(path, manifest_text)
+    return path
+
+
 def write(record: dict, output_dir: Path, manifest_text: str) -> dict[str, Path]:
     contents = {
-        "manifest": (output_dir / "inferenceservice.yaml", manifest_text),
+        "manifest": (output_dir / MANIFEST_FILE, manifest_text),
         "record": (output_dir / "promotion-record.json", to_json(record)),
         "dotenv": (output_dir / "promotion.env", dotenv(record)),
     }
@@ -148,21 +158,55 @@ def store(record: dict, records_dir: Path) -> Path:
 
 def _is_record(data) -> bool:
     """A record this version wrote: the facts rollback sorts and compares by have their types."""
-    return (
+    if not (
         isinstance(data, dict)
         and data.get("record_version") == RECORD_VERSION
         and isinstance(data.get("manifest"), dict)
         and isinstance(data.get("deployed_at"), str)
         and all(isinstance(data.get(key), (str, type(None))) for key in _FACTS)
         and isinstance(data.get("rolled_back_from", {}), dict)
+    ):
+        return False
+    metadata = data["manifest"].get("metadata", {})
+    rolled_back_from = data.get("rolled_back_from", {})
+    # rollback compares digests in sets and annotates the manifest it re-applies: each must have its type
+    return (
+        isinstance(metadata, dict)
+        and isinstance(metadata.get("annotations", {}), dict)
+        and isinstance(data.get("content_sha256"), (str, type(None)))
+        and isinstance(rolled_back_from.get("content_sha256"), (str, type(None)))
+        and isinstance(rolled_back_from.get("manifest", {}), dict)
     )
+
+
+# store() keeps records at <records dir>/<environment>/; a few levels more are read (a copied
+# folder of folders), never an unbounded tree nor through a symlink.
+MAX_RECORDS_DEPTH = 4
+
+
+def _record_files(records_dir: Path) -> list[Path]:
+    found, level = [], [records_dir]
+    for _ in range(MAX_RECORDS_DEPTH + 1):
+        folders = []
+        for folder in level:
+            try:
+                entries = list(os.scandir(folder))
+            except OSError:
+                continue  # unreadable: no records there
+            for entry in entries:
+                if entry.is_dir(follow_symlinks=False):
+                    folders.append(Path(entry.path))
+                elif entry.name.endswith(".json"):
+                    found.append(Path(entry.path))
+        level = folders
+    return sorted(found)
 
 
 def from_directory(records_dir: Path, model: str, environment: str) -> list[dict]:
     if not records_dir.is_dir():
         return []
     found = []
-    for path in sorted(records_dir.rglob("*.json")):
+    for path in _record_files(records_dir):
         try:
             data = files.load_json(path)
         except files.Unreadable:
@@ -215,16 +259,16 @@ def from_gitlab(api_url: str, project_id: str, token_header: tuple[str, str], en
 
 def history(model: str, environment: str, records_dir: str | None = None, environ=None) -> tuple[list[dict], str]:
     """(records oldest first, description of the source) for the model's environment."""
-    env = environ if environ is not None else os.environ
-    directory = records_dir or env.get("SNITCH_RECORDS_DIR", "").strip()
+    job = settings.Settings(environ)
+    directory = records_dir or job.get("SNITCH_RECORDS_DIR")
     if directory:
         found = from_directory(Path(directory), model, environment)
         source = f"records directory {directory}"
     else:
-        api_url = env.get("CI_API_V4_URL", "").strip()
-        project_id = env.get("CI_PROJECT_ID", "").strip()
-        token = env.get("SNITCH_API_TOKEN", "").strip()
-        header = ("PRIVATE-TOKEN", token) if token else ("JOB-TOKEN", env.get("CI_JOB_TOKEN", "").strip())
+        api_url = job.get("CI_API_V4_URL")
+        project_id = job.get("CI_PROJECT_ID")
+        token = job.get("SNITCH_API_TOKEN")
+        header = ("PRIVATE-TOKEN", token) if token else ("JOB-TOKEN", job.get("CI_JOB_TOKEN"))
         if not api_url or not project_id or not header[1]:
             raise PipelineError(
                 "no source of earlier promotion records: set SNITCH_RECORDS_DIR to a records directory, "

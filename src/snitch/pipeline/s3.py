@@ -55,6 +55,18 @@ def _relative_key(key: str, prefix: str) -> PurePosixPath:
     return relative
 
 
+def _refuse_file_and_folder(bucket: str, relative: dict[str, PurePosixPath]) -> None:
+    """S3 may hold both `a` and `a/b`; a folder cannot: name the pair instead of failing half-way."""
+    files = {path: key for key, path in relative.items()}
+    for key, path in relative.items():
+        for parent in path.parents:
+            if parent in files:
+                raise PipelineError(
+                    f"s3://{bucket}/{files[parent]} is an object and also a folder of s3://{bucket}/{key}; "
+                    "a copy on disk cannot hold both: rename or remove one of them"
+                )
+
+
 def download_prefix(bucket: str, prefix: str, destination: Path) -> list[Path]:
     """Copy every object under s3://bucket/prefix into destination (keeping sub-folders)."""
     s3 = client()
@@ -73,10 +85,15 @@ def download_prefix(bucket: str, prefix: str, destination: Path) -> list[Path]:
                     )
         if not objects:
             raise Missing(f"nothing is stored under s3://{bucket}/{prefix}")
+        relative = {key: _relative_key(key, prefix) for key in objects}
+        _refuse_file_and_folder(bucket, relative)
         written = []
         for key in objects:
-            target = destination.joinpath(*_relative_key(key, prefix).parts)
-            target.parent.mkdir(parents=True, exist_ok=True)
+            target = destination.joinpath(*relative[key].parts)
+            try:
+                target.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as error:
+                raise PipelineError(f"cannot copy s3://{bucket}/{key} to {target}: {error.strerror}") from None
             s3.download_file(bucket, key, str(target))
             written.append(target)
         return written

@@ -18,6 +18,7 @@ import re
 from pathlib import Path
 
 from snitch import files
+from snitch.config import _pattern_problem as pattern_problem  # the one rule for a pattern's cost
 from snitch.pipeline.errors import PipelineError
 from snitch.names import is_dns_label, model_name_problem
 from snitch.pipeline.manifest import API_VERSION, KIND, LABEL_PREFIX
@@ -202,6 +203,32 @@ def strict_schema(schema: dict) -> dict:
     return result
 
 
+def _schema_problem(schema: dict) -> str | None:
+    """Why the schema cannot be used: a `pattern` that is invalid or can backtrack for minutes
+    (the organisation's patterns obey the same rule, snitch.config), or a `$ref` to anything but
+    the schema itself (nothing is ever fetched)."""
+    pending = [(schema, "(top level)")]
+    while pending:  # the JSON is already bounded in depth by files.load_json
+        node, where = pending.pop()
+        if isinstance(node, list):
+            pending += [(item, f"{where}[{index}]") for index, item in enumerate(node)]
+            continue
+        if not isinstance(node, dict):
+            continue
+        patterns = [node["pattern"]] if isinstance(node.get("pattern"), str) else []
+        if isinstance(node.get("patternProperties"), dict):
+            patterns += list(node["patternProperties"])
+        for pattern in patterns:
+            problem = pattern_problem(pattern)
+            if problem:
+                return f"its pattern {pattern!r} at {where} {problem}"
+        reference = node.get("$ref")
+        if reference is not None and not (isinstance(reference, str) and reference.startswith("#")):
+            return f"its $ref {reference!r} at {where} points outside the schema; give a self-contained schema (nothing is fetched)"
+        pending += [(value, f"{where}.{key}") for key, value in node.items()]
+    return None
+
+
 def load_schema(path: str | Path) -> dict:
     try:
         schema = files.load_json(path, MAX_SCHEMA_BYTES)
@@ -209,6 +236,9 @@ def load_schema(path: str | Path) -> dict:
         raise PipelineError(f"InferenceService schema {path} {problem}") from None
     if not isinstance(schema, dict):
         raise PipelineError(f"InferenceService schema {path} is not a JSON object (a CRD's openAPIV3Schema)")
+    problem = _schema_problem(schema)
+    if problem:
+        raise PipelineError(f"InferenceService schema {path} cannot be used: {problem}")
     return schema
 
 
@@ -217,9 +247,16 @@ def schema_problems(manifest: dict, schema: dict) -> list[str]:
         import jsonschema
     except ImportError:
         raise PipelineError("validating against a schema file needs the jsonschema package (pip install jsonschema)") from None
+    problem = _schema_problem(schema)
+    if problem:
+        raise PipelineError(f"the InferenceService schema cannot be used: {problem}")
     validator = jsonschema.Draft7Validator(strict_schema(schema))
+    try:
+        errors = sorted(validator.iter_errors(manifest), key=lambda e: [str(part) for part in e.absolute_path])
+    except (jsonschema.exceptions.SchemaError, jsonschema.exceptions.RefResolutionError, LookupError, TypeError) as error:
+        raise PipelineError(f"the InferenceService schema cannot be used: {error}") from None
     problems = []
-    for error in sorted(validator.iter_errors(manifest), key=lambda e: list(e.absolute_path)):
+    for error in errors:
         where = ".".join(str(part) for part in error.absolute_path) or "(top level)"
         problems.append(f"{where}: {error.message}")
     return problems
