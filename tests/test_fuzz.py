@@ -528,7 +528,8 @@ def test_new_input_kinds_keep_the_contract(git_project, filled_cache, case):
 
 
 @pytest.mark.slow
-@settings(max_examples=120, **FUZZ_SETTINGS)
+# 60 drawn cases keep the suite in its time budget; benchmarks/bench_hostile.py runs the long campaign.
+@settings(max_examples=60, **FUZZ_SETTINGS)
 @given(case=new_cases)
 def test_new_input_kinds_keep_the_contract_at_length(git_project, filled_cache, case):
     check_new_inputs(git_project, filled_cache, case)
