@@ -48,3 +48,12 @@ def test_javascript_and_python_agree_on_every_sample(name):
 def test_model_name_problem_says_what_is_wrong(name, problem):
     found = names.model_name_problem(name)
     assert found is None if problem is None else problem in found
+
+
+def test_the_rendered_projects_own_name_test_uses_the_checkers_rule():
+    """The rendered project cannot import snitch, so its test_model.py carries a copy of KServe's
+    naming rule: the copy must be snitch.names.MODEL_NAME_PATTERN itself, not an older rule."""
+    from fixtures.template import PROJECT_TEMPLATE_DIR
+
+    source = (PROJECT_TEMPLATE_DIR / "tests" / "test_model.py").read_text()
+    assert f're.fullmatch(r"{names.MODEL_NAME_PATTERN}", model.MODEL_NAME)' in source
