@@ -175,10 +175,7 @@ def in_range(features: np.ndarray) -> bool:
 def v1_features(payload) -> np.ndarray:
     """The (n, 4) features of a v1 request {"instances": [row, ...]}, or InvalidInput (HTTP 400)."""
     if isinstance(payload, bytes):  # KServe parses only an exact `application/json` content type
-        try:
-            payload = json.loads(payload)
-        except ValueError as err:
-            raise InvalidInput(f"the request body is not JSON: {err}") from None
+        payload = parse_json(payload, "the request body")
     if not isinstance(payload, dict) or set(payload) != {"instances"}:
         found = sorted(payload) if isinstance(payload, dict) else type(payload).__name__
         raise InvalidInput(f'the request must be a JSON object with exactly one key "instances"; got {found}')

@@ -22,7 +22,7 @@ from kserve import InferenceGRPCClient, InferenceRESTClient, InferInput, InferRe
 from schemathesis.config import SchemathesisConfig
 
 from model import FEATURE_MAX, FEATURE_MIN, MODEL_NAME
-from serve import MAX_ROWS
+from serve import MAX_ROWS, SHAPE_RULE
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 OPENAPI = PROJECT_DIR / "openapi.yaml"
@@ -68,9 +68,11 @@ def v2_body(rows: list, shape: list, datatype: str, binary: bool) -> tuple[bytes
 
 @FUZZ
 @seed(SEED)
-@given(rows=st.lists(ROW, min_size=1, max_size=MAX_ROWS), claimed=st.integers(1, MAX_ROWS),
+@given(rows=st.lists(ROW, min_size=1, max_size=MAX_ROWS), claimed=st.integers(1, MAX_ROWS), agree=st.booleans(),
        datatype=st.sampled_from(["FP32", "FP64"]), binary=st.booleans())
-def test_v2_shape_must_agree_with_the_values(server, rows, claimed, datatype, binary):
+def test_v2_shape_must_agree_with_the_values(server, rows, claimed, agree, datatype, binary):
+    # Half the examples agree: two sizes drawn apart almost never match.
+    claimed = len(rows) if agree else claimed
     body, headers = v2_body(rows, [claimed, 4], datatype, binary)
     response = httpx.post(f"{server.http}/v2/models/{MODEL_NAME}/infer", content=body, headers=headers, timeout=30)
     if claimed == len(rows):
@@ -144,9 +146,6 @@ def test_grpc_client(server, rows, datatype):
     assert output.name == "species" and output.datatype == "BYTES" and as_text(output) == species
 
 
-SHAPE_RULE = f"shape must be [N, 4] with N from 1 to {MAX_ROWS}"
-
-
 @pytest.mark.parametrize(
     "request_, message",
     [
@@ -187,7 +186,7 @@ def test_malformed_requests_cost_one_log_line_each(server):
     grpc_infer(server, v2_request(FEATURES))
     before = len(server.log.read_text().splitlines())
     sent = 0
-    while sent < 30:
+    for _ in range(4):  # 9 malformed requests a pass
         for path, body in BAD_REST:
             response = httpx.post(server.http + path.format(name=MODEL_NAME), json=body, timeout=30)
             assert 400 <= response.status_code < 500, response.text
@@ -201,5 +200,5 @@ def test_malformed_requests_cost_one_log_line_each(server):
     lines = server.log.read_text().splitlines()[before:]
     assert not [line for line in lines if "Traceback" in line or " ERROR " in line], "\n".join(lines)
     reasons = [line for line in lines if not any(marker in line for marker in ACCESS_LOG)]
-    assert len(reasons) <= sent, "\n".join(reasons)
+    assert len(reasons) == sent, "\n".join(reasons)  # the reason, once for each
     assert all(" WARNING " in line for line in reasons), "\n".join(reasons)
