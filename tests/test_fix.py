@@ -206,3 +206,14 @@ def test_the_tracing_fix_waits_for_a_known_kserve(tmp_path):
     (tmp_path / "serve.py").write_text("import kserve\n")
     with pytest.raises(fixes.CannotFix, match="fix standard 5 first"):
         patch_before_server("import kserve\n", Project(tmp_path, MODEL), STANDARDS.parameters)
+
+
+def test_fix_without_n_checks_again_under_the_declared_model_name(broken):
+    """With no -n, the model name comes from .gitlab-ci.yml: the check after the repairs must
+    use it too (it once re-read the project with no name, and labels and routes failed)."""
+    import sys
+
+    fixed = subprocess.run([sys.executable, "-m", "snitch", "-p", str(broken), "--fix"],
+                           capture_output=True, text=True, timeout=120)
+    assert fixed.returncode == 0, fixed.stdout + fixed.stderr
+    assert f"the {MODEL} model" in fixed.stdout

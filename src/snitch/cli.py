@@ -137,7 +137,7 @@ def main(ctx, model, path, output_format, junitxml, codequality_file, config, im
         repaired = repair(project, standards, selected=selected, image=image, online=online, diff=diff, notes_to_stderr=output_format != "text")
         if diff:
             sys.exit(repaired)
-        project = Project(path, model)  # read again: the files it checks have changed
+        project = Project(path, project.model)  # read again (the files it checks have changed), same model
     sys.exit(_run(project, standards, output_format, outputs, image, selected, online))
 
 
