@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from snitch.violation import shown
+from snitch.violation import BIDI_CONTROLS, shown
 
 NAME_MAX = 63
 # KServe's InferenceService name: a letter, then letters, digits and '-', ending alphanumeric.
@@ -97,7 +97,7 @@ def template_markup(text: str) -> bool:
 
 
 # Bidirectional controls: they reorder what a reviewer sees in a file without changing its bytes.
-_BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+_BIDI_CONTROLS = frozenset(BIDI_CONTROLS)
 
 
 def control_character(text: str) -> bool:

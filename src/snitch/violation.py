@@ -59,10 +59,12 @@ def shown(value: object, limit: int = 80) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
+# Characters that reorder the text around them (Trojan Source): shown escaped here, refused in answers.
+BIDI_CONTROLS = "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
 # Characters a terminal would act on (escape sequences, carriage returns), that reorder or break
 # what is shown (bidirectional overrides, line separators) and that XML 1.0 cannot hold (C0
 # controls, surrogates, U+FFFE/U+FFFF); line breaks and tabs are text.
-_UNPRINTABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u2028-\u202e\u2066-\u2069\ud800-\udfff\ufffe\uffff]")
+_UNPRINTABLE = re.compile(f"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029{BIDI_CONTROLS}\ud800-\udfff\ufffe\uffff]")
 
 
 def printable(text: str) -> str:

@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 from snitch import gitlab_ci, weights
 from snitch.violation import Violation, requires, skip
 
-CI = ".gitlab-ci.yml"
+CI = gitlab_ci.CI
 
 
 def uri_line(project) -> int | None:

@@ -5,7 +5,7 @@ organisation's limits."""
 from snitch import gitlab_ci, service
 from snitch.violation import Violation, skip
 
-CI = ".gitlab-ci.yml"
+CI = gitlab_ci.CI
 
 
 def declared(project, parameters) -> dict:
@@ -63,5 +63,6 @@ def test_team_is_known(project, parameters):
     if not teams:
         skip("the organisation lists no teams (parameter `teams`)")
     team = parsed(project, parameters).get("team")
-    if team is not None and team not in teams:
-        raise Violation(CI, f"team {team!r} is not one of the organisation's teams")
+    problem = team is not None and service.team_membership_problem(team, teams)
+    if problem:
+        raise Violation(CI, problem)

@@ -4,7 +4,7 @@ tag and does not redefine its protected jobs."""
 from snitch import gitlab_ci, names, release
 from snitch.violation import Violation, requires
 
-CI = ".gitlab-ci.yml"
+CI = gitlab_ci.CI
 
 
 def shared_include(project, parameters) -> dict:

@@ -14,7 +14,7 @@ from snitch.fixes import CannotFix
 from snitch.release import pipeline_ref
 from snitch.safe_yaml import YamlProblem, load_documents
 
-FILE = ".gitlab-ci.yml"
+FILE = gitlab_ci.CI
 # A `project:` or `ref:` line of a block mapping (maybe its first key, after `- `), with what follows.
 _KEY_LINE = r"^(?P<indent>[ \t]*(?:-[ \t]+)?){key}[ \t]*:[ \t]*(?P<value>[^#\n]*?)(?P<comment>[ \t]+#.*)?$"
 
