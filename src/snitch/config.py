@@ -99,7 +99,7 @@ def _validate(overrides: dict, defaults: dict, path: Path) -> None:
     patterns = {key: overrides[key] for key in _REGEX_PARAMETERS if key in overrides}
     patterns.update(overrides.get("readme_links", {}))
     for key, pattern in patterns.items():
-        problem = _pattern_problem(pattern)
+        problem = pattern_problem(pattern)
         if problem:
             raise StandardsError(f"config file {path}: {key} {problem}")
 
@@ -171,7 +171,7 @@ def pattern_budget(seconds: float = PATTERN_BUDGET_S):
         signal.signal(signal.SIGALRM, previous)
 
 
-def _pattern_problem(pattern: str) -> str | None:
+def pattern_problem(pattern: str) -> str | None:
     """Why `pattern` cannot be an organisation's regular expression: invalid, or able to take
     exponential time (a repetition inside a repetition, or alternatives inside a repetition,
     such as `(a+)+` or `(a|ab)*`), which a hostile README or ref would exploit to hang snitch."""

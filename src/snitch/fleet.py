@@ -90,7 +90,7 @@ def team_of(project) -> str | None:
     reads it), when it is a valid team name."""
     team = service.FIELDS_BY_NAME["team"]
     try:
-        declared = gitlab_ci.setting(project.yaml_mapping(".gitlab-ci.yml"), team.name, team.variable)
+        declared = gitlab_ci.setting(gitlab_ci.document(project), team.name, team.variable)
         return service.parse_field(team, declared.value) if declared is not None else None
     except (FileProblem, service.ServiceProblem):
         return None

@@ -114,7 +114,7 @@ def _load(path: Path) -> dict:
     if path.is_symlink():
         raise _Invalid("is a symbolic link")
     try:
-        data = files.parse_json(files.read_text(path, MAX_ENTRY_BYTES))
+        data = files.load_json(path, MAX_ENTRY_BYTES)
     except files.Unreadable as problem:
         raise _Invalid(str(problem)) from None
     return validate(data)

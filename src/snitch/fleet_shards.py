@@ -13,7 +13,7 @@ from datetime import date, datetime
 
 from snitch import files
 from snitch.fleet import Entry, Fleet, FleetError, parse_date, redact
-from snitch.names import is_dns_label
+from snitch.names import is_dns_label, model_name_problem
 from snitch.results import OUTCOMES, CheckResult, Report
 from snitch.standards import Standards
 from snitch.waivers import Waiver
@@ -85,7 +85,7 @@ def _entry(project: object) -> Entry:
     if project.get("model") is None:
         return Entry(source, problem=_text(project, "error"), team=team)
     model = project["model"]
-    if not is_dns_label(model):
+    if model_name_problem(model):  # the rule `snitch fleet` holds a checked project's name to
         raise _Bad("has a `model` that is not a model name")
     checks = project.get("checks")
     if not isinstance(checks, list) or len(checks) > MAX_CHECKS:

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from snitch import gitlab_ci
 from snitch.gitinfo import GitUnavailable, run_git
+from snitch.names import control_character
 from snitch.pipeline import toolenv
 from snitch.pipeline.errors import PipelineError, read_text
 from snitch.safe_yaml import YamlProblem, load_documents
@@ -81,7 +82,7 @@ def seed_includes(project: Path, checkout: Path = CHECKOUT) -> list[Path]:
         ref = str(entry.get("ref") or "HEAD")
         cache = project / ".gitlab-ci-local" / "includes"
         # a NUL or a control character can name no file (and no GitLab project or ref)
-        unusable = any(ord(character) < 32 or ord(character) == 127 for character in f"{entry['project']}{ref}")
+        unusable = control_character(f"{entry['project']}{ref}")
         target = cache / host / str(entry["project"]) / ref / PIPELINE_FILE
         if unusable or not target.resolve().is_relative_to(cache.resolve()):  # `ref: ../../..` must not write elsewhere
             raise PipelineError(f"the include's project {entry['project']!r} or ref {ref!r} is not a GitLab project path and ref")
