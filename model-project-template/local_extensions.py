@@ -78,6 +78,7 @@ def _snitch():
     import snitch.names
     import snitch.release
     import snitch.service
+    import snitch.weights
 
     return snitch
 
@@ -299,8 +300,9 @@ def answer_problems(answers: dict) -> list[str]:
                  f"{_config_named()}); Model Standard 1 requires every model's weights there")
     if not REGISTRY.match(str(answers["container_registry"])):
         complain("container_registry", "must look like registry.example.com/team (host[:port]/path, no https://)")
-    if not HOSTNAME.match(str(answers["serving_domain"])) or "." not in str(answers["serving_domain"]):
-        complain("serving_domain", "must be a DNS domain such as models.example.com")
+    domain = str(answers["serving_domain"])  # each label a DNS label: <model>.staging.<domain> must be a host
+    if "." not in domain or len(domain) > 253 or not all(map(_snitch().names.is_dns_label, domain.split("."))):
+        complain("serving_domain", "must be a DNS domain in lower case such as models.example.com")
     floor = parameters["coverage_floor"]
     problem = _number_problem(str(answers["coverage_floor"]), floor, 100)
     if problem:
@@ -308,10 +310,12 @@ def answer_problems(answers: dict) -> list[str]:
     problem = _number_problem(str(answers["accuracy_threshold"]), 0, 1)
     if problem:
         complain("accuracy_threshold", problem + ", e.g. 0.9")
+    weights = _snitch().weights  # standard 1's own reading of a timestamp and of "the future"
     stamp = str(answers["weights_timestamp"])
-    if not TIMESTAMP.match(stamp):
+    moment = weights.parse_timestamp(stamp) if TIMESTAMP.match(stamp) else None  # the basic form only
+    if moment is None:
         complain("weights_timestamp", "must be a UTC timestamp in ISO 8601 basic form like 20261122T093000Z")
-    elif stamp > datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ"):
+    elif moment > datetime.now(timezone.utc) + weights.CLOCK_SKEW:
         complain("weights_timestamp", "is in the future; weights can only come from a training run that happened")
     problems += _service_problems(answers, parameters, complain)
     _label_problems(answers, complain, not_text)
