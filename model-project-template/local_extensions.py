@@ -74,7 +74,7 @@ def _snitch():
         sys.path.insert(0, str(checkout))
     import snitch.config
     import snitch.files
-    import snitch.fixes.standard_6
+    import snitch.image
     import snitch.names
     import snitch.release
     import snitch.service
@@ -153,7 +153,7 @@ def image_labels(answers: dict) -> list[tuple[str, str | None]]:
     parameters = _load_standards().parameters
     model = model_name(answers["project_name"])
     # The labels the build job fills, as snitch --fix writes them.
-    build_arguments = _snitch().fixes.standard_6.build_argument_labels(parameters)
+    build_arguments = _snitch().image.build_argument_labels(parameters)
     from_build = {label: "${%s}" % argument for label, argument in build_arguments.items()}
     from_build[parameters["model_label"]] = model
     by_name = {

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from snitch import config
-from snitch.pipeline.build import pipeline_labels
+from snitch.image import build_argument_labels
 from snitch.pipeline.errors import PipelineError
 from snitch.pipeline.weights import parse_weights_uri
 from snitch.standards import StandardsError
@@ -122,14 +122,14 @@ def test_pipeline_reports_a_broken_config_as_a_pipeline_error(clean_env, monkeyp
 
 
 def test_build_labels_follow_the_configured_label_names(acme):
-    assert pipeline_labels(config.load_standards().parameters) == {
+    assert build_argument_labels(config.load_standards().parameters) == {
         "version": "VERSION",
         "org.label-schema.version": "VERSION",
         "org.label-schema.build-date": "BUILD_DATE",
         "org.label-schema.vcs-ref": "VCS_REF",
         "org.label-schema.vcs-url": "VCS_URL",
     }
-    assert pipeline_labels(config.load_standards(acme).parameters) == {
+    assert build_argument_labels(config.load_standards(acme).parameters) == {
         "org.opencontainers.image.version": "VERSION",
         "org.opencontainers.image.created": "BUILD_DATE",
         "org.opencontainers.image.revision": "VCS_REF",

@@ -207,7 +207,7 @@ def test_the_dockerfile_labels_are_the_ones_snitch_fix_writes(rendered_project):
     """The template takes the labels the build job fills from snitch's fix for standard 6
     (build_argument_labels), and the rendered LABEL stays exactly what it was."""
     from snitch.config import load_standards
-    from snitch.fixes.standard_6 import build_argument_labels
+    from snitch.image import build_argument_labels
 
     label = (rendered_project / "Dockerfile").read_text().split("\nLABEL ", 1)[1].split("\n\n", 1)[0]
     assert label == "\n".join([

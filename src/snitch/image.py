@@ -10,6 +10,19 @@ from pathlib import Path
 from snitch import files
 from snitch.violation import FileProblem
 
+
+def build_argument_labels(parameters: dict) -> dict[str, str]:
+    """label -> the build argument (a CI fact) the pipeline's build job sets it from: the release
+    version, the build date, the commit and the repository URL, named by the organisation's
+    parameters. The build job sets them, the template's Dockerfile declares them from these
+    arguments and `snitch --fix` adds them the same way."""
+    return {
+        **{label: "VERSION" for label in parameters["version_labels"]},
+        parameters["build_date_label"]: "BUILD_DATE",
+        parameters["vcs_ref_label"]: "VCS_REF",
+        parameters["vcs_url_label"]: "VCS_URL",
+    }
+
 _LABEL_PATHS = (("Labels",), ("config", "Labels"), ("Config", "Labels"), ("OCIv1", "config", "Labels"))
 _TAG_ANNOTATION = "org.opencontainers.image.ref.name"
 

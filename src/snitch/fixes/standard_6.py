@@ -13,18 +13,9 @@ import re
 
 from snitch.dockerfile import DockerfileProblem, final_stage, instructions
 from snitch.fixes import CannotFix
+from snitch.image import build_argument_labels
 
 FILE = "Dockerfile"
-
-
-def build_argument_labels(parameters: dict) -> dict[str, str]:
-    """The labels the pipeline's build job fills, and the build argument each takes its value from."""
-    return {
-        parameters["vcs_ref_label"]: "VCS_REF",
-        parameters["build_date_label"]: "BUILD_DATE",
-        parameters["vcs_url_label"]: "VCS_URL",
-        **{label: "VERSION" for label in parameters["version_labels"]},
-    }
 
 
 def add_required_labels(text: str, project, parameters) -> str:

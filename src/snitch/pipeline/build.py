@@ -10,6 +10,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from snitch import dockerfile, files
+from snitch.image import build_argument_labels
 from snitch.pipeline import settings
 from snitch.pipeline.errors import CommandFailed, PipelineError, read_text, writable
 from snitch.pipeline.manifest import check_digest, check_repository
@@ -40,18 +41,6 @@ def build_metadata(environ=None) -> dict[str, str]:
         "BUILD_DATE": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "VCS_REF": job.get("CI_COMMIT_SHA", required=True),
         "VCS_URL": job.get("CI_PROJECT_URL", required=True),
-    }
-
-
-def pipeline_labels(parameters: dict) -> dict[str, str]:
-    """label -> build fact (a key of build_metadata) for the labels the pipeline sets itself from
-    CI facts (they override stale literals in a Dockerfile); the label names are the
-    organisation's parameters, as snitch's standard 6 reads them."""
-    return {
-        **{label: "VERSION" for label in parameters["version_labels"]},
-        parameters["build_date_label"]: "BUILD_DATE",
-        parameters["vcs_ref_label"]: "VCS_REF",
-        parameters["vcs_url_label"]: "VCS_URL",
     }
 
 
@@ -97,7 +86,8 @@ def build(context: Path, dockerfile: str, labels_only: bool, push: str | None, o
                "-f", str(dockerfile_path), "-t", reference]
     for name, value in metadata.items():
         command += ["--build-arg", f"{name}={value}"]
-    for label, name in pipeline_labels(settings.parameters()).items():
+    # CI facts override stale literals in a Dockerfile (name: a key of build_metadata)
+    for label, name in build_argument_labels(settings.parameters()).items():
         command += ["--label", f"{label}={metadata[name]}"]
     _run([*command, str(context)], "buildah build")
 
