@@ -63,7 +63,8 @@ class Plan:
 def plan(project, standards: Standards, report: Report) -> Plan:
     """The changes that repair the failed checks of `report` that have a fix, and for every other
     failure the reason it is left to the team."""
-    result, originals, texts, edited = Plan(), {}, {}, {}
+    # per file: its bytes as read, their text and newline style, and that text as the fixes change it
+    result, originals, unchanged, texts, edited = Plan(), {}, {}, {}, {}
     for failure in [r for r in report.results if r.outcome == FAILED]:
         fix, file = _fix_for(failure.standard, failure.check)
         if fix is None:
@@ -71,19 +72,20 @@ def plan(project, standards: Standards, report: Report) -> Plan:
             continue
         try:
             if file not in texts:
-                originals[file] = texts[file] = _read(project, file)
+                originals[file] = _original(project, file)
+                unchanged[file] = texts[file] = _read(file, originals[file])
             text, newline = texts[file]
             texts[file] = (fix(text, project, standards.parameters_of(failure.standard)), newline)
         except CannotFix as why:
             result.not_fixed.append((failure.id, str(why)))
             continue
-        if texts[file] == originals[file]:  # no fix so far changed the file: this one cannot
+        if texts[file] == unchanged[file]:  # no fix so far changed the file: this one cannot
             result.not_fixed.append((failure.id, "what it found is not something snitch can change safely"))
             continue
         edited.setdefault(file, []).append(failure.id)
     for file, checks in edited.items():
         text, newline = texts[file]
-        before = _original(project, file)
+        before = originals[file]
         after = _encode(text, newline, before)
         if after != before:
             result.changes.append(Change(file, before, after, checks))
@@ -135,9 +137,8 @@ def _original(project, relative: str) -> bytes | None:
         raise CannotFix(f"{relative} {problem}") from None
 
 
-def _read(project, relative: str) -> tuple[str, str]:
+def _read(relative: str, data: bytes | None) -> tuple[str, str]:
     """The file's text with LF newlines, and the newline style to write it back with."""
-    data = _original(project, relative)
     if data is None:
         return "", "\n"
     text, _ = _decode(data)
