@@ -15,6 +15,14 @@ UNTRACKED_FOLDERS = ("datasets", "weights")
 IGNORE_LINES = {"{0}", "{0}/", "/{0}", "/{0}/", "{0}/*", "/{0}/*", "{0}/**", "/{0}/**"}
 
 
+def folders_not_listed(gitignore: bytes) -> list[str]:
+    """The folders ("datasets/", ...) that no line of a .gitignore names: what the check reports
+    outside a git work tree and what `snitch --fix` appends."""
+    lines = {line.strip() for line in gitignore.splitlines()}
+    return [f"{folder}/" for folder in UNTRACKED_FOLDERS
+            if not lines & {pattern.format(folder).encode() for pattern in IGNORE_LINES}]
+
+
 @contextlib.contextmanager
 def git_answers():
     """Skip the check, with git's reason, when git cannot answer (missing, a FIFO in .git, a corrupt index)."""
@@ -60,12 +68,7 @@ def test_datasets_and_weights_are_gitignored(project):
     if ignored is not None:
         not_ignored = [f"{folder}/" for folder in UNTRACKED_FOLDERS if f"{folder}/any-file" not in ignored]
     else:  # outside a git work tree, read .gitignore itself
-        lines = {line.strip() for line in gitignore.splitlines()}
-        not_ignored = [
-            f"{folder}/"
-            for folder in UNTRACKED_FOLDERS
-            if not lines & {pattern.format(folder).encode() for pattern in IGNORE_LINES}
-        ]
+        not_ignored = folders_not_listed(gitignore)
     if not_ignored:
         raise Violation(".gitignore", f"git does not ignore {' and '.join(not_ignored)}")
 
