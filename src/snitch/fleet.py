@@ -163,7 +163,14 @@ class Fleet:
 
     def compliance(self, standard: int) -> float | None:
         """Share of all the projects that comply with the standard (None: no projects)."""
-        return self.compliant(standard) / len(self.entries) if self.entries else None
+        return self._share(self.compliant(standard))
+
+    def overall_compliance(self) -> float | None:
+        """Share of all the projects that pass every standard (None: no projects)."""
+        return self._share(sum(entry.state == "passed" for entry in self.entries))
+
+    def _share(self, count: int) -> float | None:
+        return count / len(self.entries) if self.entries else None
 
     def teams(self) -> dict[str, dict[str, int]]:
         """Per team (NO_TEAM for the projects that declare none): how many projects, and in which state."""
@@ -181,12 +188,11 @@ class Fleet:
             "passed": states.count("passed"),
             "failed": states.count("failed"),
             "not_checkable": states.count("not checkable"),
-            "compliance": states.count("passed") / len(states) if states else None,
+            "compliance": self.overall_compliance(),
             "waived": sum(entry.report.counts()["waived"] for entry in self.entries if entry.report),
             "standards": {
-                str(number): {"title": self.title(number), "compliance": self.compliance(number),
-                              "compliant": self.compliant(number)}
-                for number in self.columns()
+                str(number): {"title": self.title(number), "compliance": self._share(compliant), "compliant": compliant}
+                for number, compliant in ((number, self.compliant(number)) for number in self.columns())
             },
             "teams": self.teams(),
         }

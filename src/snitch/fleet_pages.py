@@ -191,7 +191,7 @@ def _matrix(fleet: Fleet) -> str:
     return (
         '<table class="matrix" id="matrix"><thead><tr><th scope="col">project</th><th scope="col">team</th>'
         f'<th scope="col">state</th>{head}</tr></thead><tbody>{"".join(rows)}</tbody>'
-        f'<tfoot><tr><th scope="row">compliance</th><td></td><td class="rate">{_rate(fleet.summary()["compliance"])}</td>'
+        f'<tfoot><tr><th scope="row">compliance</th><td></td><td class="rate">{_rate(fleet.overall_compliance())}</td>'
         f"{rates}</tr></tfoot></table>"
     )
 
