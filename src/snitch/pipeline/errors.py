@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from snitch import files
+from snitch import files, gitlab_ci
+from snitch.safe_yaml import YamlProblem, load_documents
 
 # Exit statuses of `python -m snitch.pipeline`, in line with snitch's own CLI.
 EXIT_OK = 0
@@ -42,6 +43,18 @@ def read_text(path: str | Path) -> str:
         return files.read_text(path)
     except files.Unreadable as problem:
         raise PipelineError(files.describe(path, problem)) from None
+
+
+def ci_document(project: Path) -> dict | None:
+    """PROJECT/.gitlab-ci.yml through the safe reader snitch uses (`!reference` works, tags never
+    run): its last document (a `spec:` header comes first), or None when that is no mapping."""
+    ci_file = project / gitlab_ci.CI
+    try:
+        documents = load_documents(read_text(ci_file))
+    except YamlProblem as problem:
+        raise PipelineError(f"{ci_file} {problem}") from None
+    document = documents[-1] if documents else None
+    return document if isinstance(document, dict) else None
 
 
 def writable(path: str | Path) -> Path:

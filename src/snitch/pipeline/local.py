@@ -20,8 +20,7 @@ from snitch import gitlab_ci
 from snitch.gitinfo import GitUnavailable, run_git
 from snitch.names import control_character
 from snitch.pipeline import toolenv
-from snitch.pipeline.errors import PipelineError, read_text
-from snitch.safe_yaml import YamlProblem, load_documents
+from snitch.pipeline.errors import PipelineError, ci_document
 
 PIPELINE_FILE = "ci/model-promotion-pipeline.yml"
 GITLAB_CI_LOCAL_VERSION = "4.73.0"
@@ -49,14 +48,9 @@ def remote_host(project: Path) -> str:
 
 def pipeline_includes(project: Path) -> list[dict]:
     """The `include: project` entries of PROJECT/.gitlab-ci.yml that pull in the shared pipeline."""
-    ci_file = project / ".gitlab-ci.yml"
-    try:
-        documents = load_documents(read_text(ci_file))
-    except YamlProblem as problem:  # the same safe reader snitch uses: !reference works, tags never run
-        raise PipelineError(f"{ci_file} {problem}") from None
-    data = documents[-1] if documents else None
+    data = ci_document(project)
     found = []
-    for entry in gitlab_ci.includes(data) if isinstance(data, dict) else []:
+    for entry in gitlab_ci.includes(data) if data is not None else []:
         if not isinstance(entry, dict) or "project" not in entry:
             continue
         names = entry.get("file")
@@ -65,7 +59,7 @@ def pipeline_includes(project: Path) -> list[dict]:
             found.append(entry)
     if not found:
         raise PipelineError(
-            f"{ci_file} does not include the shared pipeline ({PIPELINE_FILE} with `include: project`); "
+            f"{project / gitlab_ci.CI} does not include the shared pipeline ({PIPELINE_FILE} with `include: project`); "
             "see docs/pipeline.md"
         )
     return found

@@ -14,9 +14,8 @@ from pathlib import Path
 
 from snitch import gitlab_ci
 from snitch.config import CONFIG_ENV, load_standards
-from snitch.pipeline.errors import PipelineError, read_text
+from snitch.pipeline.errors import PipelineError, ci_document
 from snitch.pipeline.inputs import INPUTS
-from snitch.safe_yaml import YamlProblem, load_documents
 from snitch.standards import StandardsError
 
 _GITLAB = "GitLab (a predefined variable)"
@@ -96,15 +95,8 @@ def project_values(project: Path) -> dict[str, str]:
     """The variables PROJECT/.gitlab-ci.yml gives the shared pipeline, read as snitch reads them
     (each input of the include, or the top-level variable it maps to), so a command run by hand
     in a project needs only what CI alone knows (the image digest, the commit...)."""
-    ci_file = project / ".gitlab-ci.yml"
-    if not ci_file.is_file():
-        return {}
-    try:
-        documents = load_documents(read_text(ci_file))
-    except YamlProblem as problem:
-        raise PipelineError(f"{ci_file} {problem}") from None
-    document = documents[-1] if documents else None
-    if not isinstance(document, dict):
+    document = ci_document(project) if (project / gitlab_ci.CI).is_file() else None
+    if document is None:
         return {}
     values = {}
     for item in INPUTS:
