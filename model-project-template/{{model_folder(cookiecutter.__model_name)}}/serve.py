@@ -17,7 +17,10 @@ import logging
 import math
 import os
 import re
+import signal
 import sys
+import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from itertools import chain
 from pathlib import Path
@@ -70,13 +73,82 @@ ROW = f"{len(model.FEATURES)} numbers from {model.FEATURE_MIN} to {model.FEATURE
 SHAPE_RULE = f"shape must be [N, {len(model.FEATURES)}] with N from 1 to {MAX_ROWS}"
 # The marker of a default output: a key of the v1 response, a parameter of the v2 response (REST and gRPC).
 DEFAULT_OUTPUT = "default_output"
-# Predictions running past their deadline keep a thread each until they finish (Python cannot stop
-# them); a fixed pool bounds that late work, and a queued prediction whose deadline has passed is
-# dropped before it starts.
+# After a missed deadline, predictions run in this many threads for SLOW_SPELL_S seconds (see
+# Deadline). One running past its deadline keeps its thread until it finishes (Python cannot stop
+# a thread), so the fixed pool bounds that late work, and a queued prediction whose deadline has
+# passed is dropped before it starts.
 PREDICT_THREADS = 4
+SLOW_SPELL_S = 30.0
 
 default_outputs = Counter("default_outputs", "Requests answered with the model's default output because the "
                           "prediction missed the latency SLO (LATENCY_SLO_MS)", ["model_name"])
+
+
+class PredictionLate(Exception):
+    """Raised inside a prediction running in the server's thread when its deadline passes."""
+
+
+class Deadline:
+    """Holds each prediction to the latency SLO; a prediction that misses it gives None.
+
+    A prediction runs in the server's own thread, as KServe runs a model's predict, and a timer
+    (SIGALRM) raises PredictionLate inside it when its deadline passes: two system calls per
+    request, where handing every prediction to a thread costs 10-15% of the throughput
+    (docs/serving.md). A prediction so stopped is abandoned, like a timed-out pytest test: its
+    Python code is interrupted where it is, so predict must not leave shared state half-changed.
+    The timer interrupts Python code and sleeps, not a single long C call (one huge BLAS product):
+    such a prediction is answered when that call returns.
+
+    While the model is slow (SLOW_SPELL_S seconds after a missed deadline), predictions run in a
+    small pool of threads instead, so the server keeps reading requests and answers each in time
+    rather than queueing them behind one that is running late. The pool is used all the time when
+    the timer cannot be: the server not in the main thread (KServe's test client) or SIGALRM taken."""
+
+    def __init__(self, seconds: float):
+        self.seconds = seconds
+        self.threads = ThreadPoolExecutor(PREDICT_THREADS, thread_name_prefix="predict")
+        self.slow_until = 0.0  # time.monotonic() until which predictions run in the pool
+        self.armed = False  # a prediction is running inline, under the timer
+        # Each pooled prediction would otherwise fan out to a full set of BLAS threads: the pool's
+        # threads times the cores' fighting for the CPU put p99 at ~20x p50 (docs/serving.md).
+        threadpool_limits(limits=1, user_api="blas")
+        self.timer = threading.current_thread() is threading.main_thread() and hasattr(signal, "setitimer") \
+            and timer_is_free(signal.getsignal(signal.SIGALRM))
+        if self.timer:
+            signal.signal(signal.SIGALRM, self.expired)
+
+    def expired(self, _signum, _frame) -> None:
+        if self.armed:  # a signal handled after the prediction ended interrupts nothing
+            self.armed = False
+            raise PredictionLate()
+
+    async def run(self, predict, *args):
+        """predict(*args), or None when it misses the deadline."""
+        inline = self.timer and time.monotonic() >= self.slow_until and threading.current_thread() is threading.main_thread()
+        try:
+            return self.inline(predict, *args) if inline else await self.pooled(predict, *args)
+        except (PredictionLate, asyncio.TimeoutError):
+            self.slow_until = time.monotonic() + SLOW_SPELL_S
+            return None
+
+    def inline(self, predict, *args):
+        self.armed = True
+        signal.setitimer(signal.ITIMER_REAL, self.seconds)
+        try:
+            return predict(*args)
+        finally:
+            self.armed = False
+            signal.setitimer(signal.ITIMER_REAL, 0)
+
+    async def pooled(self, predict, *args):
+        running = asyncio.get_running_loop().run_in_executor(self.threads, predict, *args)
+        # On timeout wait_for cancels the future: a prediction still queued never starts.
+        return await asyncio.wait_for(running, self.seconds)
+
+
+def timer_is_free(handler) -> bool:
+    """SIGALRM is nobody's, or an earlier Deadline's (a process that builds the model again)."""
+    return handler in (signal.SIG_DFL, signal.SIG_IGN, None) or isinstance(getattr(handler, "__self__", None), Deadline)
 
 
 class Classifier(kserve.Model):
@@ -91,13 +163,7 @@ class Classifier(kserve.Model):
         self.model_dir = Path(model_dir)
         self.estimator = None
         # The deadline counts from the start of the prediction (after the request was read and checked).
-        self.deadline_s = latency_slo_ms / 1000 if latency_slo_ms else None
-        self.predictions = None
-        if self.deadline_s:
-            self.predictions = ThreadPoolExecutor(PREDICT_THREADS, thread_name_prefix="predict")
-            # Each pooled prediction would otherwise fan out to a full set of BLAS threads: the pool's
-            # threads times the cores' fighting for the CPU put p99 at ~20x p50 (docs/serving.md).
-            threadpool_limits(limits=1, user_api="blas")
+        self.deadline = Deadline(latency_slo_ms / 1000) if latency_slo_ms else None
 
     def load(self) -> bool:
         self.estimator = model.load_weights(self.model_dir)
@@ -127,15 +193,12 @@ class Classifier(kserve.Model):
 
     async def species_in_time(self, features: np.ndarray) -> list[str] | None:
         """The predicted species, or None when the prediction misses the latency SLO."""
-        if self.deadline_s is None:
+        if self.deadline is None:
             return model.predict_species(self.estimator, features)
-        running = asyncio.get_running_loop().run_in_executor(self.predictions, model.predict_species, self.estimator, features)
-        try:
-            # On timeout wait_for cancels the future: a prediction still queued never starts.
-            return await asyncio.wait_for(running, self.deadline_s)
-        except asyncio.TimeoutError:
+        species = await self.deadline.run(model.predict_species, self.estimator, features)
+        if species is None:
             default_outputs.labels(model_name=self.name).inc()
-            return None
+        return species
 
 
 def latency_slo_ms(environ=os.environ) -> float | None:

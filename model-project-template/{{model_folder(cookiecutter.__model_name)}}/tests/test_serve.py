@@ -3,7 +3,9 @@
 import asyncio
 import json
 import logging
+import signal
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -302,13 +304,15 @@ def test_a_prediction_in_time_is_the_model_s_own(classifier_with_slo):
 
 
 def test_late_predictions_are_bounded(classifier_with_slo, slow_predictions):
-    """Twenty requests at once: each answered with the default, and only PREDICT_THREADS predictions
-    ever start (the rest are dropped from the queue when their deadline passes)."""
+    """Twenty requests at once: each answered with the default. The first runs in the server's
+    thread and is stopped at its deadline; the model is then slow, the others go to the pool, and
+    only PREDICT_THREADS of them ever start (the rest are dropped from the queue when their deadline
+    passes)."""
     started = []
     slow = model.predict_species
 
     def counted(estimator, features):
-        started.append(1)
+        started.append(threading.current_thread())
         return slow(estimator, features)
 
     model.predict_species = counted  # restored by slow_predictions' monkeypatch
@@ -318,8 +322,55 @@ def test_late_predictions_are_bounded(classifier_with_slo, slow_predictions):
 
     answers = asyncio.run(burst())
     assert all(answer.get("default_output") for answer in answers)
-    classifier_with_slo.predictions.shutdown(wait=True)
-    assert len(started) == serve.PREDICT_THREADS
+    classifier_with_slo.deadline.threads.shutdown(wait=True)
+    assert started[0] is threading.main_thread()
+    assert len(started) == 1 + serve.PREDICT_THREADS
+    assert all(thread is not threading.main_thread() for thread in started[1:])
+
+
+def test_a_late_prediction_in_the_server_thread_is_stopped_at_its_deadline(classifier_with_slo, slow_predictions):
+    """The timer interrupts the one-second prediction: the answer comes long before it would have ended."""
+    began = time.monotonic()
+    answer = asyncio.run(classifier_with_slo.predict({"instances": ROWS[:1]}))
+    assert answer["default_output"] is True
+    assert time.monotonic() - began < 0.9  # the slow prediction alone takes 1 s
+
+
+def test_after_a_miss_predictions_run_in_threads_until_the_model_is_fast_again(classifier_with_slo, monkeypatch):
+    threads = []
+    predict = model.predict_species
+
+    def recorded(estimator, features):
+        threads.append(threading.current_thread())
+        return predict(estimator, features)
+
+    monkeypatch.setattr(model, "predict_species", recorded)
+    deadline = classifier_with_slo.deadline
+    assert asyncio.run(classifier_with_slo.predict({"instances": ROWS})) == {"predictions": SPECIES}
+    deadline.slow_until = time.monotonic() + serve.SLOW_SPELL_S  # what a missed deadline sets
+    assert asyncio.run(classifier_with_slo.predict({"instances": ROWS})) == {"predictions": SPECIES}
+    deadline.slow_until = time.monotonic() - 1  # the spell is over
+    assert asyncio.run(classifier_with_slo.predict({"instances": ROWS})) == {"predictions": SPECIES}
+    assert [thread is threading.main_thread() for thread in threads] == [True, False, True]
+
+
+def test_a_timer_signal_after_the_prediction_ended_interrupts_nothing(classifier_with_slo):
+    classifier_with_slo.deadline.expired(signal.SIGALRM, None)  # no prediction is running: no exception
+
+
+def test_a_sigalrm_taken_by_someone_else_is_left_alone(weights_dir, monkeypatch):
+    """A handler the process already has (a profiler, pytest-timeout) keeps SIGALRM; the pool keeps the deadline."""
+    def theirs(_signum, _frame):
+        pass
+
+    previous = signal.signal(signal.SIGALRM, theirs)
+    try:
+        monkeypatch.setenv("LATENCY_SLO_MS", "50")
+        classifier = serve.build_model(serve.parser.parse_args(["--model_dir", str(weights_dir)]))
+        assert classifier.deadline.timer is False and signal.getsignal(signal.SIGALRM) is theirs
+        assert asyncio.run(classifier.predict({"instances": ROWS})) == {"predictions": SPECIES}
+    finally:
+        signal.signal(signal.SIGALRM, previous)
 
 
 @pytest.mark.parametrize("value, slo", [("", None), ("300", 300.0), (" 12.5 ", 12.5)])
