@@ -25,12 +25,13 @@ from concurrent.futures import ThreadPoolExecutor
 from itertools import chain
 from pathlib import Path
 
-import ddtrace
-
 
 def trace_requests() -> None:
     """Trace every request in Datadog APM. KServe serves with FastAPI, so FastAPI is patched
     before kserve (which imports it) is loaded."""
+    # Imported here: importing ddtrace starts its background threads even with tracing off.
+    import ddtrace
+
     ddtrace.patch(fastapi=True)
 
 
