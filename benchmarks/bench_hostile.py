@@ -21,8 +21,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from snitch import cache, config, files, gitindex, readme, safe_yaml, waivers  # noqa: E402
-from snitch.project import Project  # noqa: E402
+from snitch.engine import waivers
+from snitch.facts import readme
+from snitch.read import cache, files, git_index, safe_yaml  # noqa: E402
+from snitch.read.project import Project  # noqa: E402
+from snitch.standards import config
 from snitch.violation import FileProblem  # noqa: E402
 
 # The inputs that need files live here for the whole run (each case reads them, never writes).
@@ -96,7 +99,7 @@ def _folder_entry_index():
     )
     body = b"DIRC" + (2).to_bytes(4, "big") + (2000).to_bytes(4, "big") + entries
     (git_dir / "index").write_bytes(body + hashlib.sha1(body).digest())
-    return lambda: gitindex.has_folder_entries(git_dir)
+    return lambda: git_index.has_folder_entries(git_dir)
 
 
 CASES = {

@@ -10,13 +10,15 @@ import os
 
 import pytest
 
-from snitch import config, dockerfile, files, gitlab_ci, names, readme, requirements, safe_yaml, weights
+from snitch.facts import gitlab_ci, names, readme, weights
 from snitch.pipeline import records
 from snitch.pipeline.errors import PipelineError
+from snitch.read import dockerfile, files, requirements, safe_yaml
+from snitch.standards import config
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from snitch.project import MAX_PYTHON_NESTING, Project, nests_deeper_than
+from snitch.read.project import MAX_PYTHON_NESTING, Project, nests_deeper_than
 from snitch.violation import FileProblem
 
 # --- files ------------------------------------------------------------------------------------------
@@ -128,7 +130,7 @@ def depth(node: ast.AST) -> int:
 
 
 def test_projects_share_the_tree_of_an_identical_python_source(tmp_path, monkeypatch):
-    from snitch import project as projects
+    from snitch.read import project as projects
 
     monkeypatch.setattr(projects, "_parsed", {})
     monkeypatch.setattr(projects, "_seen_once", set())
@@ -149,7 +151,7 @@ def test_projects_share_the_tree_of_an_identical_python_source(tmp_path, monkeyp
 
 
 def test_remembered_trees_stay_within_their_budget(tmp_path, monkeypatch):
-    from snitch import project as projects
+    from snitch.read import project as projects
 
     monkeypatch.setattr(projects, "_parsed", {})
     monkeypatch.setattr(projects, "_seen_once", set())

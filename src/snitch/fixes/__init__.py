@@ -24,9 +24,9 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from snitch import files
-from snitch.results import FAILED, Report
-from snitch.standards import Standards
+from snitch.engine.results import FAILED, Report
+from snitch.read import files
+from snitch.standards.document import Standards
 
 FIXERS = {
     2: "snitch.fixes.standard_2",
@@ -172,7 +172,7 @@ def repair(project, standards: Standards, *, selected=(), image=None, online=Fal
     (the caller checks again and exits with that verdict)."""
     import click
 
-    from snitch.runner import run_checks
+    from snitch.engine.runner import run_checks
 
     checked = run_checks(project, standards, selected=selected, image=image, online=online)
     if checked.errors:  # a bug in snitch: never repair on a verdict it could not reach

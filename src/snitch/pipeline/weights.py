@@ -11,7 +11,7 @@ from datetime import datetime, timezone
 
 from snitch.pipeline import settings
 from snitch.pipeline.errors import PipelineError
-from snitch.weights import CLOCK_SKEW, location_problems, parse_timestamp, parse_uri  # snitch's own rules (standard 1)
+from snitch.facts.weights import CLOCK_SKEW, location_problems, parse_timestamp, parse_uri  # snitch's own rules (standard 1)
 
 
 @dataclass(frozen=True)
