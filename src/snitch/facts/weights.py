@@ -1,4 +1,7 @@
-"""Weights URIs of standard 1: s3://<bucket>/<project>/models/<UTC ISO-8601 timestamp>."""
+"""Weights URIs of standard 1: s3://<bucket>/<project>/models/<UTC ISO-8601 timestamp>.
+
+One reading for the checker (standard 1) and the pipeline's jobs (snitch.pipeline.weights, which
+adds the organisation's bucket and the clock to it)."""
 
 from __future__ import annotations
 
@@ -15,22 +18,38 @@ _TIMESTAMP_FORMATS = ("%Y%m%dT%H%M%SZ", "%Y-%m-%dT%H:%M:%SZ", "%Y%m%dT%H%M%S.%fZ
 @dataclass(frozen=True)
 class WeightsUri:
     bucket: str
-    project: str
-    timestamp: str
+    model: str  # the URI's project folder, which must be the model's name
+    timestamp_text: str  # the training timestamp as the URI writes it
+    timestamp: datetime | None  # that timestamp in UTC; None when it is not a UTC ISO-8601 timestamp
 
     @property
     def prefix(self) -> str:
         """The S3 key prefix that holds the weights, with a trailing slash."""
-        return f"{self.project}/models/{self.timestamp}/"
+        return f"{self.model}/models/{self.timestamp_text}/"
+
+    @property
+    def uri(self) -> str:
+        """The URI itself, without a trailing slash."""
+        return str(self)
+
+    @property
+    def basic_timestamp(self) -> str:
+        """The timestamp in ISO 8601 basic form, usable as a Kubernetes label value."""
+        if self.timestamp is None:
+            raise ValueError(f"{self.timestamp_text!r} is not a UTC ISO-8601 timestamp")
+        return self.timestamp.strftime("%Y%m%dT%H%M%SZ")
 
     def __str__(self) -> str:
-        return f"s3://{self.bucket}/{self.project}/models/{self.timestamp}"
+        return f"s3://{self.bucket}/{self.model}/models/{self.timestamp_text}"
 
 
 def parse_uri(uri: str) -> WeightsUri | None:
-    """The URI's parts, or None when it does not have the standard's shape."""
+    """The URI's parts, or None when it does not have the standard's shape (a timestamp that is
+    not one leaves `timestamp` None: the standard's shape holds, its timestamp rule does not)."""
     match = _URI.match(uri.strip())
-    return WeightsUri(**match.groupdict()) if match else None
+    if not match:
+        return None
+    return WeightsUri(match["bucket"], match["project"], match["timestamp"], parse_timestamp(match["timestamp"]))
 
 
 def parse_timestamp(timestamp: str) -> datetime | None:
@@ -51,6 +70,6 @@ def location_problems(uri: WeightsUri, bucket: str, model: str) -> list[str]:
     wrong = []
     if uri.bucket != bucket:
         wrong.append(f"bucket {uri.bucket!r} instead of {bucket!r}")
-    if uri.project != model:
-        wrong.append(f"project {uri.project!r} instead of the model name {model!r}")
+    if uri.model != model:
+        wrong.append(f"project {uri.model!r} instead of the model name {model!r}")
     return wrong

@@ -19,8 +19,9 @@ from snitch.pipeline.manifest import (
     check_repository,
     render,
 )
+from snitch.facts.weights import WeightsUri
 from snitch.pipeline.validate import load_schema, validate
-from snitch.pipeline.weights import WeightsUri, parse_weights_uri
+from snitch.pipeline.weights import parse_weights_uri
 
 DEFAULT_METRICS_FILES = ("metrics.json", "evaluation.json", "reports/metrics.json")
 # Any of these means the job has AWS credentials, so S3 may be asked for the weights' metrics.

@@ -6,8 +6,8 @@ import re
 from dataclasses import dataclass
 
 from snitch.facts.service_settings import ServiceSpec
+from snitch.facts.weights import WeightsUri
 from snitch.pipeline.errors import PipelineError
-from snitch.pipeline.weights import WeightsUri
 
 API_VERSION = "serving.kserve.io/v1beta1"
 KIND = "InferenceService"

@@ -34,12 +34,11 @@ def parsed_uri(project) -> weights.WeightsUri:
 
 def training_time(project):
     parsed = parsed_uri(project)
-    moment = weights.parse_timestamp(parsed.timestamp)
-    if moment is None:
+    if parsed.timestamp is None:
         raise Violation(
-            CI, f"the weights timestamp {parsed.timestamp!r} is not a UTC ISO-8601 timestamp", line=uri_line(project)
+            CI, f"the weights timestamp {parsed.timestamp_text!r} is not a UTC ISO-8601 timestamp", line=uri_line(project)
         )
-    return moment
+    return parsed.timestamp
 
 
 def test_gitlab_ci_declares_weights_uri(project, parameters):
