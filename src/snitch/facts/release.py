@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 from snitch import __version__
+from snitch.facts.patterns import PATTERN_BUDGET_S, PatternTooSlow, pattern_budget
 from snitch.violation import shown
 
 
@@ -27,8 +28,6 @@ def ref_problem(ref: object, parameters: dict) -> str | None:
     """Why `ref` is not a release tag the organisation allows, to follow "included at "; None if
     it is. The whole ref must match, in ASCII: `$` alone would accept a trailing newline, `\\d`
     other scripts' digits."""
-    from snitch.standards.config import PATTERN_BUDGET_S, PatternTooSlow, pattern_budget  # config validates with this
-
     pattern = parameters["pipeline_ref_pattern"]
     if not isinstance(ref, str):
         return f"ref {shown(ref)}, which is not text, so not a release tag"

@@ -3,7 +3,7 @@
 import re
 
 from snitch.facts import readme
-from snitch.standards.config import PATTERN_BUDGET_S, PatternTooSlow, pattern_budget
+from snitch.facts.patterns import PATTERN_BUDGET_S, PatternTooSlow, pattern_budget
 from snitch.violation import Violation
 
 README = "README.md"
