@@ -5,9 +5,9 @@ Plain cookiecutter takes its caller's word for everything in the context: extra_
 replace `_extensions` (dropping the template's guard) or the private variables, and an answer
 is rendered as a Jinja template before any check of the template can run. So answers are
 refused here, before cookiecutter sees them, when a key is private (`_...`) or not one of the
-template's questions, or a value is not one line of plain text (snitch.facts.names); then the template
-renders them with its extension, which judges every answer by snitch's own rules before any
-file is written. Nothing of the caller's environment reaches the render: cookiecutter's user
+template's questions, or a value is not one line of plain text (snitch.facts.names); then the
+template renders them with its extension, which judges every answer by snitch's own rules before
+any file is written. Nothing of the caller's environment reaches the render: cookiecutter's user
 config (~/.cookiecutterrc and its default_context) is not read and its replay is not kept."""
 
 from __future__ import annotations

@@ -1,9 +1,9 @@
 """Run the standards' check modules on one project, in this process, and collect a Report.
 
-Every check is a function `test_<what>` in its standard's module (snitch.standards.registry), called with the
-arguments it names (snitch.engine.context); its outcome is decided by one Ledger (snitch.engine.results), so
-the command, `snitch fleet` and `snitch.testing` report exactly the same thing. Nothing of the
-checked project is imported or run."""
+Every check is a function `test_<what>` in its standard's module (snitch.standards.registry),
+called with the arguments it names (snitch.engine.context); its outcome is decided by one Ledger
+(snitch.engine.results), so the command, `snitch fleet` and `snitch.testing` report exactly the
+same thing. Nothing of the checked project is imported or run."""
 
 from __future__ import annotations
 

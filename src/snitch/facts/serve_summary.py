@@ -1,5 +1,6 @@
-"""What standards 4, 5 and 10 read of serve.py's analysis (snitch.facts.serve_analysis), as plain data, and a
-cache of it between runs (snitch.read.cache), so that an unchanged project is not parsed again.
+"""What standards 4, 5 and 10 read of serve.py's analysis (snitch.facts.serve_analysis), as plain
+data, and a cache of it between runs (snitch.read.cache), so that an unchanged project is not
+parsed again.
 
 The analysis is a function of the answers to the questions it asks of the project's files (the
 text of each module it reads, whether each path it probes is a file, a folder or nothing: see

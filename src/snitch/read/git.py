@@ -7,7 +7,7 @@ writes nothing, and is killed after GIT_TIMEOUT_S seconds. Before any call, the 
 first must be regular files.
 
 Where the answer is certain without git, git is not asked: what is tracked is read from the
-index (snitch.read.git_index), and a .gitignore that excludes a folder by name, negating nothing,
+index (git_index), and a .gitignore that excludes a folder by name, negating nothing,
 settles that the folder is ignored. In a fleet that spares two of three git processes a project."""
 
 from __future__ import annotations
@@ -56,7 +56,7 @@ _NO_WORK_TREE = ("not a git repository", "must be run in a work tree")
 @dataclass
 class GitInfo:
     """The repository around `root`, found without git (a .git above it). Whether `root` is in
-    a work tree is known without git where snitch.read.git_index can read the repository as git would,
+    a work tree is known without git where git_index can read the repository as git would,
     else learnt from git's answer to the question itself, never asked on its own; each question
     answers None when it is not."""
 
@@ -79,7 +79,7 @@ class GitInfo:
 
     @functools.cached_property
     def _index_prefix(self) -> str | None:
-        """The project's path in the work tree when snitch.read.git_index reads the repository as git
+        """The project's path in the work tree when git_index reads the repository as git
         would (asked once: both questions need it), else None."""
         return git_index.work_tree_prefix(self.root, self.git_dir) if self.git_dir is not None else None
 
@@ -89,7 +89,7 @@ class GitInfo:
         name and negates nothing: no pattern git reads ranks above it for that folder (a deeper
         .gitignore is not read inside an excluded folder; info/exclude and core.excludesFile rank
         below), and a file in an excluded folder cannot be re-included. Only where
-        snitch.read.git_index reads the repository as git would, and when none of the paths is tracked
+        git_index reads the repository as git would, and when none of the paths is tracked
         (git never ignores a tracked file); anything else is git's to answer."""
         if self._index_prefix is None:
             return False
@@ -113,7 +113,7 @@ class GitInfo:
     def tracked_under(self, folders: list[str]) -> list[str] | None:
         """The tracked files at or below any of `folders` (paths relative to the project, taken
         literally: no glob), asked in one call that lists only those folders, however large the
-        repository. Read from the index itself when snitch.read.git_index can."""
+        repository. Read from the index itself when git_index can."""
         if self._index_prefix is not None:
             tracked = git_index.tracked_under(self.git_dir, self._index_prefix, folders)
             if tracked is not None:

@@ -10,7 +10,7 @@ import math
 import os
 from pathlib import Path
 
-from snitch.facts import names, service_settings
+from snitch.facts import names, release, service_settings
 from snitch.facts.patterns import pattern_problem
 from snitch.read import files
 from snitch.read.safe_yaml import YamlProblem, load_documents
@@ -125,8 +125,6 @@ def _validate_merged(parameters: dict, path: Path) -> None:
             f"config file {path}: label_values gives {', '.join(map(repr, unknown))}, which image_labels does not "
             "list; add the label to image_labels or remove its value"
         )
-    from snitch.facts import release  # release reads the merged parameters; it imports this module's budget
-
     problem = release.configured_ref_problem(parameters)
     if problem:
         raise StandardsError(f"config file {path}: {problem}")
