@@ -11,7 +11,10 @@ Writing is careful: only the files a fix changed, only inside the project, never
 symlink (anywhere on the path), each replaced atomically (a new file renamed over the old one,
 with its permissions); the encoding (UTF-8, with its byte-order mark if it had one) and the
 newline style (LF or CRLF) are kept. With `--diff` nothing is written: the changes are printed
-as a unified diff."""
+as a unified diff.
+
+May import: `snitch.violation`, `snitch.read`, `snitch.facts`, `snitch.standards` (a fix reuses
+its check's reading) and `snitch.engine` (to check again)."""
 
 from __future__ import annotations
 
