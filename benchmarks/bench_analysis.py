@@ -5,7 +5,7 @@
 Renders the template twice: as is, and with serve.py followed by 25,000 generated constant
 assignments (1.9 MB, the tree bench_snitch.py calls "1.9 MB serve.py"). For each, it times the
 best of RUNS (default 20) of: parsing serve.py, the nesting-depth guard on every .py file of the
-project, and `serving.analyse` (standards 4 and 10's analysis) with the parse cached. CPU time
+project, and `serve_analysis.analyse` (standards 4 and 10's analysis) with the parse cached. CPU time
 (time.process_time), so other work on the machine does not count.
 """
 
@@ -19,8 +19,8 @@ from pathlib import Path
 
 from bench_snitch import MODEL, render
 
-from snitch import serving
-from snitch.project import Project, nests_deeper_than
+from snitch.facts import serve_analysis
+from snitch.read.project import Project, nests_deeper_than
 
 CONSTANT = "CONSTANT_{0} = {0}  # a generated table, as some teams keep in serve.py\n"
 
@@ -45,7 +45,7 @@ def stages(root: Path, runs: int) -> dict[str, float]:
     return {
         "parse serve.py": best(runs, lambda: ast.parse(sources[root / "serve.py"])),
         "nesting guard, every .py": best(runs, lambda: [nests_deeper_than(tree) for tree in trees.values()]),
-        "serving.analyse": best(runs, lambda: serving.analyse(project)),
+        "serve_analysis.analyse": best(runs, lambda: serve_analysis.analyse(project)),
     }
 
 

@@ -21,8 +21,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from snitch import cache, config, files, gitindex, readme, safe_yaml, waivers  # noqa: E402
-from snitch.project import Project  # noqa: E402
+from snitch.engine import waivers  # noqa: E402
+from snitch.facts import patterns, readme  # noqa: E402
+from snitch.read import cache, files, git_index, safe_yaml  # noqa: E402
+from snitch.read.project import Project  # noqa: E402
+from snitch.standards import config  # noqa: E402
 from snitch.violation import FileProblem  # noqa: E402
 
 # The inputs that need files live here for the whole run (each case reads them, never writes).
@@ -56,9 +59,9 @@ def _fifo():
 
 def _slow_pattern():
     try:
-        with config.pattern_budget():
+        with patterns.pattern_budget():
             re.search(r".*a.*b.*x", "ab" * 1000)
-    except config.PatternTooSlow:
+    except patterns.PatternTooSlow:
         pass
 
 
@@ -96,7 +99,7 @@ def _folder_entry_index():
     )
     body = b"DIRC" + (2).to_bytes(4, "big") + (2000).to_bytes(4, "big") + entries
     (git_dir / "index").write_bytes(body + hashlib.sha1(body).digest())
-    return lambda: gitindex.has_folder_entries(git_dir)
+    return lambda: git_index.has_folder_entries(git_dir)
 
 
 CASES = {
@@ -107,7 +110,7 @@ CASES = {
     "serve.py with `a.a.a...` 900 deep (was minutes)": lambda: _python("x = " + "a." * 900 + "b\n"),
     "JSON record 100,000 deep": lambda: files.json_too_deep("[" * 100_000 + "]" * 100_000),
     "a FIFO as a file (was a hang)": _fifo,
-    "config pattern `(a+)+` refused at load": lambda: config._pattern_problem("^(a+)+$"),
+    "config pattern `(a+)+` refused at load": lambda: patterns.pattern_problem("^(a+)+$"),
     "config pattern `.*a.*b.*x` on 2,000 chars (budget)": _slow_pattern,
     "pyproject.toml value nested 1,000 deep (was an internal error)": _pyproject("deep", "[tool.snitch]\nx = " + "[" * 1000 + "]" * 1000 + "\n"),
     "6,000 invalid waivers (was 6.9 CPU-s)": _invalid_waivers(6_000),

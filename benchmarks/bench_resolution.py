@@ -2,7 +2,7 @@
 
     python benchmarks/bench_resolution.py [--repeat N]
 
-Each shape is written to a temporary project and analysed in-process (`serving.analyse()`, which
+Each shape is written to a temporary project and analysed in-process (`serve_analysis.analyse()`, which
 the checks' facts come from when snitch's cache has none), best of N runs, in CPU seconds (process
 time, so other load on the machine does not count); parsing serve.py (`Project.python`, which
 every check of the file pays anyway) is timed apart from the analysis. The shapes: the template-like serve.py, inheritance
@@ -18,8 +18,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from snitch import serving
-from snitch.project import MAX_FILE_BYTES, Project
+from snitch.facts import serve_analysis
+from snitch.read.project import MAX_FILE_BYTES, Project
 
 HEADER = "import ddtrace\nimport kserve\n\nddtrace.patch(fastapi=True)\n\n"
 BASE = "class C0(kserve.Model):\n    def load(self):\n        self.ready = True\n\n    def predict(self, p):\n        return p\n\n"
@@ -61,7 +61,7 @@ def best_times(source: str, repeat: int) -> tuple[float, float]:
             started = time.process_time()
             project.python("serve.py")
             parsed = time.process_time()
-            analysis = serving.analyse(project)
+            analysis = serve_analysis.analyse(project)
             parse.append(parsed - started)
             analyse.append(time.process_time() - parsed)
     assert analysis.classes and analysis.tracing, "the shape must be a serving project"

@@ -17,8 +17,8 @@ import re
 import time
 from pathlib import Path
 
-from snitch.project import Project
-from snitch.serving import analyse, load_sets_ready
+from snitch.facts.serve_analysis import analyse, load_sets_ready
+from snitch.read.project import Project
 from snitch.violation import FileProblem
 
 LIBRARY = re.compile(r"\b(kserve|kfserving)\b")

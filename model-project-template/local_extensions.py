@@ -63,22 +63,22 @@ def _snitch():
     clones the whole repository): the template reads the organisation's parameters and validates
     every answer with snitch's own code, the code the checker and the pipeline run."""
     try:
-        import snitch.config  # noqa: F401
+        import snitch.standards.config  # noqa: F401
     except ImportError:
         checkout = Path(__file__).resolve().parent.parent / "src"
-        if not (checkout / "snitch" / "config.py").is_file():
+        if not (checkout / "snitch" / "standards" / "config.py").is_file():
             raise InvalidAnswers(
                 "this template reads the organisation's parameters with snitch: install it first "
                 "(pip install model-snitch) or render from a checkout of the snitch repository"
             ) from None
         sys.path.insert(0, str(checkout))
-    import snitch.config
-    import snitch.files
-    import snitch.image
-    import snitch.names
-    import snitch.release
-    import snitch.service
-    import snitch.weights
+    import snitch.facts.names
+    import snitch.facts.release
+    import snitch.facts.service_settings
+    import snitch.facts.weights
+    import snitch.read.files
+    import snitch.read.image_labels
+    import snitch.standards.config
 
     return snitch
 
@@ -88,10 +88,10 @@ def _standards_for(config: str, config_home: str):
     """snitch's standards with the organisation's config. Read once per config: cookiecutter changes
     the working folder while rendering, and the config path may be relative."""
     snitch = _snitch()
-    from snitch.standards import StandardsError
+    from snitch.standards.document import StandardsError
 
     try:
-        return snitch.config.load_standards()
+        return snitch.standards.config.load_standards()
     except StandardsError as error:
         raise InvalidAnswers(f"Cannot read the organisation's parameters: {error}") from None
 
@@ -109,16 +109,16 @@ def _config_named() -> str:
 
 def org_default(answer: str) -> str:
     """The default of an answer that depends on the organisation's config: the team (the first
-    team the organisation lists) and snitch_version (the ref every pin uses, snitch.release)."""
+    team the organisation lists) and snitch_version (the ref every pin uses, snitch.facts.release)."""
     parameters = _load_standards().parameters
     if answer == "team":
         return parameters["teams"][0] if parameters["teams"] else FALLBACK_TEAM
-    return _snitch().release.pipeline_ref(parameters)
+    return _snitch().facts.release.pipeline_ref(parameters)
 
 
 def service_default(field: str):
-    """The shared pipeline's default for a service input (snitch.service.FIELDS), for comments."""
-    return _snitch().service.FIELDS_BY_NAME[field].default
+    """The shared pipeline's default for a service input (snitch.facts.service_settings.FIELDS), for comments."""
+    return _snitch().facts.service_settings.FIELDS_BY_NAME[field].default
 
 
 def org_config_text(_) -> str:
@@ -128,7 +128,7 @@ def org_config_text(_) -> str:
     if not standards.config:
         return ""
     snitch = _snitch()
-    text = snitch.files.read_text(standards.config, snitch.config.MAX_CONFIG_BYTES)
+    text = snitch.read.files.read_text(standards.config, snitch.standards.config.MAX_CONFIG_BYTES)
     return text if text.strip() else ""
 
 
@@ -153,7 +153,7 @@ def image_labels(answers: dict) -> list[tuple[str, str | None]]:
     parameters = _load_standards().parameters
     model = model_name(answers["project_name"])
     # The labels the build job fills, as snitch --fix writes them.
-    build_arguments = _snitch().image.build_argument_labels(parameters)
+    build_arguments = _snitch().read.image_labels.build_argument_labels(parameters)
     from_build = {label: "${%s}" % argument for label, argument in build_arguments.items()}
     from_build[parameters["model_label"]] = model
     by_name = {
@@ -206,7 +206,7 @@ def _extra_labels(answers: dict) -> tuple[dict[str, str], list[str]]:
 def _label_problems(answers: dict, complain, not_text: set[str]) -> None:
     snitch = _snitch()
     for key in ("organization", "project_description", "author_email"):
-        problem = snitch.names.label_value_problem(str(answers[key]))
+        problem = snitch.facts.names.label_value_problem(str(answers[key]))
         if problem and key not in not_text:  # already refused, for the same reason
             complain(key, f"goes into an image label and is {problem}")
     extra, problems = _extra_labels(answers)
@@ -214,7 +214,7 @@ def _label_problems(answers: dict, complain, not_text: set[str]) -> None:
         complain("extra_labels", f"{problem}; write label=value pairs separated by '{LABEL_SEPARATOR}'")
     needed = {label for label, value in image_labels({**answers, "extra_labels": ""}) if value is None}
     for label, value in extra.items():
-        problem = snitch.names.label_value_problem(value)
+        problem = snitch.facts.names.label_value_problem(value)
         if label not in needed:
             complain("extra_labels", f"gives {label!r}, which is not a required label the template cannot fill "
                      f"(those are: {', '.join(sorted(needed)) or 'none'})")
@@ -266,7 +266,7 @@ def answer_problems(answers: dict) -> list[str]:
     for key, value in answers.items():
         if key.startswith("_") or not isinstance(value, str):
             continue  # cookiecutter's own variables and the derived ones (check_complete_context)
-        problem = snitch.names.answer_text_problem(value)
+        problem = snitch.facts.names.answer_text_problem(value)
         if problem:
             complain(key, problem)
             not_text.add(key)
@@ -274,7 +274,7 @@ def answer_problems(answers: dict) -> list[str]:
     if not name:
         complain("project_name", "contains no letters or digits, so no model name can be derived from it; use words like 'Iris Classifier'")
     else:
-        problem = snitch.names.model_name_problem(name)
+        problem = snitch.facts.names.model_name_problem(name)
         if problem:
             complain("project_name", f"is refused: {problem}")
     if not str(answers["project_description"]).strip():
@@ -287,12 +287,12 @@ def answer_problems(answers: dict) -> list[str]:
         complain("author_email", "is not an email address; use the form name@example.com")
     if not str(answers["organization"]).strip():
         complain("organization", "is empty; name the team or company that owns the model")
-    problem = snitch.release.ref_problem(answers["snitch_version"], parameters)
+    problem = snitch.facts.release.ref_problem(answers["snitch_version"], parameters)
     if problem:
         complain("snitch_version", f"is the {problem}; use a release tag the organisation allows (see {_config_named()}), "
-                 f"like {snitch.release.pipeline_ref(parameters)}")
+                 f"like {snitch.facts.release.pipeline_ref(parameters)}")
     bucket = answers["s3_bucket"]
-    problem = snitch.names.bucket_problem(bucket)
+    problem = snitch.facts.names.bucket_problem(bucket)
     if problem:
         complain("s3_bucket", f"is {problem}")
     elif bucket != parameters["bucket"]:
@@ -301,7 +301,7 @@ def answer_problems(answers: dict) -> list[str]:
     if not REGISTRY.match(str(answers["container_registry"])):
         complain("container_registry", "must look like registry.example.com/team (host[:port]/path, no https://)")
     domain = str(answers["serving_domain"])  # each label a DNS label: <model>.staging.<domain> must be a host
-    if "." not in domain or len(domain) > 253 or not all(map(_snitch().names.is_dns_label, domain.split("."))):
+    if "." not in domain or len(domain) > 253 or not all(map(_snitch().facts.names.is_dns_label, domain.split("."))):
         complain("serving_domain", "must be a DNS domain in lower case such as models.example.com")
     floor = parameters["coverage_floor"]
     problem = _number_problem(str(answers["coverage_floor"]), floor, 100)
@@ -310,7 +310,7 @@ def answer_problems(answers: dict) -> list[str]:
     problem = _number_problem(str(answers["accuracy_threshold"]), 0, 1)
     if problem:
         complain("accuracy_threshold", problem + ", e.g. 0.9")
-    weights = _snitch().weights  # standard 1's own reading of a timestamp and of "the future"
+    weights = _snitch().facts.weights  # standard 1's own reading of a timestamp and of "the future"
     stamp = str(answers["weights_timestamp"])
     moment = weights.parse_timestamp(stamp) if TIMESTAMP.match(stamp) else None  # the basic form only
     if moment is None:
@@ -322,7 +322,7 @@ def answer_problems(answers: dict) -> list[str]:
     return problems
 
 
-# What to say when an answer about how the model runs does not parse (the rule is snitch.service's).
+# What to say when an answer about how the model runs does not parse (the rule is snitch.facts.service_settings's).
 _SERVICE_HINTS = {
     "team": "must be the team's short name in lower case with dashes, like fraud-detection",
     "latency_slo_ms": "must be a whole number of at least 1",
@@ -335,10 +335,10 @@ _SERVICE_HINTS = {
 
 
 def _service_problems(answers: dict, parameters: dict, complain) -> list[str]:
-    """How the model runs (Model Standard 11): parsed and judged by snitch.service with the
+    """How the model runs (Model Standard 11): parsed and judged by snitch.facts.service_settings with the
     organisation's limits and teams, exactly as standard 11 and the deploy jobs judge them. An
     answer that does not parse is complained about; the rules' problems are returned."""
-    service = _snitch().service
+    service = _snitch().facts.service_settings
     parsed = {}
     for key in _SERVICE_HINTS:
         try:
@@ -401,7 +401,7 @@ def _template_strings(context: dict) -> set[str]:
 def model_folder(name: str) -> str:
     """The project folder's name: the model name, which the complete-context check has just
     compared with the one derived from project_name (so never a path)."""
-    problem = _snitch().names.model_name_problem(name)
+    problem = _snitch().facts.names.model_name_problem(name)
     if problem:
         raise InvalidAnswers(f"Cannot create the project folder {name!r}: {problem}")
     return name
@@ -423,7 +423,7 @@ def _guarded(environment, own_strings: set[str], questions: set[str]):
     context whenever a template is rendered with the complete one (the first time is the project
     folder's name, before anything is written)."""
     compile_source = environment.from_string
-    names = _snitch().names
+    names = _snitch().facts.names
 
     def from_string(source, *args, **kwargs):
         if isinstance(source, str) and source not in own_strings and names.template_markup(source.replace(PROJECT_FOLDER, "")):

@@ -1,4 +1,4 @@
-"""snitch's cache of results that depend only on what was read (snitch.cache): parsed YAML
+"""snitch's cache of results that depend only on what was read (snitch.read.cache): parsed YAML
 documents and serve.py's facts (OpenAPI verdicts: test_openapi.py). An entry is never stale,
 never trusted blindly, and a cache that cannot be used only costs time."""
 
@@ -11,9 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from snitch import cache, safe_yaml, serve_facts, serving
-from snitch.project import Project
-from snitch.safe_yaml import YamlProblem
+from snitch.facts import serve_summary, serve_analysis
+from snitch.read import cache, safe_yaml
+from snitch.read.project import Project
+from snitch.read.safe_yaml import YamlProblem
 from snitch.violation import FileProblem
 
 REPOSITORY = Path(__file__).resolve().parents[1]
@@ -135,7 +136,7 @@ def test_keys_tell_their_parts_apart():
     assert cache.key(b"ab", b"c") == cache.key(b"ab", b"c")
 
 
-# serve.py's facts (snitch.serve_facts): kept under the answers to every question the analysis asked.
+# serve.py's facts (snitch.facts.serve_summary): kept under the answers to every question the analysis asked.
 
 BASE = "import kserve\n\nclass Base(kserve.Model):\n    def load(self):\n        self.ready = True\n\n    def predict(self, p):\n        return p\n"
 SERVE = "import ddtrace\nddtrace.patch(fastapi=True)\nfrom helpers import Base\n\nclass Iris(Base):\n    pass\n"
@@ -150,18 +151,18 @@ def write(root: Path, files: dict[str, str]) -> Path:
 
 def fresh(root: Path):
     """The facts of a new analysis, bypassing the cache."""
-    return serve_facts.of(serving.analyse(Project(root, "m")))
+    return serve_summary.summary(serve_analysis.analyse(Project(root, "m")))
 
 
 def cached(root: Path):
-    return serve_facts.facts(Project(root, "m"))
+    return serve_summary.facts(Project(root, "m"))
 
 
 def analysis_must_not_run(monkeypatch):
     def fail(*args):
         raise AssertionError("analysed again, though the cache holds the facts")
 
-    monkeypatch.setattr(serving, "analyse", fail)
+    monkeypatch.setattr(serve_analysis, "analyse", fail)
 
 
 def test_facts_of_an_unchanged_project_come_from_the_cache(cache_folder, monkeypatch, rendered_project, tmp_path):

@@ -11,8 +11,9 @@ from datetime import date, timedelta
 import pytest
 
 from fixtures.checker import STANDARDS, edit, run_json, run_snitch
-from snitch import testing, waivers
-from snitch.results import FAILED, PASSED, SKIPPED, WAIVED, CheckResult
+from snitch import testing
+from snitch.engine import waivers
+from snitch.engine.results import FAILED, PASSED, SKIPPED, WAIVED, CheckResult
 
 FUTURE = date.today() + timedelta(days=60)
 

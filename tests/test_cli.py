@@ -115,10 +115,10 @@ def test_unusable_runs_exit_2(compliant, args, message):
 def test_internal_error_is_never_success(compliant):
     """A crash inside a check is a bug in snitch: exit 2 and say so, never 0 or 1."""
     code = (
-        "import sys, snitch.serve_facts\n"
+        "import sys, snitch.facts.serve_summary\n"
         "def broken(*args): raise RuntimeError('boom')\n"
-        "snitch.serve_facts.facts = broken\n"
-        "from snitch.cli import main\n"
+        "snitch.facts.serve_summary.facts = broken\n"
+        "from snitch.cli.main import main\n"
         f"sys.argv = ['snitch', '-n', '{MODEL}', '-p', r'{compliant}']\n"
         "main()\n"
     )

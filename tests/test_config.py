@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from snitch import config
-from snitch.image import build_argument_labels
 from snitch.pipeline.errors import PipelineError
 from snitch.pipeline.weights import parse_weights_uri
-from snitch.standards import StandardsError
+from snitch.read.image_labels import build_argument_labels
+from snitch.standards import config
+from snitch.standards.document import StandardsError
 
 ACME = """\
 bucket: acme-ml-models

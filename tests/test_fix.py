@@ -14,8 +14,8 @@ import pytest
 from fixtures.checker import MODEL, STANDARDS, edit, run_json, run_snitch
 from fixtures.template import git_commit_all
 from snitch import fixes
-from snitch.project import Project
-from snitch.release import pipeline_ref
+from snitch.facts.release import pipeline_ref
+from snitch.read.project import Project
 
 BROKEN = {
     "2.test_datasets_and_weights_are_gitignored",

@@ -17,8 +17,8 @@ import pytest
 from fixtures.checker import STANDARDS, edit, run_json
 from fixtures.template import git_commit_all
 
-from snitch.fleet import check_fleet
-from snitch.fleet_pages import md
+from snitch.fleet.check import check_fleet
+from snitch.fleet.pages import md
 
 FUTURE = (date.today() + timedelta(days=30)).isoformat()
 
@@ -197,7 +197,7 @@ def test_workers_give_the_verdicts_of_one_process_in_the_same_order(fleet_dir, f
 def test_in_process_fleet_gives_the_collector_back_as_it_was(fleet_dir, fleet_json):
     """check_fleet pauses and freezes Python's garbage collector around each project; a caller that
     goes on gets it back as it was, and the verdicts are the command's."""
-    from snitch.config import load_standards
+    from snitch.standards.config import load_standards
 
     frozen = gc.get_freeze_count()
     for enabled in (True, False):
@@ -257,8 +257,8 @@ def test_a_progress_bar_on_a_terminal(fleet_dir):
 def test_a_checked_project_leaves_no_reference_cycle(fleet_dir):
     """The fleet collects garbage after each project; with the project forgotten, refcounting frees
     it all and the collection walks nothing (else it walks every tree the cycle keeps alive)."""
-    from snitch import fleet as fleets
-    from snitch.config import load_standards
+    from snitch.fleet import check as fleets
+    from snitch.standards.config import load_standards
 
     standards = load_standards(None)
     for name in sorted(FLEET):  # the first time, modules imported on the way leave cycles of their own
@@ -278,8 +278,8 @@ def test_a_checked_project_leaves_no_reference_cycle(fleet_dir):
 def test_json_assembled_from_the_workers_encodings_is_json_dumps_text(fleet_dir):
     """The workers encode each project (in parallel); the page they make up is byte for byte
     json.dumps(as_dict(), indent=2), quotes, newlines and non-ASCII in messages included."""
-    from snitch.config import load_standards
-    from snitch.fleet import Entry, Fleet
+    from snitch.fleet.check import Entry, Fleet
+    from snitch.standards.config import load_standards
 
     sources = [str(fleet_dir / name) for name in sorted(FLEET)] + [str(fleet_dir / "missing")]
     for jobs in (1, 2):
@@ -358,7 +358,7 @@ def test_the_scheduled_job_merges_its_shards_and_keeps_the_history_in_the_cache(
 
 def test_a_project_that_makes_snitch_fail_becomes_an_error_row(monkeypatch, tmp_path):
     """Whatever a project makes snitch raise, only that project is not checked; the run goes on."""
-    from snitch import runner
+    from snitch.engine import runner
 
     for name in ("ok", "broken"):
         (tmp_path / name).mkdir()
@@ -382,7 +382,7 @@ def test_a_project_that_kills_its_worker_is_a_row_and_the_others_are_checked(mon
     process pool; the projects not yet collected are checked again, each alone."""
     import signal
 
-    from snitch import runner
+    from snitch.engine import runner
 
     names = ["ok-1", "killer", "ok-2", "ok-3"]
     for name in names:

@@ -13,9 +13,9 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from fixtures.fleet import STANDARDS, Page, report
 
-from snitch import fleet_history
-from snitch.fleet import Entry, Fleet
-from snitch.fleet_pages import html
+from snitch.fleet import history as fleet_history
+from snitch.fleet.check import Entry, Fleet
+from snitch.fleet.pages import html
 
 START = datetime(2026, 12, 1, 2, 0, tzinfo=timezone.utc)
 

@@ -15,9 +15,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from fixtures.fleet import HOSTILE, STANDARDS, Page, make_fleet, report
 
-from snitch import fleet as fleets
-from snitch.fleet import Entry
-from snitch.fleet_pages import LEGEND, html, link, markdown, md
+from snitch.fleet import check as fleets
+from snitch.fleet.check import Entry
+from snitch.fleet.pages import LEGEND, html, link, markdown, md
 
 
 def table_rows(text: str) -> list[str]:

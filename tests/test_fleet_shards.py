@@ -10,8 +10,8 @@ from datetime import timedelta
 import pytest
 from fixtures.fleet import STANDARDS, WHEN, make_fleet, report
 
-from snitch import fleet_shards
-from snitch.fleet import Entry, FleetError
+from snitch.fleet import shards as fleet_shards
+from snitch.fleet.check import Entry, FleetError
 
 
 def shards(tmp_path):

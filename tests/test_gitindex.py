@@ -1,4 +1,4 @@
-"""snitch.gitindex reads which files git tracks from .git/index itself: it must list exactly what
+"""snitch.read.git_index reads which files git tracks from .git/index itself: it must list exactly what
 `git ls-files` lists, for every index version and entry shape git writes, and step aside (None)
 for whatever it does not read, never answer wrongly and never raise."""
 
@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from fixtures.template import git
-from snitch import gitindex, gitinfo
+from snitch.read import git as read_git
+from snitch.read import git_index
 
 FOLDERS = ["datasets", "weights"]
 
@@ -26,8 +27,8 @@ def git_lists(root: Path, folders=FOLDERS) -> list[str]:
 
 def read(root: Path, top: Path, folders=FOLDERS) -> list[str] | None:
     git_dir = (top / ".git").resolve()
-    prefix = gitindex.work_tree_prefix(root.resolve(), git_dir)
-    return None if prefix is None else gitindex.tracked_under(git_dir, prefix, folders)
+    prefix = git_index.work_tree_prefix(root.resolve(), git_dir)
+    return None if prefix is None else git_index.tracked_under(git_dir, prefix, folders)
 
 
 def make(top: Path, names: list[str], project: str = "") -> Path:
@@ -198,16 +199,16 @@ def test_git_is_not_asked_to_read_an_index_it_would_write_objects_for(tmp_path):
 
     rewrite_entries(tmp_path / ".git" / "index", as_folder)
     before = snapshot(tmp_path / ".git")
-    repository = gitinfo.open_repository(root)
-    with pytest.raises(gitinfo.GitUnavailable, match="folder entry"):
+    repository = read_git.open_repository(root)
+    with pytest.raises(read_git.GitUnavailable, match="folder entry"):
         repository.tracked_under(FOLDERS)
-    with pytest.raises(gitinfo.GitUnavailable, match="folder entry"):
+    with pytest.raises(read_git.GitUnavailable, match="folder entry"):
         repository.which_ignored(["datasets/any-file"])
     assert snapshot(tmp_path / ".git") == before
 
 
 # Whether datasets/ and weights/ are ignored: settled by the project's own .gitignore when it can
-# be (gitinfo.GitInfo._surely_ignored), else asked of git. Either way, git's answer.
+# be (read_git.GitInfo._surely_ignored), else asked of git. Either way, git's answer.
 
 ASKED = ["datasets/any-file", "weights/any-file"]
 
@@ -241,9 +242,9 @@ def test_the_projects_gitignore_settles_only_what_git_would_answer_alike(tmp_pat
     if project:
         (tmp_path / ".gitignore").write_text("!datasets/\n!weights/\n")  # ranks below the project's own
     calls = []
-    run_git = gitinfo.run_git
-    monkeypatch.setattr(gitinfo, "run_git", lambda *args, **kwargs: calls.append(args[1]) or run_git(*args, **kwargs))
-    repository = gitinfo.open_repository(root)
+    run_git = read_git.run_git
+    monkeypatch.setattr(read_git, "run_git", lambda *args, **kwargs: calls.append(args[1]) or run_git(*args, **kwargs))
+    repository = read_git.open_repository(root)
     assert repository.which_ignored(ASKED) == git_ignores(root)
     assert calls == ([] if settled else ["check-ignore"])
 
@@ -260,6 +261,6 @@ def test_what_the_gitignore_cannot_settle_is_asked_of_git(tmp_path, monkeypatch,
     (root / "real.gitignore").write_text("datasets/\nweights/\n")
     setup(root)
     expected = git_ignores(root)
-    assert gitinfo.open_repository(root).which_ignored(ASKED) == expected
-    settled = gitinfo.open_repository(root)._surely_ignored(ASKED)
+    assert read_git.open_repository(root).which_ignored(ASKED) == expected
+    settled = read_git.open_repository(root)._surely_ignored(ASKED)
     assert not settled or expected == set(ASKED)  # settling is only ever right

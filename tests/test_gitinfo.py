@@ -7,7 +7,8 @@ import os
 import pytest
 
 from fixtures.template import git, git_commit_all
-from snitch import gitindex, gitinfo
+from snitch.read import git as read_git
+from snitch.read import git_index
 
 
 @pytest.fixture
@@ -22,9 +23,9 @@ def repository(tmp_path, monkeypatch):
     (project / ".gitignore").write_text("*.log\ncache/\n!keep.log\n")
     git_commit_all(tmp_path)
     calls = []
-    run_git = gitinfo.run_git
-    monkeypatch.setattr(gitinfo, "run_git", lambda *args, **kwargs: calls.append(args[1]) or run_git(*args, **kwargs))
-    return gitinfo.open_repository(project), calls
+    run_git = read_git.run_git
+    monkeypatch.setattr(read_git, "run_git", lambda *args, **kwargs: calls.append(args[1]) or run_git(*args, **kwargs))
+    return read_git.open_repository(project), calls
 
 
 @pytest.mark.parametrize("reader", ["index", "git"])
@@ -32,7 +33,7 @@ def test_tracked_under_folders_is_exact(repository, monkeypatch, reader):
     """Read from the index, no git process; with the reader unable to answer, one `git ls-files`."""
     repo, calls = repository
     if reader == "git":
-        monkeypatch.setattr(gitindex, "tracked_under", lambda *args: None)
+        monkeypatch.setattr(git_index, "tracked_under", lambda *args: None)
     calls.clear()
     # Not datasets2/ or weights-old/; a file named like a folder counts; [ is no glob.
     assert repo.tracked_under(["datasets", "weights/", "cache", "[dw]*"]) == [
@@ -59,17 +60,17 @@ def test_outside_a_work_tree_every_question_answers_none(repository, tmp_path):
     git("init", "-q", "--bare", "bare.git", cwd=repo.root)
     for folder in (repo.root.parents[1] / ".git", repo.root / "bare.git"):
         calls.clear()
-        inside_no_work_tree = gitinfo.open_repository(folder)
+        inside_no_work_tree = read_git.open_repository(folder)
         assert inside_no_work_tree.which_ignored(["a.log"]) is None
         assert inside_no_work_tree.tracked_under(["datasets"]) is None
         assert calls == ["check-ignore", "ls-files"]
-    assert gitinfo.open_repository(tmp_path.parent) is None  # no .git above: git is not asked
+    assert read_git.open_repository(tmp_path.parent) is None  # no .git above: git is not asked
 
 
 def test_opening_the_repository_asks_git_nothing(repository):
     repo, calls = repository
     calls.clear()
-    assert gitinfo.open_repository(repo.root) == repo and calls == []
+    assert read_git.open_repository(repo.root) == repo and calls == []
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="only root can give the repository to another user")
@@ -77,5 +78,5 @@ def test_a_repository_of_another_user_is_named_as_such(tmp_path):
     git("init", "-q", cwd=tmp_path)
     for path in (tmp_path, *tmp_path.rglob("*")):
         os.chown(path, 12345, 12345, follow_symlinks=False)
-    with pytest.raises(gitinfo.GitUnavailable, match="belongs to another user"):
-        gitinfo.open_repository(tmp_path).which_ignored(["datasets/any-file"])
+    with pytest.raises(read_git.GitUnavailable, match="belongs to another user"):
+        read_git.open_repository(tmp_path).which_ignored(["datasets/any-file"])

@@ -519,7 +519,7 @@ def test_corrupt_git_index_skips_with_gits_reason(compliant):
     "a: !!bool [1]", "a: !!timestamp {x: 1}",
 ])
 def test_a_value_its_tag_cannot_hold_is_named(text):
-    from snitch import safe_yaml
+    from snitch.read import safe_yaml
 
     with pytest.raises(safe_yaml.YamlProblem, match="(is not a valid !!|cannot be read|will not construct).*"):
         safe_yaml.load_documents(text)
@@ -528,7 +528,7 @@ def test_a_value_its_tag_cannot_hold_is_named(text):
 def test_tagged_values_that_fit_their_tag_are_read():
     from datetime import date
 
-    from snitch import safe_yaml
+    from snitch.read import safe_yaml
 
     text = "a: !!bool yes\nb: !!timestamp 2026-01-31\nc: !!int 0x1f\nd: !!float 1.5\ne: !!bool 'false'\n"
     assert safe_yaml.load_documents(text) == [{"a": True, "b": date(2026, 1, 31), "c": 31, "d": 1.5, "e": False}]

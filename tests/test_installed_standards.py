@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from fixtures.checker import MODEL, STANDARDS
-from snitch import registry
+from snitch.standards import registry
 
 SECTION = """\
 ## {id}. Licence file
@@ -87,7 +87,7 @@ def installed(tmp_path, monkeypatch):
 
 
 def test_an_installed_standard_joins_the_numbered_ones(installed, compliant, tmp_path):
-    from snitch.config import load_standards
+    from snitch.standards.config import load_standards
     from snitch.testing import run
 
     standards = load_standards()

@@ -11,13 +11,13 @@ import subprocess
 
 import pytest
 
-from snitch import names, service
+from snitch.facts import names, service_settings
 
 PATTERNS = {
     "model name": names.MODEL_NAME_PATTERN,
     "DNS label": names.DNS_LABEL_PATTERN,
     "S3 bucket": names.S3_BUCKET_PATTERN,
-    "quantity": service.QUANTITY_PATTERN,
+    "quantity": service_settings.QUANTITY_PATTERN,
 }
 SAMPLES = [
     "iris-classifier", "123-model", "a", "a-", "-a", "A", "x" * 63, "x" * 64, "a" * 62 + "1", "ml.models-eu",
@@ -52,7 +52,7 @@ def test_model_name_problem_says_what_is_wrong(name, problem):
 
 def test_the_rendered_projects_own_name_test_uses_the_checkers_rule():
     """The rendered project cannot import snitch, so its test_model.py carries a copy of KServe's
-    naming rule: the copy must be snitch.names.MODEL_NAME_PATTERN itself, not an older rule."""
+    naming rule: the copy must be snitch.facts.names.MODEL_NAME_PATTERN itself, not an older rule."""
     from fixtures.template import PROJECT_TEMPLATE_DIR
 
     source = (PROJECT_TEMPLATE_DIR / "tests" / "test_model.py").read_text()

@@ -1,4 +1,4 @@
-"""snitch.openapi: openapi-spec-validator's verdict, cached by content, located by line."""
+"""snitch.facts.openapi: openapi-spec-validator's verdict, cached by content, located by line."""
 
 import copy
 import json
@@ -9,7 +9,7 @@ import pytest
 import yaml
 from openapi_spec_validator import OpenAPIV30SpecValidator
 
-from snitch import openapi
+from snitch.facts import openapi
 
 
 @pytest.fixture
@@ -67,7 +67,7 @@ def test_a_cached_verdict_needs_no_validator_import(valid, cache, tmp_path):
     first = openapi.problems(broken)
     assert len(list((cache / "openapi").iterdir())) == 1
     script = (
-        "import json, sys; from snitch import openapi\n"
+        "import json, sys; from snitch.facts import openapi\n"
         f"found = openapi.problems(json.loads({json.dumps(json.dumps(broken))}))\n"
         "print(json.dumps([[p.message, list(p.path)] for p in found]))\n"
         "print('openapi_spec_validator' in sys.modules)\n"

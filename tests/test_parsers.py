@@ -10,13 +10,14 @@ import os
 
 import pytest
 
-from snitch import config, dockerfile, files, gitlab_ci, names, readme, requirements, safe_yaml, weights
+from snitch.facts import gitlab_ci, names, patterns, readme, weights
 from snitch.pipeline import records
 from snitch.pipeline.errors import PipelineError
+from snitch.read import dockerfile, files, requirements, safe_yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from snitch.project import MAX_PYTHON_NESTING, Project, nests_deeper_than
+from snitch.read.project import MAX_PYTHON_NESTING, Project, nests_deeper_than
 from snitch.violation import FileProblem
 
 # --- files ------------------------------------------------------------------------------------------
@@ -128,7 +129,7 @@ def depth(node: ast.AST) -> int:
 
 
 def test_projects_share_the_tree_of_an_identical_python_source(tmp_path, monkeypatch):
-    from snitch import project as projects
+    from snitch.read import project as projects
 
     monkeypatch.setattr(projects, "_parsed", {})
     monkeypatch.setattr(projects, "_seen_once", set())
@@ -149,7 +150,7 @@ def test_projects_share_the_tree_of_an_identical_python_source(tmp_path, monkeyp
 
 
 def test_remembered_trees_stay_within_their_budget(tmp_path, monkeypatch):
-    from snitch import project as projects
+    from snitch.read import project as projects
 
     monkeypatch.setattr(projects, "_parsed", {})
     monkeypatch.setattr(projects, "_seen_once", set())
@@ -358,22 +359,22 @@ def test_weights_timestamp_digits_are_ascii():
 @pytest.mark.parametrize("pattern", [r"^v\d+\.\d+\.\d+$", r"\bprod(uction)?\b", "image|registry", r"^v\d+(\.\d+)*$",
                                      r"[a-z]+(-[a-z]+)*", "(ab){1000}"])
 def test_safe_patterns_are_accepted(pattern):
-    assert config.pattern_problem(pattern) is None
+    assert patterns.pattern_problem(pattern) is None
 
 
 @pytest.mark.parametrize("pattern", ["^(a+)+$", "(a|aa)*$", "(?:x*)*", r"(\w+\s?)+$", "(?=(a+)+)", "(a[^-]*)*",
                                      "(a|a)*$", "(ab|ab)+", "(a|)*"])
 def test_exponential_patterns_are_refused(pattern):
-    assert config.pattern_problem(pattern).startswith("repeats a group that itself repeats or has alternatives")
+    assert patterns.pattern_problem(pattern).startswith("repeats a group that itself repeats or has alternatives")
 
 
 @pytest.mark.parametrize("pattern", ["(a)?(?(1)b|c)", "(a)?(?(1)(a|a)*)$"])
 def test_conditional_groups_are_refused(pattern):
-    assert config.pattern_problem(pattern).startswith("uses a conditional group")
+    assert patterns.pattern_problem(pattern).startswith("uses a conditional group")
 
 
 def test_invalid_pattern():
-    assert config.pattern_problem("((").startswith("is not a valid regular expression")
+    assert patterns.pattern_problem("((").startswith("is not a valid regular expression")
 
 
 # --- promotion records ------------------------------------------------------------------------------
@@ -399,10 +400,10 @@ def test_history_sorts_records_whatever_they_hold(tmp_path):
 def test_pattern_budget_interrupts_a_slow_pattern():
     import re
 
-    with pytest.raises(config.PatternTooSlow):
-        with config.pattern_budget(0.2):
+    with pytest.raises(patterns.PatternTooSlow):
+        with patterns.pattern_budget(0.2):
             re.search(r".*a.*b.*x", "ab" * 1000)
-    with config.pattern_budget(0.2):  # the timer is gone afterwards, and quick patterns are untouched
+    with patterns.pattern_budget(0.2):  # the timer is gone afterwards, and quick patterns are untouched
         assert re.search(r"\blogs?\b", "- Logs: here", re.IGNORECASE)
 
 

@@ -18,8 +18,9 @@ import yaml
 
 from fixtures.pipeline import KSERVE_SCHEMA, PIPELINE_FILE, REPO_ROOT, SERVICE_VALUES, service_environment
 from fixtures.s3 import AWS_TEST_ENV, s3_client
-from snitch import gitlab_ci, standards
-from snitch.names import model_name_problem
+from snitch.facts import gitlab_ci
+from snitch.facts.names import model_name_problem
+from snitch.facts.service_settings import FIELDS, ServiceSpec
 from snitch.pipeline import records
 from snitch.pipeline.build import labels_only_dockerfile
 from snitch.pipeline.cli import main
@@ -27,11 +28,11 @@ from snitch.pipeline.errors import PipelineError
 from snitch.pipeline.manifest import Release, render
 from snitch.pipeline.validate import load_schema, rule_problems, schema_problems
 from snitch.pipeline.weights import parse_weights_uri
-from snitch.service import FIELDS, ServiceSpec
+from snitch.standards import document
 
 # Model Standard 9's parameter: the jobs a project must not redefine (test_protected_jobs_agree_everywhere
 # proves they are exactly the pipeline's jobs).
-PROTECTED_JOBS = list(standards.load().parameters["protected_jobs"])
+PROTECTED_JOBS = list(document.load().parameters["protected_jobs"])
 DEPLOY_JOBS = [job for job in PROTECTED_JOBS if job.startswith(("deploy-", "rollback-"))]
 SERVICE = ServiceSpec.from_values(SERVICE_VALUES)
 TIERS = {"dev": "development", "staging": "staging", "production": "production"}
@@ -84,7 +85,7 @@ def test_pipeline_file_is_a_spec_inputs_header_then_the_pipeline():
 def test_service_inputs_are_typed_and_reach_the_jobs():
     header, body = pipeline_documents()
     inputs = header["spec"]["inputs"]
-    for field in FIELDS:  # one name for each value: input, variable, snitch.service field
+    for field in FIELDS:  # one name for each value: input, variable, snitch.facts.service_settings field
         assert body["variables"][field.variable] == f"$[[ inputs.{field.name} ]]"
         declared = inputs[field.name]
         if field.kind in ("whole", "positive"):
@@ -95,7 +96,7 @@ def test_service_inputs_are_typed_and_reach_the_jobs():
             assert "regex" in declared, field.name
     assert "default" not in inputs["team"]  # who owns a model is never a default
     assert inputs["dev_min_replicas"]["default"] == 0 and inputs["min_replicas"]["default"] >= 1
-    # GitLab refuses what snitch.service refuses, before any job runs
+    # GitLab refuses what snitch.facts.service_settings refuses, before any job runs
     for name, good, bad in (("cpu", ["500m", "2", "1.5", "2e3"], ["half", "500 m", "-1", "1K"]),
                             ("memory", ["512Mi", "2Gi", "1G", "129e6"], ["2GB", "lots", "1 Gi"]),
                             ("team", ["fraud-detection", "ml"], ["ML Team", "-x", "a_b"])):
@@ -258,7 +259,7 @@ def test_rules_keep_production_scaled_above_zero_and_ranges_sane():
 
 
 def test_request_timeout_follows_the_latency_objective():
-    from snitch.service import timeout_seconds
+    from snitch.facts.service_settings import timeout_seconds
 
     assert [timeout_seconds(ms) for ms in (1, 50, 100, 101, 250, 1000, 30000)] == [1, 1, 1, 2, 3, 10, 300]
 
@@ -707,8 +708,8 @@ def test_render_and_history_read_the_projects_include_inputs(tmp_path):
 
 def test_the_deploy_refuses_a_model_name_kserve_refuses_with_the_checkers_rule():
     """`123-model` is a DNS label but no InferenceService name: the manifest check says so with
-    snitch.names.model_name_problem, the function standard 9 and the template use."""
-    from snitch.names import model_name_problem
+    snitch.facts.names.model_name_problem, the function standard 9 and the template use."""
+    from snitch.facts.names import model_name_problem
     from snitch.pipeline.validate import rule_problems
 
     manifest = render(release())

@@ -14,8 +14,8 @@ import re2  # google-re2: the regex engine GitLab evaluates spec:inputs with
 import yaml
 
 from fixtures.pipeline import PIPELINE_FILE, REPO_ROOT
+from snitch.facts.service_settings import FIELDS_BY_NAME
 from snitch.pipeline import inputs
-from snitch.service import FIELDS_BY_NAME
 
 # Values each pattern must treat alike in the three engines: good ones, and the places where
 # engines are known to differ (a trailing newline before `$`, Unicode digits and spaces, case).

@@ -11,8 +11,9 @@ import pytest
 import yaml
 from fixtures.template import REPO_ROOT, render_project
 
-from snitch import __version__, release
-from snitch.standards import load
+from snitch import __version__
+from snitch.facts import release
+from snitch.standards.document import load
 
 
 def project_pins(project: Path) -> dict[str, str]:

@@ -1,11 +1,12 @@
-"""One cause, one failure (snitch.results), and the in-process API (snitch.testing) that shares it
+"""One cause, one failure (snitch.engine.results), and the in-process API (snitch.testing) that shares it
 with the command."""
 
 import pytest
 
 from fixtures.checker import MODEL, STANDARDS, edit, run_json
-from snitch import registry, testing
-from snitch.results import FAILED, PASSED, SKIPPED, CheckResult, Ledger
+from snitch import testing
+from snitch.engine.results import FAILED, PASSED, SKIPPED, CheckResult, Ledger
+from snitch.standards import registry
 from snitch.violation import FileProblem, Violation, requires
 
 
@@ -84,7 +85,7 @@ def test_requires_does_not_block_when_the_prerequisite_passed():
 def test_every_requirement_names_an_earlier_check():
     """The command runs standards in numeric order, so a prerequisite must come earlier."""
     earlier = set()
-    for number in registry.BUILT_IN:
+    for number in [number for number in STANDARDS.standards if isinstance(number, int)]:
         for function in registry.checks(number):
             for required in getattr(function, "snitch_requires", ()):
                 required = required if "." in required else f"{number}.{required}"
@@ -117,8 +118,8 @@ def test_run_check_names_an_unknown_check(compliant):
 
 
 def test_a_crash_inside_a_check_is_raised_in_process(compliant, monkeypatch):
-    from snitch import project
+    from snitch.facts import serve_summary
 
-    monkeypatch.setattr(project.Project, "serving", lambda self: 1 / 0)
+    monkeypatch.setattr(serve_summary, "facts", lambda project: 1 / 0)
     with pytest.raises(ZeroDivisionError):
         testing.run(compliant, MODEL, standards=[4])

@@ -1,5 +1,5 @@
-"""Unit tests for how serve.py's serving classes and tracing are resolved (snitch.serving,
-snitch.modules, snitch.tracing), in-process on small projects shaped like real KServe servers."""
+"""Unit tests for how serve.py's serving classes and tracing are resolved (snitch.facts.serve_analysis,
+snitch.facts.modules, snitch.facts.tracing), in-process on small projects shaped like real KServe servers."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from snitch import modules, serving
-from snitch.project import Project
-from snitch.requirements import conflicting_pins, parse
+from snitch.facts import modules, serve_analysis
+from snitch.read.project import Project
+from snitch.read.requirements import conflicting_pins, parse
 
 MODEL = "iris-classifier"
 # A complete serving class body: load() that sets ready, and predict().
@@ -32,11 +32,11 @@ def project(root: Path, files: dict[str, str]) -> Project:
     return Project(root, MODEL)
 
 
-def analyse(root: Path, files: dict[str, str]) -> serving.ServeAnalysis:
-    return serving.analyse(project(root, files))
+def analyse(root: Path, files: dict[str, str]) -> serve_analysis.ServeAnalysis:
+    return serve_analysis.analyse(project(root, files))
 
 
-def served(analysis: serving.ServeAnalysis) -> dict[str, tuple[str, str]]:
+def served(analysis: serve_analysis.ServeAnalysis) -> dict[str, tuple[str, str]]:
     """name -> (api, where) of every class serve.py serves."""
     return {cls.name: (cls.api, cls.ref.path) for cls in analysis.classes}
 
@@ -55,7 +55,7 @@ def test_base_class_in_another_module_of_the_project(tmp_path):
     nllb = analysis.classes[0]
     assert sorted(nllb.methods) == ["load", "predict", "preprocess"]
     assert nllb.method("load").path == "src/models/llm/model.py"
-    assert serving.load_sets_ready(nllb)
+    assert serve_analysis.load_sets_ready(nllb)
 
 
 @pytest.mark.parametrize("max_listed", [modules.MAX_LISTED, 3, 0])
@@ -174,7 +174,7 @@ def test_every_serving_class_is_judged(tmp_path):
     assert [cls.name for cls in analysis.classes] == ["Pre", "Predictor", "Post"]
     assert [cls.name for cls in analysis.classes if cls.method("predict") is None] == ["Pre", "Post"]
     # a bare annotation assigns nothing; an annotated assignment does
-    assert [cls.name for cls in analysis.classes if not serving.load_sets_ready(cls)] == ["Pre"]
+    assert [cls.name for cls in analysis.classes if not serve_analysis.load_sets_ready(cls)] == ["Pre"]
     assert analysis.other_classes == ["Helper(object)"]
 
 
@@ -198,7 +198,7 @@ def test_first_definition_wins_left_to_right(tmp_path):
     iris = analysis.classes[0]
     assert iris.name == "Iris" and iris.method("load").path == "mixins.py"
     assert iris.method("predict").path == "serve.py"
-    assert not serving.load_sets_ready(iris)
+    assert not serve_analysis.load_sets_ready(iris)
 
 
 def test_load_calling_super_load(tmp_path):
@@ -211,7 +211,7 @@ def test_load_calling_super_load(tmp_path):
             "class Forgets(kserve.Model):\n    def load(self):\n        self.model = 1\n"
         ),
     })
-    verdicts = {cls.name: serving.load_sets_ready(cls) for cls in analysis.classes}
+    verdicts = {cls.name: serve_analysis.load_sets_ready(cls) for cls in analysis.classes}
     assert verdicts == {"ViaBase": True, "ViaLibrary": True, "Forgets": False}
 
 
@@ -252,12 +252,12 @@ def test_10000_class_chain_is_resolved_in_linear_work(tmp_path, monkeypatch):
     chain = "".join(f"class C{i}(C{i - 1}):\n    pass\n" for i in range(1, count))
     root = project(tmp_path, {"serve.py": "import kserve\n\nclass C0(kserve.Model):" + BODY + chain})
     own_methods_calls = []
-    original = serving._own_methods
-    monkeypatch.setattr(serving, "_own_methods", lambda cls: own_methods_calls.append(cls) or original(cls))
-    analysis = serving.analyse(root)
+    original = serve_analysis._own_methods
+    monkeypatch.setattr(serve_analysis, "_own_methods", lambda cls: own_methods_calls.append(cls) or original(cls))
+    analysis = serve_analysis.analyse(root)
     last = analysis.classes[0]
     assert [cls.name for cls in analysis.classes] == [f"C{count - 1}"]
-    assert last.method("load").node.lineno == 4 and serving.load_sets_ready(last)
+    assert last.method("load").node.lineno == 4 and serve_analysis.load_sets_ready(last)
     # each class's body is looked at a bounded number of times, not once per descendant
     assert len(own_methods_calls) <= 3 * count
 
@@ -507,7 +507,7 @@ def test_package_main_importing_its_own_package_absolutely(tmp_path):
         "python/lgb/lgbserver/__main__.py": "import kserve\nfrom lgbserver.model import LightGBMModel\n\n"
                                             "kserve.ModelServer().start([LightGBMModel('m')])\n",
     })
-    analysis = serving.analyse(root, "python/lgb/lgbserver/__main__.py")
+    analysis = serve_analysis.analyse(root, "python/lgb/lgbserver/__main__.py")
     assert served(analysis) == {"LightGBMModel": ("kserve.Model", "python/lgb/lgbserver/model.py")}
 
 
@@ -519,9 +519,9 @@ def test_projects_with_the_same_serve_py_share_its_summary_not_their_answers(tmp
     plain_base = project(tmp_path / "b", {"serve.py": serve, "base.py": "class Base:" + BODY})
     first, second = (modules.Modules(root, "serve.py").module("serve.py") for root in (serving_base, plain_base))
     assert first.tree is second.tree and first.index is second.index and first.bindings is second.bindings
-    assert served(serving.analyse(serving_base)) == {"Iris": ("kserve.Model", "serve.py")}
-    assert served(serving.analyse(plain_base)) == {}
-    assert served(serving.analyse(Project(serving_base.root, MODEL))) == {"Iris": ("kserve.Model", "serve.py")}  # unspoilt
+    assert served(serve_analysis.analyse(serving_base)) == {"Iris": ("kserve.Model", "serve.py")}
+    assert served(serve_analysis.analyse(plain_base)) == {}
+    assert served(serve_analysis.analyse(Project(serving_base.root, MODEL))) == {"Iris": ("kserve.Model", "serve.py")}  # unspoilt
 
 
 def test_star_imports_searched_are_capped(tmp_path):
@@ -529,7 +529,7 @@ def test_star_imports_searched_are_capped(tmp_path):
     root = project(tmp_path, {"serve.py": stars + "import kserve\n\nclass Iris(kserve.Model):" + BODY})
     entry = modules.Modules(root, "serve.py").module("serve.py")
     assert len(entry.star_imports) == modules.MAX_STAR_IMPORTS
-    assert serving.analyse(root).classes[0].name == "Iris"
+    assert serve_analysis.analyse(root).classes[0].name == "Iris"
 
 
 # The analysis skips statements that cannot matter (constant assignments, statements without a call,
@@ -601,5 +601,5 @@ def test_module_found_beside_missing_folders(tmp_path):
         "app/serve.py": "import kserve\nfrom missing.deeply.nested import thing\nfrom app.models import Iris\n"
                         "kserve.ModelServer().start([Iris('iris')])\n",
     })
-    analysis = serving.analyse(root, "app/serve.py")
+    analysis = serve_analysis.analyse(root, "app/serve.py")
     assert served(analysis) == {"Iris": ("kserve.Model", "app/models.py")}

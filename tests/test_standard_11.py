@@ -8,7 +8,7 @@ from fractions import Fraction
 import pytest
 
 from fixtures.checker import STANDARDS, assert_only_failure, edit, passed_on_compliant, run_checks, run_json
-from snitch import service
+from snitch.facts import service_settings
 
 CI = ".gitlab-ci.yml"
 
@@ -109,7 +109,7 @@ def test_team_is_known(compliant, tmp_path):
     ("129e6", 129 * 10**6), ("1E3", 1000), ("5e-1", Fraction(1, 2)), ("1E", 10**18),
 ])
 def test_quantities_parse_like_kubernetes(text, expected):
-    assert service.parse_quantity(text).value == expected
+    assert service_settings.parse_quantity(text).value == expected
 
 
 @pytest.mark.parametrize("value, message", [
@@ -119,16 +119,16 @@ def test_quantities_parse_like_kubernetes(text, expected):
     ("9" * 500, "not a Kubernetes quantity"), (True, "not a Kubernetes quantity"), (None, "not a Kubernetes quantity"),
 ])
 def test_bad_quantities_are_refused_with_a_reason(value, message):
-    with pytest.raises(service.ServiceProblem, match=message):
-        service.parse_quantity(value, "cpu")
+    with pytest.raises(service_settings.ServiceProblem, match=message):
+        service_settings.parse_quantity(value, "cpu")
 
 
 def test_cpu_and_memory_units():
-    assert service.parse_cpu(2).value == 2 and service.parse_memory(2**30).value == 2**30
-    with pytest.raises(service.ServiceProblem, match="below Kubernetes' smallest CPU unit 1m"):
-        service.parse_cpu("100u")
-    with pytest.raises(service.ServiceProblem, match="a fraction of a byte"):
-        service.parse_memory("1.5")
+    assert service_settings.parse_cpu(2).value == 2 and service_settings.parse_memory(2**30).value == 2**30
+    with pytest.raises(service_settings.ServiceProblem, match="below Kubernetes' smallest CPU unit 1m"):
+        service_settings.parse_cpu("100u")
+    with pytest.raises(service_settings.ServiceProblem, match="a fraction of a byte"):
+        service_settings.parse_memory("1.5")
 
 
 def test_config_rejects_limits_that_are_not_quantities_or_numbers(compliant, tmp_path):
@@ -154,9 +154,9 @@ def test_explain_11_reads_the_standards_document():
 
 
 def test_messages_stay_short_whatever_is_declared():
-    for parse in (service.parse_team, lambda value: service.parse_whole(value, "min_replicas"), service.parse_quantity):
+    for parse in (service_settings.parse_team, lambda value: service_settings.parse_whole(value, "min_replicas"), service_settings.parse_quantity):
         for value in ("x" * 100_000, {"nested": ["x" * 100_000]}):
-            with pytest.raises(service.ServiceProblem) as error:
+            with pytest.raises(service_settings.ServiceProblem) as error:
                 parse(value)
             assert len(str(error.value)) < 300
 
@@ -171,6 +171,6 @@ def test_dev_min_replicas_alone_is_judged_against_the_default_maximum_as_every_d
     message = run_checks(compliant, 11).check("test_replica_range_is_valid")["message"]
     rule = "dev_min_replicas (2) is above dev_max_replicas (1 by default)"
     assert rule in message
-    defaults = {field.variable: str(field.default) for field in service.FIELDS if field.default is not None}
+    defaults = {field.variable: str(field.default) for field in service_settings.FIELDS if field.default is not None}
     with pytest.raises(PipelineError, match=re.escape(rule.replace(" by default", ""))):
         service_from_environment({**defaults, "SERVICE_TEAM": "ml-team", "DEV_MIN_REPLICAS": "2"})

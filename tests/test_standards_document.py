@@ -4,21 +4,23 @@ import ast
 import importlib.util
 from pathlib import Path
 
-from snitch import registry
-from snitch.standards import StandardsError, document_path, load, parse
+from snitch.standards import registry
+from snitch.standards.document import StandardsError, document_path, load, parse
 
 STANDARDS = load()
 
 
 def check_functions(number):
-    tree = ast.parse(Path(importlib.util.find_spec(registry.BUILT_IN[number]).origin).read_text())
+    tree = ast.parse(Path(importlib.util.find_spec(registry.module_name(number)).origin).read_text())
     return [node.name for node in tree.body if isinstance(node, ast.FunctionDef) and node.name.startswith("test_")], tree
 
 
 def test_every_check_is_documented_and_every_documented_check_exists():
-    assert list(registry.BUILT_IN) == list(STANDARDS.standards) == list(range(1, len(registry.BUILT_IN) + 1))
-    checks_folder = Path(importlib.util.find_spec(registry.BUILT_IN[1]).origin).parent
-    assert len(list(checks_folder.glob("test_standard_*.py"))) == len(registry.BUILT_IN), "a check module is not registered"
+    numbered = [number for number in STANDARDS.standards if isinstance(number, int)]
+    assert numbered == list(range(1, len(numbered) + 1))
+    standards_folder = Path(importlib.util.find_spec("snitch.standards").origin).parent
+    modules = sorted(int(path.stem.removeprefix("standard_")) for path in standards_folder.glob("standard_*.py"))
+    assert modules == numbered, "a standard's module has no section in the standards document, or a section no module"
     for number, standard in STANDARDS.standards.items():
         functions, tree = check_functions(number)
         assert functions == list(standard.checks), f"standard {number}: code and document list different checks"
@@ -46,3 +48,18 @@ def test_broken_document_is_reported():
 
     with pytest.raises(StandardsError, match="no 'Standards version:' line"):
         parse("# Model Standards\n", document_path())
+
+
+def test_a_numbered_section_without_its_module_is_a_standards_error(monkeypatch):
+    """Standard N's module is snitch.standards.standard_N, imported by that name: a section with
+    no module is a StandardsError naming the module snitch looked for, not a crash or a silence."""
+    import pytest
+
+    monkeypatch.setattr(registry, "BUILT_IN_MODULE", "snitch.standards.standard_{number}_missing")
+    registry.checks.cache_clear()
+    try:
+        with pytest.raises(StandardsError, match=r"standard 4 is in the standards document, but snitch has no module "
+                                                 r"snitch\.standards\.standard_4_missing"):
+            registry.checks(4)
+    finally:
+        registry.checks.cache_clear()

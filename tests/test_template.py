@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 import yaml
 from fixtures.template import DEFAULT_MODEL_NAME, PROJECT_TEMPLATE_DIR, TEMPLATE_DIR, git_commit_all, render_project, rendered_answers
-from snitch import standards
+from snitch.standards import document
 
 EXPECTED_FILES = {
     ".dockerignore",
@@ -85,7 +85,7 @@ VARIANTS = {
     ),
 }
 # Model Standard 9's parameter (a copy here had gone stale: it lacked `experiment`).
-PROTECTED_JOBS = set(standards.load().parameters["protected_jobs"])
+PROTECTED_JOBS = set(document.load().parameters["protected_jobs"])
 
 
 def project_files(project: Path) -> set[str]:

@@ -15,7 +15,7 @@ from fixtures.checker import run_json
 from fixtures.pipeline import tool_missing
 from fixtures.template import git_commit_all, render_project
 
-from snitch.dockerfile import final_stage
+from snitch.read.dockerfile import final_stage
 
 ACME = """\
 bucket: acme-ml-models

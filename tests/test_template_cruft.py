@@ -66,7 +66,7 @@ def test_cruft_update_brings_a_template_change_and_keeps_local_work(template_rep
     assert json.loads((project / ".cruft.json").read_text())["commit"] == git("rev-parse", "HEAD", cwd=template_repo).strip()
     assert "up to date" in cruft("check", cwd=project).stdout.lower()
     snitch = subprocess.run(
-        [sys.executable, "-c", "import sys; from snitch.cli import main; sys.exit(main())", "-n", "iris-classifier", "-p", str(project)],
+        [sys.executable, "-c", "import sys; from snitch.cli.main import main; sys.exit(main())", "-n", "iris-classifier", "-p", str(project)],
         capture_output=True, text=True, timeout=120, check=False,
     )
     if "No module named 'snitch" not in snitch.stderr:  # snitch's own area may not be installed yet

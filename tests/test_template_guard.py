@@ -206,8 +206,8 @@ def test_a_threshold_in_other_digits_is_refused_not_written_into_python(tmp_path
 def test_the_dockerfile_labels_are_the_ones_snitch_fix_writes(rendered_project):
     """The template takes the labels the build job fills from snitch's fix for standard 6
     (build_argument_labels), and the rendered LABEL stays exactly what it was."""
-    from snitch.config import load_standards
-    from snitch.image import build_argument_labels
+    from snitch.read.image_labels import build_argument_labels
+    from snitch.standards.config import load_standards
 
     label = (rendered_project / "Dockerfile").read_text().split("\nLABEL ", 1)[1].split("\n\n", 1)[0]
     assert label == "\n".join([
@@ -226,7 +226,7 @@ def test_the_dockerfile_labels_are_the_ones_snitch_fix_writes(rendered_project):
         assert f'{name}="${{{argument}}}"' in label
 
 
-# --- the one safe door for untrusted answers: snitch new / snitch.scaffold.render --------------------
+# --- the one safe door for untrusted answers: snitch new / snitch.cli.new.render --------------------
 
 def run_snitch_new(tmp_path: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
     """`snitch new ARGS -o out` as a portal runs it: in tmp_path, with a HOME and no config of its own."""
@@ -306,14 +306,14 @@ def test_snitch_new_renders_under_the_organisations_config(tmp_path):
 
 
 def test_render_refuses_a_private_key_and_leaves_the_environment_as_it_was(tmp_path, monkeypatch):
-    from snitch import scaffold
+    from snitch.cli import new
 
     monkeypatch.delenv("SNITCH_CONFIG", raising=False)
-    with pytest.raises(scaffold.AnswersRefused) as refused:
-        scaffold.render({"_extensions": [], "project_name": "Fraud Scorer"}, tmp_path)
+    with pytest.raises(new.AnswersRefused) as refused:
+        new.render({"_extensions": [], "project_name": "Fraud Scorer"}, tmp_path)
     assert refused.value.problems[0].startswith("'_extensions' is private to the template")
     (tmp_path / "acme.yaml").write_text("bucket: acme-models\n")
-    project = scaffold.render({"project_name": "Fraud Scorer"}, tmp_path / "out", config=tmp_path / "acme.yaml")
+    project = new.render({"project_name": "Fraud Scorer"}, tmp_path / "out", config=tmp_path / "acme.yaml")
     assert "s3://acme-models/" in (project / ".gitlab-ci.yml").read_text()
     assert "SNITCH_CONFIG" not in os.environ
 
@@ -345,7 +345,7 @@ def test_bytecode_beside_the_template_does_not_reach_the_project(tmp_path):
       for character in ("\n", "\r", "\t", "\x00", "\x1b", "\x7f", "\x85", "\u2028", "\u2029", "\u202e", "\u2066")],
 ])
 def test_answer_text_problem(text, problem):
-    from snitch.names import answer_text_problem
+    from snitch.facts.names import answer_text_problem
 
     found = answer_text_problem(text)
     assert (found is None) if problem is None else found.startswith(problem), found

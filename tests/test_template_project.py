@@ -253,7 +253,7 @@ def test_snitch_passes_on_rendered_project(bake, in_git, tmp_path):
     if in_git:
         git_commit_all(project)
     result = subprocess.run(
-        [sys.executable, "-c", "import sys; from snitch.cli import main; sys.exit(main())", "-n", model_name, "-p", str(project)],
+        [sys.executable, "-c", "import sys; from snitch.cli.main import main; sys.exit(main())", "-n", model_name, "-p", str(project)],
         capture_output=True, text=True, timeout=120, check=False,
     )
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
@@ -268,7 +268,7 @@ def test_snitch_passes_with_trained_weights_present(project, trained, tmp_path):
     tracked = subprocess.run(["git", "ls-files"], cwd=copy, capture_output=True, text=True, check=True).stdout.split()
     assert not [f for f in tracked if f.startswith(("weights/", "datasets/"))]
     result = subprocess.run(
-        [sys.executable, "-c", "import sys; from snitch.cli import main; sys.exit(main())", "-n", DEFAULT_MODEL_NAME, "-p", str(copy)],
+        [sys.executable, "-c", "import sys; from snitch.cli.main import main; sys.exit(main())", "-n", DEFAULT_MODEL_NAME, "-p", str(copy)],
         capture_output=True, text=True, timeout=120, check=False,
     )
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]

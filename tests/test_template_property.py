@@ -22,7 +22,7 @@ from fixtures.template import render_project
 from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
-from snitch.standards import load
+from snitch.standards.document import load
 
 PARAMETERS = set(load().parameters)
 COST_CENTER = "com.acme.cost-center"

@@ -154,9 +154,9 @@ def test_control_characters_in_a_waiver_never_reach_the_terminal(placeholder_rea
 
 def test_a_table_name_spelt_with_escapes_is_still_read(tmp_path):
     """pyproject.toml is parsed only when it may declare waivers: `snitch` spelt out or escaped."""
-    from snitch import waivers
-    from snitch.config import load_standards
-    from snitch.project import Project
+    from snitch.engine import waivers
+    from snitch.read.project import Project
+    from snitch.standards.config import load_standards
 
     (tmp_path / "pyproject.toml").write_text(f'[tool."\\u0073nitch".waivers."3"]\nreason = "{REASON}"\nexpires = {FUTURE}\n')
     (declared,) = waivers.read(Project(tmp_path, "m"), load_standards(None)).valid
@@ -166,9 +166,9 @@ def test_a_table_name_spelt_with_escapes_is_still_read(tmp_path):
 
 
 def read_waivers(root, text: str | bytes, today=None):
-    from snitch import waivers
-    from snitch.config import load_standards
-    from snitch.project import Project
+    from snitch.engine import waivers
+    from snitch.read.project import Project
+    from snitch.standards.config import load_standards
 
     path = root / "pyproject.toml"
     path.write_bytes(text.encode() if isinstance(text, str) else text)
@@ -183,7 +183,7 @@ def test_a_value_nested_too_deeply_is_a_failure_not_a_crash(tmp_path):
 
 def test_each_invalid_waiver_is_located_without_rescanning_the_file(tmp_path, monkeypatch):
     """6,000 invalid waivers took 6.9 CPU-s, 24,000 took 111: each one rescanned the file for its line."""
-    from snitch import project as project_module
+    from snitch.read import project as project_module
 
     text = "[tool.snitch.waivers]\n" + "".join(f'"9{number}" = 1\n' for number in range(3000))
     scans = []

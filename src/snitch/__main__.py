@@ -1,5 +1,5 @@
 """`python -m snitch` is the `snitch` command."""
 
-from snitch.cli import run
+from snitch.cli.main import run
 
 run()

@@ -19,13 +19,13 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from snitch import runner
-from snitch.config import load_standards
-from snitch.project import Project
-from snitch.results import FAILED, CheckResult
-from snitch.registry import checks
-from snitch.runner import declared_model_name
-from snitch.standards import standard_id
+from snitch.engine import runner
+from snitch.engine.results import FAILED, CheckResult
+from snitch.engine.runner import declared_model_name
+from snitch.read.project import Project
+from snitch.standards.config import load_standards
+from snitch.standards.document import standard_id
+from snitch.standards.registry import checks
 
 
 @dataclass

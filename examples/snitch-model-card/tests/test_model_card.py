@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from snitch.standards import load
+from snitch.standards.document import load
 from snitch.testing import run
 
 CARD = """# Model card: iris-classifier

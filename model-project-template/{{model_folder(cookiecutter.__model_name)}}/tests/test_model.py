@@ -7,7 +7,7 @@ import model
 
 
 def test_model_name_is_a_kserve_inference_service_name():
-    # KServe's rule for InferenceService names (snitch.names.MODEL_NAME_PATTERN, which this project
+    # KServe's rule for InferenceService names (snitch.facts.names.MODEL_NAME_PATTERN, which this project
     # cannot import): a letter first, then letters, digits and dashes, at most 63 characters.
     assert re.fullmatch(r"[a-z]([-a-z0-9]{0,61}[a-z0-9])?", model.MODEL_NAME)
 

@@ -11,7 +11,10 @@ Writing is careful: only the files a fix changed, only inside the project, never
 symlink (anywhere on the path), each replaced atomically (a new file renamed over the old one,
 with its permissions); the encoding (UTF-8, with its byte-order mark if it had one) and the
 newline style (LF or CRLF) are kept. With `--diff` nothing is written: the changes are printed
-as a unified diff."""
+as a unified diff.
+
+May import: `snitch.violation`, `snitch.read`, `snitch.facts`, `snitch.standards` (a fix reuses
+its check's reading) and `snitch.engine` (to check again)."""
 
 from __future__ import annotations
 
@@ -24,9 +27,9 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from snitch import files
-from snitch.results import FAILED, Report
-from snitch.standards import Standards
+from snitch.engine.results import FAILED, Report
+from snitch.read import files
+from snitch.standards.document import Standards
 
 FIXERS = {
     2: "snitch.fixes.standard_2",
@@ -172,7 +175,7 @@ def repair(project, standards: Standards, *, selected=(), image=None, online=Fal
     (the caller checks again and exits with that verdict)."""
     import click
 
-    from snitch.runner import run_checks
+    from snitch.engine.runner import run_checks
 
     checked = run_checks(project, standards, selected=selected, image=image, online=online)
     if checked.errors:  # a bug in snitch: never repair on a verdict it could not reach

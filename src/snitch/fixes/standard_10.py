@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import ast
 
-from snitch.checks.test_standard_10 import SERVE, expected_framework
 from snitch.fixes import CannotFix
+from snitch.standards.standard_10 import SERVE, expected_framework
 from snitch.violation import Violation
 
 FILE = SERVE

@@ -1,8 +1,8 @@
 """Fixes for standard 2 — Project layout: git-ignore datasets/ and weights/ (appended to
 .gitignore, so they win over an earlier `!datasets/`; the file is created when missing)."""
 
-from snitch.checks.test_standard_2 import folders_not_listed
 from snitch.fixes import ensure_final_newline
+from snitch.standards.standard_2 import folders_not_listed
 
 FILE = ".gitignore"
 

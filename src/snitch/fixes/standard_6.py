@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import re
 
-from snitch.dockerfile import DockerfileProblem, final_stage, instructions
 from snitch.fixes import CannotFix
-from snitch.image import build_argument_labels
+from snitch.read.dockerfile import DockerfileProblem, final_stage, instructions
+from snitch.read.image_labels import build_argument_labels
 
 FILE = "Dockerfile"
 

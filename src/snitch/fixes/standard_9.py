@@ -1,5 +1,5 @@
 """Fixes for standard 9 — Shared pipeline: pin the include of the Model Promotion Pipeline at the
-release the organisation's day-one contract names (snitch.release.pipeline_ref).
+release the organisation's day-one contract names (snitch.facts.release.pipeline_ref).
 
 Only the `ref:` of a block-style include entry is touched (its value replaced, or the key added
 under `project:` at the same indentation); the edited document is parsed again and must pin
@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import re
 
-from snitch import gitlab_ci
+from snitch.facts import gitlab_ci
+from snitch.facts.release import pipeline_ref
 from snitch.fixes import CannotFix
-from snitch.release import pipeline_ref
-from snitch.safe_yaml import YamlProblem, load_documents
+from snitch.read.safe_yaml import YamlProblem, load_documents
 
 FILE = gitlab_ci.CI
 # A `project:` or `ref:` line of a block mapping (maybe its first key, after `- `), with what follows.

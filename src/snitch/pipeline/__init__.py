@@ -8,6 +8,10 @@ each and calls this package, which is versioned and tested with the rest of snit
 * `render` / `validate` produce and check the KServe InferenceService of an environment,
 * `deploy` renders, validates, applies it with kubectl and writes a promotion record,
 * `rollback` re-applies the manifest of the previous promotion record of an environment.
+
+May import: `snitch.violation`, `snitch.read`, `snitch.facts` (the rules it shares with the
+standards: names, weights URIs, service settings), `snitch.standards` (the organisation's
+config) and `snitch.cli.streams`; never the checker's engine or command.
 """
 
 from snitch.pipeline.errors import PipelineError

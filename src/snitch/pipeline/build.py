@@ -9,11 +9,11 @@ import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
-from snitch import dockerfile, files
-from snitch.image import build_argument_labels
 from snitch.pipeline import settings
 from snitch.pipeline.errors import CommandFailed, PipelineError, read_text, writable
 from snitch.pipeline.manifest import check_digest, check_repository
+from snitch.read import dockerfile, files
+from snitch.read.image_labels import build_argument_labels
 
 def labels_only_dockerfile(text: str) -> str:
     """A FROM-scratch Dockerfile with the final stage's ARG and LABEL lines of `text`.
@@ -125,7 +125,7 @@ def build(context: Path, dockerfile: str, labels_only: bool, push: str | None, o
 
 def snitch_command() -> list[str]:
     found = shutil.which("snitch")
-    return [found] if found else [sys.executable, "-c", "import sys; from snitch.cli import main; sys.exit(main())"]
+    return [found] if found else [sys.executable, "-c", "import sys; from snitch.cli.main import main; sys.exit(main())"]
 
 
 def check_image(model: str, source: str, junitxml: str | None, project: Path) -> int:

@@ -8,10 +8,10 @@ import sys
 import traceback
 from pathlib import Path
 
-from snitch import streams
+from snitch.cli import streams
 from snitch.pipeline import settings
 from snitch.pipeline.errors import EXIT_FAILED, EXIT_UNUSABLE, CheckFailed, PipelineError, read_text, writable
-from snitch.safe_yaml import YamlProblem, load_documents
+from snitch.read.safe_yaml import YamlProblem, load_documents
 
 PROG = "snitch-pipeline"
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import yaml
 
-from snitch import service
+from snitch.facts import service_settings
 from snitch.pipeline import experiment, kube, records, s3, settings
 from snitch.pipeline.errors import CheckFailed, PipelineError
 from snitch.pipeline.manifest import (
@@ -19,8 +19,9 @@ from snitch.pipeline.manifest import (
     check_repository,
     render,
 )
+from snitch.facts.weights import WeightsUri
 from snitch.pipeline.validate import load_schema, validate
-from snitch.pipeline.weights import WeightsUri, parse_weights_uri
+from snitch.pipeline.weights import parse_weights_uri
 
 DEFAULT_METRICS_FILES = ("metrics.json", "evaluation.json", "reports/metrics.json")
 # Any of these means the job has AWS credentials, so S3 may be asked for the weights' metrics.
@@ -40,16 +41,16 @@ def _canary(value: str) -> int | None:
     return percent
 
 
-def service_from_environment(environ) -> service.ServiceSpec:
+def service_from_environment(environ) -> service_settings.ServiceSpec:
     """How the model runs, from the variables the pipeline maps its service inputs to."""
     declared = {}
-    for field in service.FIELDS:
+    for field in service_settings.FIELDS:
         value = settings.get(field.variable, environ=environ)
         if value:
             declared[field.name] = value
     try:
-        return service.ServiceSpec.from_values(declared)
-    except service.ServiceProblem as problem:
+        return service_settings.ServiceSpec.from_values(declared)
+    except service_settings.ServiceProblem as problem:
         raise PipelineError(
             f"the service metadata cannot be deployed: {problem}. Set these inputs of the shared pipeline "
             "include in .gitlab-ci.yml (Model Standard 11; `snitch -n <model>` checks them)"

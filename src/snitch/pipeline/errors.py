@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from snitch import files
+from snitch.read import files
 
 # Exit statuses of `python -m snitch.pipeline`, in line with snitch's own CLI.
 EXIT_OK = 0
@@ -49,8 +49,8 @@ def ci_document(project: Path) -> dict | None:
     run): its last document (a `spec:` header comes first), or None when that is no mapping."""
     # Imported here: run-local loads this module from a bare Python, before its tool environment
     # (with PyYAML) exists (pipeline/toolenv.py).
-    from snitch import gitlab_ci
-    from snitch.safe_yaml import YamlProblem, load_documents
+    from snitch.facts import gitlab_ci
+    from snitch.read.safe_yaml import YamlProblem, load_documents
 
     ci_file = project / gitlab_ci.CI
     try:

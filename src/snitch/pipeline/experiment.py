@@ -20,9 +20,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+from snitch.facts.weights import WeightsUri
 from snitch.pipeline import records, s3, settings
 from snitch.pipeline.errors import CheckFailed, CommandFailed, PipelineError
-from snitch.pipeline.weights import WeightsUri, parse_weights_uri
+from snitch.pipeline.weights import parse_weights_uri
 
 DATASETS_DIR = "datasets"
 TRAIN_CSV = "train.csv"

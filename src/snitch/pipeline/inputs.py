@@ -20,8 +20,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from snitch.names import DNS_LABEL_PATTERN, MODEL_NAME_PATTERN
-from snitch.service import FIELDS_BY_NAME, QUANTITY_PATTERN
+from snitch.facts.names import DNS_LABEL_PATTERN, MODEL_NAME_PATTERN
+from snitch.facts.service_settings import FIELDS_BY_NAME, QUANTITY_PATTERN
 
 PIPELINE_PATH = "ci/model-promotion-pipeline.yml"
 DOCS_PATH = "docs/pipeline.md"
@@ -62,7 +62,7 @@ def anchored(pattern: str) -> str:
 
 
 # The shape of a weights URI, s3://<bucket>/<model>/models/<timestamp> (Model Standard 1); the
-# deploy jobs check the bucket, the model and the timestamp with snitch.weights.
+# deploy jobs check the bucket, the model and the timestamp with snitch.facts.weights.
 WEIGHTS_URI_PATTERN = r"s3://[^/]+/[^/]+/models/[^/]+/?"
 
 
@@ -82,7 +82,7 @@ class Input:
 
 
 def _service(name: str, description: str, regex: str | None = None, docs: str = "") -> Input:
-    """A service-metadata input (Model Standard 11): its variable is the one snitch.service reads."""
+    """A service-metadata input (Model Standard 11): its variable is the one snitch.facts.service_settings reads."""
     kind = FIELDS_BY_NAME[name].kind
     return Input(name, description, default=FIELDS_BY_NAME[name].default,
                  type="number" if kind in ("whole", "positive") else "string",

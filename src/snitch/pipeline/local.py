@@ -16,11 +16,11 @@ import subprocess
 import sys
 from pathlib import Path
 
-from snitch import gitlab_ci
-from snitch.gitinfo import GitUnavailable, run_git
-from snitch.names import control_character
+from snitch.facts import gitlab_ci
+from snitch.facts.names import control_character
 from snitch.pipeline import toolenv
 from snitch.pipeline.errors import PipelineError, ci_document
+from snitch.read.git import GitUnavailable, run_git
 
 PIPELINE_FILE = "ci/model-promotion-pipeline.yml"
 GITLAB_CI_LOCAL_VERSION = "4.73.0"

@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from snitch.facts.service_settings import ServiceSpec
+from snitch.facts.weights import WeightsUri
 from snitch.pipeline.errors import PipelineError
-from snitch.pipeline.weights import WeightsUri
-from snitch.service import ServiceSpec
 
 API_VERSION = "serving.kserve.io/v1beta1"
 KIND = "InferenceService"

@@ -26,9 +26,9 @@ import urllib.request
 from datetime import datetime, timezone
 from pathlib import Path
 
-from snitch import files
 from snitch.pipeline import settings
 from snitch.pipeline.errors import PipelineError, writable
+from snitch.read import files
 
 RECORD_VERSION = 1
 # The facts a rollback matches and reports: text when present.

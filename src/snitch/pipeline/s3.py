@@ -13,7 +13,7 @@ import json
 import re
 from pathlib import Path, PurePosixPath
 
-from snitch.names import bucket_problem
+from snitch.facts.names import bucket_problem
 from snitch.pipeline.errors import PipelineError
 
 MAX_OBJECTS = 10_000

@@ -12,11 +12,11 @@ import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from snitch import gitlab_ci
-from snitch.config import CONFIG_ENV, load_standards
+from snitch.facts import gitlab_ci
 from snitch.pipeline.errors import PipelineError, ci_document
 from snitch.pipeline.inputs import INPUTS
-from snitch.standards import StandardsError
+from snitch.standards.config import CONFIG_ENV, load_standards
+from snitch.standards.document import StandardsError
 
 _GITLAB = "GitLab (a predefined variable)"
 _CI_SETTINGS = "the project's CI/CD settings (docs/pipeline.md)"

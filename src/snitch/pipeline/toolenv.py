@@ -2,7 +2,7 @@
 
 run-local must start from any Python 3 with `venv` and `pip` (a freshly created virtualenv, as
 docs/pipeline.md tells a user), before snitch's own dependencies are importable. So this module
-imports nothing outside the standard library and `snitch.cache` / `snitch.pipeline.errors`
+imports nothing outside the standard library and `snitch.read.cache` / `snitch.pipeline.errors`
 (stdlib-only themselves), and builds, once per content, in the user's cache folder
 ($SNITCH_CACHE_DIR, else ~/.cache/snitch) under `run-local/`:
 
@@ -26,8 +26,8 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from snitch.cache import cache_dir
 from snitch.pipeline.errors import PipelineError
+from snitch.read.cache import cache_dir
 
 # What goes into the wheel (hatch's wheel target and the project metadata): its content decides
 # whether a cached wheel is still this checkout's.

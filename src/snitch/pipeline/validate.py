@@ -17,12 +17,12 @@ import copy
 import re
 from pathlib import Path
 
-from snitch import files
-from snitch.config import pattern_problem  # the one rule for a pattern's cost
+from snitch.facts.names import is_dns_label, model_name_problem
 from snitch.pipeline.errors import PipelineError
-from snitch.names import is_dns_label, model_name_problem
 from snitch.pipeline.manifest import API_VERSION, KIND, LABEL_PREFIX
 from snitch.pipeline.weights import parse_weights_uri
+from snitch.read import files
+from snitch.facts.patterns import pattern_problem  # the one rule for a pattern's cost
 
 _PINNED_IMAGE = re.compile(r"^[^@\s]+@sha256:[0-9a-f]{64}\Z")
 _LABEL_NAME = re.compile(r"^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]\Z")
@@ -205,7 +205,7 @@ def strict_schema(schema: dict) -> dict:
 
 def _schema_problem(schema: dict) -> str | None:
     """Why the schema cannot be used: a `pattern` that is invalid or can backtrack for minutes
-    (the organisation's patterns obey the same rule, snitch.config), or a `$ref` to anything but
+    (the organisation's patterns obey the same rule, snitch.facts.patterns), or a `$ref` to anything but
     the schema itself (nothing is ever fetched)."""
     pending = [(schema, "(top level)")]
     while pending:  # the JSON is already bounded in depth by files.load_json

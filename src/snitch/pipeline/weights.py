@@ -6,25 +6,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timezone
 
+from snitch.facts.weights import CLOCK_SKEW, WeightsUri, location_problems, parse_uri  # snitch's own rules (standard 1)
 from snitch.pipeline import settings
 from snitch.pipeline.errors import PipelineError
-from snitch.weights import CLOCK_SKEW, location_problems, parse_timestamp, parse_uri  # snitch's own rules (standard 1)
-
-
-@dataclass(frozen=True)
-class WeightsUri:
-    uri: str
-    bucket: str
-    model: str
-    timestamp: datetime
-
-    @property
-    def basic_timestamp(self) -> str:
-        """The timestamp in ISO 8601 basic form, usable as a Kubernetes label value."""
-        return self.timestamp.strftime("%Y%m%dT%H%M%SZ")
 
 
 def parse_weights_uri(uri: str, model_name: str | None = None, now: datetime | None = None) -> WeightsUri:
@@ -41,14 +27,14 @@ def parse_weights_uri(uri: str, model_name: str | None = None, now: datetime | N
             f"malformed weights URI {text!r}: expected {example} (Model Standard 1); "
             "fix the `weights_uri` input in .gitlab-ci.yml"
         )
-    model, stamp = parts.project, parts.timestamp
+    model, stamp = parts.model, parts.timestamp_text
     wrong = location_problems(parts, bucket, model_name if model_name is not None else model)
     if wrong:
         raise PipelineError(
             f"weights URI {text!r} uses {' and '.join(wrong)}; weights of {model_name or model} live under "
             f"s3://{bucket}/{model_name or model}/models/ (Model Standard 1)"
         )
-    timestamp = parse_timestamp(stamp)
+    timestamp = parts.timestamp
     if timestamp is None:
         raise PipelineError(
             f"weights URI {text!r}: {stamp!r} is not a UTC ISO 8601 timestamp; "
@@ -60,4 +46,4 @@ def parse_weights_uri(uri: str, model_name: str | None = None, now: datetime | N
             f"weights URI {text!r}: the training timestamp {stamp} is in the future; "
             "it must be the UTC time the weights were trained"
         )
-    return WeightsUri(uri=text.rstrip("/"), bucket=bucket, model=model, timestamp=timestamp)
+    return parts
