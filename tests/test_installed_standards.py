@@ -103,6 +103,27 @@ def test_an_installed_standard_joins_the_numbered_ones(installed, compliant, tmp
     assert run(compliant, MODEL, standards=["acme-1"], config=config).failed() == set()
 
 
+def test_a_project_copy_that_differs_in_an_installed_standard_s_parameters_is_noted(installed, compliant, tmp_path):
+    """The organisation's config wins over the project's copy for installed standards' own
+    parameters too, and the note names the one that differs."""
+    from snitch.read.project import Project
+    from snitch.standards.config import load_standards
+
+    ci = compliant / ".gitlab-ci.yml"
+    ci.write_text(ci.read_text().replace("      coverage_floor: 80\n", "      coverage_floor: 80\n      snitch_config: .snitch/config.yaml\n"))
+    copy = compliant / ".snitch" / "config.yaml"
+    copy.parent.mkdir(exist_ok=True)
+    copy.write_text("standards:\n  acme-1:\n    licence_file: README.md\n")  # a project loosening its copy
+    organisation = tmp_path / "org.yaml"
+    organisation.write_text("standards:\n  acme-1:\n    licence_file: LICENCE.txt\n")
+    standards = load_standards(organisation, project=Project(compliant, MODEL))
+    assert standards["acme-1"].parameters["licence_file"] == "LICENCE.txt"
+    assert standards.project_copy_note.startswith(
+        "the project's .snitch/config.yaml differs from this config in standards.acme-1.licence_file; ")
+    organisation.write_text(copy.read_text())
+    assert load_standards(organisation, project=Project(compliant, MODEL)).project_copy_note == ""
+
+
 def test_an_installed_standard_is_waived_and_made_mandatory_by_its_id(installed, compliant, tmp_path):
     from snitch.testing import run
 

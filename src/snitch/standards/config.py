@@ -155,6 +155,17 @@ def _apply_installed_parameters(installed, standards: Standards, path: Path) -> 
         standard.parameters.update(values)
 
 
+def _parameters_in_force(standards: Standards) -> dict:
+    """Every parameter a run judges by, by the name a config gives it: the organisation's
+    (`bucket`) and each installed standard's own (`standards.acme-1.model_card`)."""
+    installed = {
+        f"{INSTALLED_PARAMETERS}.{number}.{name}": value
+        for number, standard in standards.standards.items() if standard.distribution
+        for name, value in standard.parameters.items()
+    }
+    return {**standards.parameters, **installed}
+
+
 def _organisation_config(config) -> tuple[Path | None, str]:
     """The organisation's own config file and how it was chosen: --config, $SNITCH_CONFIG, the
     default place; (None, "") when none is given."""
@@ -247,9 +258,10 @@ def _copy_note(project, standards: Standards) -> str:
         theirs = _standards_from(copy[1])
     except StandardsError as error:
         return f"the project's own config cannot be used, so it was not compared ({error})"
-    if theirs.parameters == standards.parameters:
+    ours, copied = _parameters_in_force(standards), _parameters_in_force(theirs)
+    changed = sorted(key for key in ours.keys() | copied.keys() if ours.get(key) != copied.get(key))
+    if not changed:
         return ""
-    changed = sorted(key for key in standards.parameters if theirs.parameters.get(key) != standards.parameters[key])
     return (
         f"the project's {copy[0]} differs from this config in {', '.join(changed)}; this run (and CI with the "
         f"organisation's config) uses {standards.config}: update the copy to match"
