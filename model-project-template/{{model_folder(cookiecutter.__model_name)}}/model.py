@@ -137,4 +137,5 @@ def load_weights(model_dir: Path) -> Pipeline:
 
 
 def predict_species(estimator: Pipeline, features: np.ndarray) -> list[str]:
-    return [CLASSES[index] for index in estimator.predict(features)]
+    # One numpy lookup for the whole batch (a Python loop costs ~10 µs per 100 rows).
+    return np.asarray(CLASSES, dtype=object)[estimator.predict(features)].tolist()
