@@ -63,3 +63,13 @@ def test_a_numbered_section_without_its_module_is_a_standards_error(monkeypatch)
             registry.checks(4)
     finally:
         registry.checks.cache_clear()
+
+
+def test_the_docs_table_names_every_standard_by_its_document_title():
+    """docs/standards.md summarises what each standard checks in a table; its numbers and titles are
+    the document's, so a new or renamed standard cannot be left out of it."""
+    page = (Path(__file__).resolve().parents[1] / "docs" / "standards.md").read_text()
+    table = page.split("| # | standard | what is checked |\n|---|---|---|\n", 1)[1].split("\n\n", 1)[0]
+    rows = [line.split("|")[1:3] for line in table.splitlines()]
+    numbered = {number: standard.title for number, standard in STANDARDS.standards.items() if isinstance(number, int)}
+    assert {int(number): title.strip() for number, title in rows} == numbered
