@@ -3,6 +3,8 @@ check expectation, fix and organisation parameter that snitch prints or enforces
 
 from __future__ import annotations
 
+import copy
+import functools
 import re
 import string
 from dataclasses import dataclass, field
@@ -206,7 +208,15 @@ def load() -> Standards:
     from snitch.standards import registry  # the registry reads sections with this module's parser
 
     path = document_path()
-    standards = parse(path.read_text(encoding="utf-8"), path)
+    # Each load is changed by its caller (a config's parameters), so it gets its own copy of the
+    # parsed document: a run under an organisation config that compares the project's copy, and a
+    # fleet, load it once per config, and a copy costs a tenth of a parse.
+    standards = copy.deepcopy(_parsed(path.read_text(encoding="utf-8"), path))
     for standard in registry.installed_standards():
         standards.standards[standard.number] = standard
     return standards
+
+
+@functools.lru_cache(maxsize=4)
+def _parsed(text: str, path: Path) -> Standards:
+    return parse(text, path)
