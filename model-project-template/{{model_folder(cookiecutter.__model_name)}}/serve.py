@@ -85,8 +85,9 @@ default_outputs = Counter("default_outputs", "Requests answered with the model's
                           "prediction missed the latency SLO (LATENCY_SLO_MS)", ["model_name"])
 
 
-class PredictionLate(Exception):
-    """Raised inside a prediction running in the server's thread when its deadline passes."""
+class PredictionLate(BaseException):
+    """Raised inside a prediction running in the server's thread when its deadline passes. A
+    BaseException, like KeyboardInterrupt, so that a predict catching Exception cannot swallow it."""
 
 
 class Deadline:

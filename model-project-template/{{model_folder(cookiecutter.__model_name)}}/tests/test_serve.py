@@ -336,6 +336,20 @@ def test_a_late_prediction_in_the_server_thread_is_stopped_at_its_deadline(class
     assert time.monotonic() - began < 0.9  # the slow prediction alone takes 1 s
 
 
+def test_a_predict_that_catches_every_exception_is_still_stopped(classifier_with_slo, monkeypatch):
+    def stubborn(estimator, features):
+        try:
+            time.sleep(1)
+        except Exception:  # the timer's PredictionLate is not an Exception: it is not swallowed here
+            pass
+        return ["setosa"] * len(features)
+
+    monkeypatch.setattr(model, "predict_species", stubborn)
+    began = time.monotonic()
+    assert asyncio.run(classifier_with_slo.predict({"instances": ROWS[:1]}))["default_output"] is True
+    assert time.monotonic() - began < 0.9
+
+
 def test_after_a_miss_predictions_run_in_threads_until_the_model_is_fast_again(classifier_with_slo, monkeypatch):
     threads = []
     predict = model.predict_species
