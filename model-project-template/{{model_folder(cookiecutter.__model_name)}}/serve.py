@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import logging
 import math
@@ -504,4 +505,10 @@ def build_model(args: argparse.Namespace) -> Classifier:
 if __name__ == "__main__":
     classifier = build_model(parser.parse_args())
     keep_contract(model_server.app)
+    # What is loaded by now (kserve, FastAPI, scikit-learn, ddtrace, the model) lives as long as the
+    # server. Frozen, it is left out of the garbage collector's full passes, each of which would
+    # otherwise walk some 240,000 objects: a ~70 ms pause every few seconds under load with
+    # tracing on (p99 54 ms instead of 14, docs/serving.md).
+    gc.collect()
+    gc.freeze()
     kserve.ModelServer().start([classifier])
