@@ -75,10 +75,10 @@ ROW = f"{len(model.FEATURES)} numbers from {model.FEATURE_MIN} to {model.FEATURE
 SHAPE_RULE = f"shape must be [N, {len(model.FEATURES)}] with N from 1 to {MAX_ROWS}"
 # The marker of a default output: a key of the v1 response, a parameter of the v2 response (REST and gRPC).
 DEFAULT_OUTPUT = "default_output"
-# After a missed deadline, predictions run in this many threads for SLOW_SPELL_S seconds (see
-# Deadline). One running past its deadline keeps its thread until it finishes (Python cannot stop
-# a thread), so the fixed pool bounds that late work, and a queued prediction whose deadline has
-# passed is dropped before it starts.
+# After a missed deadline (or a prediction that used over half of it), predictions run in this
+# many threads until SLOW_SPELL_S seconds after the last such one (see Deadline). One running past
+# its deadline keeps its thread until it finishes (Python cannot stop a thread), so the fixed pool
+# bounds that late work, and a queued prediction whose deadline has passed is dropped before it starts.
 PREDICT_THREADS = 4
 SLOW_SPELL_S = 30.0
 
@@ -91,6 +91,19 @@ class PredictionLate(BaseException):
     BaseException, like KeyboardInterrupt, so that a predict catching Exception cannot swallow it."""
 
 
+# Is a prediction running in the server's thread under the timer? One process has one timer and one
+# server thread, so this is the process's, whatever number of models it serves.
+_timing = False
+
+
+def _expired(_signum, _frame) -> None:
+    """SIGALRM's handler: stop the timed prediction (a signal handled after it ended stops nothing)."""
+    global _timing
+    if _timing:
+        _timing = False
+        raise PredictionLate()
+
+
 class Deadline:
     """Holds each prediction to the latency SLO; a prediction that misses it gives None.
 
@@ -98,60 +111,78 @@ class Deadline:
     (SIGALRM) raises PredictionLate inside it when its deadline passes: two system calls per
     request, where handing every prediction to a thread costs 10-15% of the throughput
     (docs/serving.md). A prediction so stopped is abandoned, like a timed-out pytest test: its
-    Python code is interrupted where it is, so predict must not leave shared state half-changed.
-    The timer interrupts Python code and sleeps, not a single long C call (one huge BLAS product):
-    such a prediction is answered when that call returns.
+    Python code is interrupted where it is, so predict must not leave shared state half-changed
+    (nor hold a lock it takes outside a `with`). The timer interrupts Python code and sleeps, not a
+    single long C call (one huge BLAS product): such a prediction is answered when that call
+    returns, with the default output.
 
-    While the model is slow (SLOW_SPELL_S seconds after a missed deadline), predictions run in a
-    small pool of threads instead, so the server keeps reading requests and answers each in time
-    rather than queueing them behind one that is running late. The pool is used all the time when
-    the timer cannot be: the server not in the main thread (KServe's test client) or SIGALRM taken."""
+    While the model is slow (SLOW_SPELL_S seconds after the last prediction that missed or used
+    over half its deadline), predictions run in a small pool of threads instead, so the server keeps
+    reading requests and answers each in time rather than queueing them behind slow ones. The pool
+    is used all the time when the timer cannot be: the server not in the main thread (KServe's test
+    client), or SIGALRM handled by someone else (a profiler, pytest-timeout), which is left alone.
+    The pool is made in the process that serves (KServe's --workers start theirs by pickling the model)."""
 
     def __init__(self, seconds: float):
         self.seconds = seconds
-        self.threads = ThreadPoolExecutor(PREDICT_THREADS, thread_name_prefix="predict")
         self.slow_until = 0.0  # time.monotonic() until which predictions run in the pool
-        self.armed = False  # a prediction is running inline, under the timer
-        # Each pooled prediction would otherwise fan out to a full set of BLAS threads: the pool's
-        # threads times the cores' fighting for the CPU put p99 at ~20x p50 (docs/serving.md).
-        threadpool_limits(limits=1, user_api="blas")
-        self.timer = threading.current_thread() is threading.main_thread() and hasattr(signal, "setitimer") \
-            and timer_is_free(signal.getsignal(signal.SIGALRM))
-        if self.timer:
-            signal.signal(signal.SIGALRM, self.expired)
+        self.threads: ThreadPoolExecutor | None = None
 
-    def expired(self, _signum, _frame) -> None:
-        if self.armed:  # a signal handled after the prediction ended interrupts nothing
-            self.armed = False
-            raise PredictionLate()
+    def __getstate__(self) -> dict:
+        return {**vars(self), "threads": None}  # a thread pool cannot be pickled, nor shared
 
     async def run(self, predict, *args):
-        """predict(*args), or None when it misses the deadline."""
-        inline = self.timer and time.monotonic() >= self.slow_until and threading.current_thread() is threading.main_thread()
-        try:
-            return self.inline(predict, *args) if inline else await self.pooled(predict, *args)
-        except (PredictionLate, asyncio.TimeoutError):
+        """predict(*args), or None when it misses the deadline. Errors of predict's own propagate."""
+        began = time.monotonic()
+        if began >= self.slow_until and timer_is_ours():
+            try:
+                answer, stopped = self.timed(predict, *args), False
+            except PredictionLate:
+                answer, stopped = None, True
+            # PredictionLate can be lost (raised in a finaliser the collector ran, or caught by a bare
+            # except): the clock decides, not the exception.
+            took = time.monotonic() - began
+            if stopped or took > self.seconds / 2:
+                self.slow_until = time.monotonic() + SLOW_SPELL_S
+            return None if stopped or took >= self.seconds else answer
+        running = asyncio.get_running_loop().run_in_executor(self.pool(), predict, *args)
+        done, _ = await asyncio.wait({running}, timeout=self.seconds)
+        if not done:
+            running.cancel()  # a prediction still queued never starts
             self.slow_until = time.monotonic() + SLOW_SPELL_S
             return None
+        return running.result()
 
-    def inline(self, predict, *args):
-        self.armed = True
+    def timed(self, predict, *args):
+        global _timing
+        _timing = True
         signal.setitimer(signal.ITIMER_REAL, self.seconds)
         try:
             return predict(*args)
         finally:
-            self.armed = False
+            _timing = False
             signal.setitimer(signal.ITIMER_REAL, 0)
 
-    async def pooled(self, predict, *args):
-        running = asyncio.get_running_loop().run_in_executor(self.threads, predict, *args)
-        # On timeout wait_for cancels the future: a prediction still queued never starts.
-        return await asyncio.wait_for(running, self.seconds)
+    def pool(self) -> ThreadPoolExecutor:
+        if self.threads is None:
+            self.threads = ThreadPoolExecutor(PREDICT_THREADS, thread_name_prefix="predict")
+            # Each pooled prediction would otherwise fan out to a full set of BLAS threads: the
+            # pool's threads times the cores' fighting for the CPU put v1's p99 at 143 ms against
+            # 16 ms with one BLAS thread each (a prediction of at most 1,000 rows gains nothing more).
+            threadpool_limits(limits=1, user_api="blas")
+        return self.threads
 
 
-def timer_is_free(handler) -> bool:
-    """SIGALRM is nobody's, or an earlier Deadline's (a process that builds the model again)."""
-    return handler in (signal.SIG_DFL, signal.SIG_IGN, None) or isinstance(getattr(handler, "__self__", None), Deadline)
+def timer_is_ours() -> bool:
+    """Can this prediction run under the timer? Only in the main thread (where Python runs signal
+    handlers), with SIGALRM unhandled or handled by _expired; taken on first use, checked on each."""
+    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "setitimer"):
+        return False
+    handler = signal.getsignal(signal.SIGALRM)
+    if handler in (signal.SIG_DFL, signal.SIG_IGN):
+        signal.signal(signal.SIGALRM, _expired)
+        return True
+    return handler is _expired
 
 
 class Classifier(kserve.Model):

@@ -3,6 +3,7 @@
 import asyncio
 import json
 import logging
+import pickle
 import signal
 import sys
 import threading
@@ -351,40 +352,93 @@ def test_a_predict_that_catches_every_exception_is_still_stopped(classifier_with
 
 
 def test_after_a_miss_predictions_run_in_threads_until_the_model_is_fast_again(classifier_with_slo, monkeypatch):
-    threads = []
+    threads, delays = [], [0.0, 0.2, 0.0, 0.0]  # the second one misses the 50 ms deadline
     predict = model.predict_species
 
     def recorded(estimator, features):
         threads.append(threading.current_thread())
+        time.sleep(delays[len(threads) - 1])
         return predict(estimator, features)
 
     monkeypatch.setattr(model, "predict_species", recorded)
-    deadline = classifier_with_slo.deadline
+    answers = [asyncio.run(classifier_with_slo.predict({"instances": ROWS})) for _ in range(3)]
+    assert answers == [{"predictions": SPECIES}, {"predictions": ["unknown"] * 3, "default_output": True},
+                       {"predictions": SPECIES}]
+    classifier_with_slo.deadline.slow_until = time.monotonic() - 1  # the spell is over
     assert asyncio.run(classifier_with_slo.predict({"instances": ROWS})) == {"predictions": SPECIES}
-    deadline.slow_until = time.monotonic() + serve.SLOW_SPELL_S  # what a missed deadline sets
+    assert [thread is threading.main_thread() for thread in threads] == [True, True, False, True]
+
+
+def test_a_prediction_using_over_half_its_deadline_starts_the_spell(classifier_with_slo, monkeypatch):
+    """Predictions that each just make it would queue requests behind one another in the server's thread."""
+    predict = model.predict_species
+    monkeypatch.setattr(model, "predict_species", lambda estimator, features: time.sleep(0.035) or predict(estimator, features))
     assert asyncio.run(classifier_with_slo.predict({"instances": ROWS})) == {"predictions": SPECIES}
-    deadline.slow_until = time.monotonic() - 1  # the spell is over
-    assert asyncio.run(classifier_with_slo.predict({"instances": ROWS})) == {"predictions": SPECIES}
-    assert [thread is threading.main_thread() for thread in threads] == [True, False, True]
+    assert classifier_with_slo.deadline.slow_until > time.monotonic()
 
 
-def test_a_timer_signal_after_the_prediction_ended_interrupts_nothing(classifier_with_slo):
-    classifier_with_slo.deadline.expired(signal.SIGALRM, None)  # no prediction is running: no exception
+def test_a_lost_timer_exception_still_gives_the_default(classifier_with_slo, monkeypatch):
+    """PredictionLate swallowed by a bare except (or raised in a finaliser): the clock decides."""
+    def swallowing(estimator, features):
+        try:
+            time.sleep(0.2)
+        except BaseException:  # noqa: BLE001 - the point of the test
+            time.sleep(0.1)
+        return ["setosa"] * len(features)
+
+    monkeypatch.setattr(model, "predict_species", swallowing)
+    assert asyncio.run(classifier_with_slo.predict({"instances": ROWS[:1]})) == {"predictions": ["unknown"], "default_output": True}
 
 
-def test_a_sigalrm_taken_by_someone_else_is_left_alone(weights_dir, monkeypatch):
-    """A handler the process already has (a profiler, pytest-timeout) keeps SIGALRM; the pool keeps the deadline."""
+@pytest.mark.parametrize("in_pool", [False, True])
+def test_predict_s_own_timeout_error_is_a_server_error_not_a_late_prediction(classifier_with_slo, monkeypatch, in_pool):
+    def failing(estimator, features):
+        raise TimeoutError("the feature store did not answer")
+
+    monkeypatch.setattr(model, "predict_species", failing)
+    if in_pool:
+        classifier_with_slo.deadline.slow_until = time.monotonic() + serve.SLOW_SPELL_S
+    counted = default_outputs_counted()
+    with pytest.raises(TimeoutError, match="feature store"):
+        asyncio.run(classifier_with_slo.predict({"instances": ROWS}))
+    assert default_outputs_counted() == counted
+
+
+def test_every_model_the_process_serves_is_held_to_its_deadline(weights_dir, monkeypatch, slow_predictions):
+    monkeypatch.setenv("LATENCY_SLO_MS", "50")
+    first, second = (serve.build_model(serve.parser.parse_args(["--model_dir", str(weights_dir)])) for _ in range(2))
+    for classifier in (first, second):
+        began = time.monotonic()
+        assert asyncio.run(classifier.predict({"instances": ROWS[:1]}))["default_output"] is True
+        assert time.monotonic() - began < 0.9
+
+
+def test_a_timer_signal_after_the_prediction_ended_interrupts_nothing():
+    serve._expired(signal.SIGALRM, None)  # no prediction is running: no exception
+
+
+def test_a_sigalrm_taken_by_someone_else_is_left_alone(classifier_with_slo, slow_predictions):
+    """A handler the process has (a profiler, pytest-timeout) keeps SIGALRM; the pool keeps the deadline."""
     def theirs(_signum, _frame):
         pass
 
     previous = signal.signal(signal.SIGALRM, theirs)
     try:
-        monkeypatch.setenv("LATENCY_SLO_MS", "50")
-        classifier = serve.build_model(serve.parser.parse_args(["--model_dir", str(weights_dir)]))
-        assert classifier.deadline.timer is False and signal.getsignal(signal.SIGALRM) is theirs
-        assert asyncio.run(classifier.predict({"instances": ROWS})) == {"predictions": SPECIES}
+        began = time.monotonic()
+        answer = asyncio.run(classifier_with_slo.predict({"instances": ROWS[:1]}))
+        assert answer["default_output"] is True and time.monotonic() - began < 0.9
+        assert signal.getsignal(signal.SIGALRM) is theirs
     finally:
         signal.signal(signal.SIGALRM, previous)
+
+
+def test_a_model_with_a_deadline_can_be_sent_to_kserve_s_workers(classifier_with_slo, slow_predictions):
+    """KServe's --workers start each worker from a pickled copy of the model: the pool stays behind."""
+    asyncio.run(classifier_with_slo.predict({"instances": ROWS[:1]}))
+    classifier_with_slo.deadline.slow_until = time.monotonic() + serve.SLOW_SPELL_S
+    asyncio.run(classifier_with_slo.predict({"instances": ROWS[:1]}))  # the pool now exists
+    copy = pickle.loads(pickle.dumps(classifier_with_slo))
+    assert copy.deadline.threads is None and copy.deadline.seconds == 0.05
 
 
 @pytest.mark.parametrize("value, slo", [("", None), ("300", 300.0), (" 12.5 ", 12.5)])
