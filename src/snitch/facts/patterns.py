@@ -1,5 +1,6 @@
 """The organisation's regular expressions (readme_links, pipeline_ref_pattern): the one rule for
-a pattern's cost (pattern_problem, applied when the config loads and by the pipeline's inputs)
+a pattern's cost (pattern_problem, applied when the config loads and to the schema patterns
+`snitch-pipeline validate --schema` is given)
 and the time budget a pattern gets on a project's text (pattern_budget)."""
 
 from __future__ import annotations

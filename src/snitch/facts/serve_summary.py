@@ -21,7 +21,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -167,12 +166,13 @@ def _well_typed(found: ServeFacts) -> bool:
 @functools.cache
 def _code_version() -> bytes:
     """snitch's own code that the facts depend on: a new snitch never reads an older one's facts.
-    Listed by name: the analysis (this module, serve_analysis, modules, tracing) and how it reads
-    the project (read.project, read.files) and reports what it cannot read (violation)."""
+    Listed by name: the analysis (this module, serve_analysis, modules, tracing), how it reads the
+    project (read.project, read.files, and read.dockerfile for `ddtrace-run`) and reports what it
+    cannot read (violation)."""
     from snitch import violation
-    from snitch.read import files, project
+    from snitch.read import dockerfile, files, project
 
-    sources = [Path(module.__file__) for module in (
-        sys.modules[__name__], serve_analysis, modules, tracing, project, files, violation,
+    sources = [Path(__file__)] + [Path(module.__file__) for module in (
+        serve_analysis, modules, tracing, project, files, dockerfile, violation,
     )]
     return hashlib.sha256(b"".join(source.read_bytes() for source in sources)).digest()

@@ -125,7 +125,7 @@ def build(context: Path, dockerfile: str, labels_only: bool, push: str | None, o
 
 def snitch_command() -> list[str]:
     found = shutil.which("snitch")
-    return [found] if found else [sys.executable, "-c", "import sys; from snitch.cli.main import main; sys.exit(main())"]
+    return [found] if found else [sys.executable, "-m", "snitch"]
 
 
 def check_image(model: str, source: str, junitxml: str | None, project: Path) -> int:

@@ -131,7 +131,6 @@ INPUTS: tuple[Input, ...] = (
           default="python:3.11-slim", docs="The platform's deploy image provides kubectl."),
 )
 BY_NAME = {item.name: item for item in INPUTS}
-BY_VARIABLE = {item.variable: item for item in INPUTS if item.variable}
 
 
 def _yaml_scalar(value: str | int) -> str:

@@ -123,10 +123,6 @@ def flag(name: str, environ=None) -> bool:
     return Settings(environ).flag(name)
 
 
-def version_from_ci(environ=None) -> str:
-    return Settings(environ).version()
-
-
 def parameters() -> dict:
     """The organisation's standards parameters (bucket, labels...), read exactly as the checker
     reads them: the standards document overridden by $SNITCH_CONFIG (the `snitch_config` input)."""

@@ -31,7 +31,7 @@ from snitch.read.cache import cache_dir
 
 # What goes into the wheel (hatch's wheel target and the project metadata): its content decides
 # whether a cached wheel is still this checkout's.
-WHEEL_SOURCES = ("pyproject.toml", "README.md", "standards/MODEL_STANDARDS.md", "src/snitch")
+WHEEL_SOURCES = ("pyproject.toml", "README.md", "standards/MODEL_STANDARDS.md", "model-project-template", "src/snitch")
 PIP_TIMEOUT_S = 900
 _PIP_QUIET = ["--quiet", "--disable-pip-version-check", "--no-input"]
 

@@ -212,6 +212,7 @@ def load() -> Standards:
     # parsed document: a run under an organisation config that compares the project's copy, and a
     # fleet, load it once per config, and a copy costs a tenth of a parse.
     standards = copy.deepcopy(_parsed(path.read_text(encoding="utf-8"), path))
+    registry.require_built_in(number for number in standards.standards if isinstance(number, int))
     for standard in registry.installed_standards():
         standards.standards[standard.number] = standard
     return standards

@@ -1,4 +1,5 @@
-"""The one registry of standards: snitch's own, listed here, and those an organisation installs.
+"""The one registry of standards: snitch's own, one module per numbered section of the standards
+document, and those an organisation installs.
 
 A standard is one unit: its section of the standards document (its title, rationale and each
 check's Expected and Fix), one module whose `test_*` functions are its checks, and its tests.
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import functools
 import importlib
+import importlib.util
 import inspect
 import json
 import os
@@ -82,22 +84,23 @@ def module_name(number: StandardId) -> str:
     return modules[number]
 
 
+def require_built_in(numbers) -> None:
+    """Every numbered standard of the document has its module, or a StandardsError naming the
+    missing ones, before anything runs (a run must not stop half-way, nor a fleet mark every
+    project broken)."""
+    missing = [BUILT_IN_MODULE.format(number=number) for number in numbers
+               if importlib.util.find_spec(BUILT_IN_MODULE.format(number=number)) is None]
+    if missing:
+        raise StandardsError(
+            f"the standards document has standard(s) that snitch has no module for ({', '.join(missing)}); "
+            "add the module or remove the section"
+        )
+
+
 @functools.cache
 def checks(number: StandardId) -> tuple:
     """The check functions of standard `number`, in the order they are defined."""
-    name = module_name(number)
-    if not isinstance(number, int):
-        return check_functions(importlib.import_module(name))
-    try:
-        module = importlib.import_module(name)
-    except ModuleNotFoundError as error:
-        if error.name != name:
-            raise  # the module exists and something it imports does not: a bug, shown as one
-        raise StandardsError(
-            f"standard {number} is in the standards document, but snitch has no module {name} "
-            f"(src/snitch/standards/standard_{number}.py) to check it; add the module or remove the section"
-        ) from None
-    return check_functions(module)
+    return check_functions(importlib.import_module(module_name(number)))
 
 
 def check_functions(module) -> tuple:
