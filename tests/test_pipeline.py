@@ -706,6 +706,37 @@ def test_render_and_history_read_the_projects_include_inputs(tmp_path):
     assert done.returncode == 0 and done.stdout.startswith("# 1 record(s)"), done.stderr
 
 
+def test_render_reads_the_organisation_config_the_project_hands_its_pipeline(tmp_path):
+    """`render -p` run by hand, from another folder, with no $SNITCH_CONFIG: the bucket a weights
+    URI must use comes from the config the project's `snitch_config` input names (a path in the
+    project), as it does in the project's CI and for snitch."""
+    project = tmp_path / "project"
+    (project / ".snitch").mkdir(parents=True)
+    (project / ".snitch" / "config.yaml").write_text("bucket: acme-ml-models\n")
+    weights = "s3://acme-ml-models/iris-classifier/models/20240102T030405Z"
+    (project / ".gitlab-ci.yml").write_text(yaml.safe_dump({"include": [{
+        "project": "ml-platform/snitch", "ref": "v1.0.0", "file": "ci/model-promotion-pipeline.yml",
+        "inputs": {"model_name": "iris-classifier", "weights_uri": weights, "snitch_config": ".snitch/config.yaml",
+                   "team": "fraud-detection", "latency_slo_ms": 250, "min_replicas": 1, "max_replicas": 2,
+                   "target_concurrency": 8, "cpu": "500m", "memory": "1Gi"}}]}))
+    home = tmp_path / "home"
+    home.mkdir()
+    bare = {key: value for key, value in os.environ.items()
+            if not key.startswith(("CI_", "GITLAB_", "SNITCH_", "IMAGE_", "MODEL_", "WEIGHTS_", "AWS_"))}
+    environment = {**bare, "HOME": str(home), "XDG_CONFIG_HOME": str(home), "CI_COMMIT_SHA": COMMIT,
+                   "IMAGE_REPOSITORY": "registry.example.com/ml/iris-classifier", "IMAGE_DIGEST": DIGEST,
+                   "GITLAB_USER_LOGIN": "alice"}
+    render = [sys.executable, "-m", "snitch.pipeline", "render", "-e", "dev", "-p", str(project)]
+    done = subprocess.run(render, cwd=tmp_path, env=environment, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert yaml.safe_load(done.stdout)["spec"]["predictor"]["model"]["storageUri"] == weights
+    # the organisation's own config, set for the job, still wins over the project's copy
+    (tmp_path / "org.yaml").write_text("bucket: org-models\n")
+    done = subprocess.run(render, cwd=tmp_path, env={**environment, "SNITCH_CONFIG": str(tmp_path / "org.yaml")},
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2 and "s3://org-models/iris-classifier/models/" in done.stderr, done.stderr
+
+
 def test_the_deploy_refuses_a_model_name_kserve_refuses_with_the_checkers_rule():
     """`123-model` is a DNS label but no InferenceService name: the manifest check says so with
     snitch.facts.names.model_name_problem, the function standard 9 and the template use."""

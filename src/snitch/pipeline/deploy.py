@@ -64,7 +64,7 @@ def release_from_environment(environment: str, environ=None) -> Release:
 
     check_environment(environment)
     model = get("MODEL_NAME", required=True)
-    weights = parse_weights_uri(get("WEIGHTS_URI", required=True), model_name=model)
+    weights = parse_weights_uri(get("WEIGHTS_URI", required=True), model_name=model, environ=environ)
     prefix = get("SNITCH_NAMESPACE_PREFIX", "ml-models")
     namespace = get("KSERVE_NAMESPACE", f"{prefix}-{environment}")
     return Release(

@@ -12,11 +12,11 @@ import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from snitch.facts import gitlab_ci
 from snitch.pipeline.errors import PipelineError, ci_document
 from snitch.pipeline.inputs import INPUTS
-from snitch.standards.config import CONFIG_ENV, load_standards
-from snitch.standards.document import StandardsError
+
+# The checker's own modules (the standards, the .gitlab-ci.yml reader) are imported where they are
+# used: most jobs never ask for them, and each job is a process of its own.
 
 _GITLAB = "GitLab (a predefined variable)"
 _CI_SETTINGS = "the project's CI/CD settings (docs/pipeline.md)"
@@ -94,7 +94,12 @@ class Settings:
 def project_values(project: Path) -> dict[str, str]:
     """The variables PROJECT/.gitlab-ci.yml gives the shared pipeline, read as snitch reads them
     (each input of the include, or the top-level variable it maps to), so a command run by hand
-    in a project needs only what CI alone knows (the image digest, the commit...)."""
+    in a project needs only what CI alone knows (the image digest, the commit...). The config the
+    `snitch_config` input names is a path in the project: it is given as the file it names, so
+    the command reads it from any folder."""
+    from snitch.facts import gitlab_ci
+    from snitch.standards.config import CONFIG_ENV
+
     document = ci_document(project) if (project / gitlab_ci.CI).is_file() else None
     if document is None:
         return {}
@@ -107,7 +112,22 @@ def project_values(project: Path) -> dict[str, str]:
             values[item.variable] = str(found.value)
         elif not item.required and "$" not in str(item.default):  # GitLab gives an input left out its default
             values[item.variable] = str(item.default)
+    if values.get(CONFIG_ENV):
+        values[CONFIG_ENV] = str(_project_config_file(project))
     return values
+
+
+def _project_config_file(project: Path) -> Path:
+    """The file the project's `snitch_config` input names, found as snitch finds it (inside the
+    project, never through a symlink out of it)."""
+    from snitch.read.project import Project
+    from snitch.standards.config import project_config
+    from snitch.standards.document import StandardsError
+
+    try:
+        return project_config(Project(project, ""))[1]
+    except StandardsError as error:
+        raise PipelineError(str(error)) from None
 
 
 def with_project(project: Path, environ: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -123,10 +143,14 @@ def flag(name: str, environ=None) -> bool:
     return Settings(environ).flag(name)
 
 
-def parameters() -> dict:
+def parameters(environ: Mapping[str, str] | None = None) -> dict:
     """The organisation's standards parameters (bucket, labels...), read exactly as the checker
-    reads them: the standards document overridden by $SNITCH_CONFIG (the `snitch_config` input)."""
+    reads them: the standards document overridden by $SNITCH_CONFIG of the job's variables
+    (`environ`, default the process environment; the `snitch_config` input)."""
+    from snitch.standards.config import CONFIG_ENV, load_standards
+    from snitch.standards.document import StandardsError
+
     try:
-        return load_standards().parameters
+        return load_standards(Settings(environ).get(CONFIG_ENV) or None).parameters
     except StandardsError as error:
         raise PipelineError(f"{error} (the organisation's config comes from ${CONFIG_ENV}, the `snitch_config` input)") from None

@@ -13,10 +13,12 @@ from snitch.pipeline import settings
 from snitch.pipeline.errors import PipelineError
 
 
-def parse_weights_uri(uri: str, model_name: str | None = None, now: datetime | None = None) -> WeightsUri:
-    """Parse and check `uri` against the organisation's bucket (as snitch's standard 1 does);
-    raise PipelineError saying what is wrong and what is expected."""
-    bucket = settings.parameters()["bucket"]
+def parse_weights_uri(uri: str, model_name: str | None = None, now: datetime | None = None,
+                      environ=None) -> WeightsUri:
+    """Parse and check `uri` against the organisation's bucket (as snitch's standard 1 does, from
+    the config of the job's variables `environ`); raise PipelineError saying what is wrong and
+    what is expected."""
+    bucket = settings.parameters(environ)["bucket"]
     example = f"s3://{bucket}/<model name>/models/20261122T093000Z"
     text = (uri or "").strip()
     if not text:
