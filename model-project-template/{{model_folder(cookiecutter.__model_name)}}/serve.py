@@ -533,13 +533,23 @@ def build_model(args: argparse.Namespace) -> Classifier:
     return classifier
 
 
-if __name__ == "__main__":
-    classifier = build_model(parser.parse_args())
+def prepare_process() -> None:
+    """What a serving process does before it answers: KServe's app keeps the contract, and what is
+    loaded by now (kserve, FastAPI, scikit-learn, ddtrace) is frozen: it lives as long as the
+    server, and left to the garbage collector each full pass would walk some 240,000 objects (a
+    ~70 ms pause every few seconds under load with tracing on: p99 54 ms instead of 14,
+    docs/serving.md)."""
     keep_contract(model_server.app)
-    # What is loaded by now (kserve, FastAPI, scikit-learn, ddtrace, the model) lives as long as the
-    # server. Frozen, it is left out of the garbage collector's full passes, each of which would
-    # otherwise walk some 240,000 objects: a ~70 ms pause every few seconds under load with
-    # tracing on (p99 54 ms instead of 14, docs/serving.md).
     gc.collect()
     gc.freeze()
+
+
+if __name__ == "__mp_main__":
+    # KServe's --workers spawn a process each, which imports this file under this name (never
+    # "__main__") and then serves KServe's app: each worker's app must keep the contract too.
+    prepare_process()
+
+if __name__ == "__main__":
+    classifier = build_model(parser.parse_args())
+    prepare_process()
     kserve.ModelServer().start([classifier])

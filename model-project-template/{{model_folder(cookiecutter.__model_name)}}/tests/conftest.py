@@ -1,6 +1,7 @@
 """Shared fixtures: one trained set of weights per test session, in a temporary folder, and
 `python serve.py` serving them on free loopback ports."""
 
+import contextlib
 import csv
 import os
 import socket
@@ -64,13 +65,19 @@ def server(weights_dir, tmp_path_factory):
     """The real `python serve.py` process (HTTP and gRPC) on the session's weights.
 
     Yields .http (base URL) and .grpc (host:port); .log holds what the server printed."""
+    with serving(weights_dir, tmp_path_factory.mktemp("server") / "serve.log") as running:
+        yield running
+
+
+@contextlib.contextmanager
+def serving(weights_dir: Path, log: Path, *flags: str):
+    """`python serve.py` with KServe's `flags` on free ports, stopped on leaving."""
     http_port, grpc_port = free_port(), free_port()
-    log = tmp_path_factory.mktemp("server") / "serve.log"
     project = Path(__file__).resolve().parents[1]
     with log.open("w") as output:
         process = subprocess.Popen(
             [sys.executable, "serve.py", "--model_dir", str(weights_dir),
-             "--http_port", str(http_port), "--grpc_port", str(grpc_port)],
+             "--http_port", str(http_port), "--grpc_port", str(grpc_port), *flags],
             cwd=project, stdout=output, stderr=subprocess.STDOUT, env={**os.environ, "DD_TRACE_ENABLED": "false", "PYTHONUNBUFFERED": "1"},  # the log is read while it runs
         )
         running = SimpleNamespace(http=f"http://127.0.0.1:{http_port}", grpc=f"127.0.0.1:{grpc_port}", log=log)

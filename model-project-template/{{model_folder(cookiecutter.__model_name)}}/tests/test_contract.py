@@ -202,3 +202,21 @@ def test_malformed_requests_cost_one_log_line_each(server):
     reasons = [line for line in lines if not any(marker in line for marker in ACCESS_LOG)]
     assert len(reasons) == sent, "\n".join(reasons)  # the reason, once for each
     assert all(" WARNING " in line for line in reasons), "\n".join(reasons)
+
+
+def test_kserve_workers_keep_the_contract(weights_dir, tmp_path):
+    """With KServe's --workers, spawned processes serve KServe's own app: each keeps the contract
+    (405 with Allow: POST on a GET, a client's mistake in one WARNING line, no traceback)."""
+    from conftest import serving
+
+    with serving(weights_dir, tmp_path / "serve.log", "--workers", "2", "--enable_grpc", "false") as running:
+        predict = f"{running.http}/v1/models/{MODEL_NAME}:predict"
+        for _ in range(4):  # a new connection each time, accepted by either worker
+            response = httpx.get(predict, timeout=30)
+            assert response.status_code == 405 and response.headers["allow"] == "POST", response.text
+            response = httpx.post(predict, json={"instances": [[5.1, 3.5]]}, timeout=30)
+            assert response.status_code == 400 and "instances[0] must be a list of 4" in response.json()["error"]
+        response = httpx.post(predict, json={"instances": FEATURES}, timeout=30)
+        assert response.status_code == 200 and len(response.json()["predictions"]) == 3, response.text
+        log = running.log.read_text()
+    assert "Traceback" not in log and log.count(" WARNING ") >= 4, log[-3000:]
