@@ -73,3 +73,9 @@ def location_problems(uri: WeightsUri, bucket: str, model: str) -> list[str]:
     if uri.model != model:
         wrong.append(f"project {uri.model!r} instead of the model name {model!r}")
     return wrong
+
+
+def trained_after(moment: datetime, now: datetime) -> bool:
+    """Is the training time `moment` later than `now` (beyond CLOCK_SKEW)? Weights cannot have been
+    trained in the future. The one rule the checker (standard 1) and the pipeline's jobs apply."""
+    return moment > now + CLOCK_SKEW

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from snitch.facts.weights import CLOCK_SKEW, WeightsUri, location_problems, parse_uri  # snitch's own rules (standard 1)
+from snitch.facts.weights import WeightsUri, location_problems, parse_uri, trained_after  # snitch's own rules (standard 1)
 from snitch.pipeline import settings
 from snitch.pipeline.errors import PipelineError
 
@@ -42,8 +42,7 @@ def parse_weights_uri(uri: str, model_name: str | None = None, now: datetime | N
             f"weights URI {text!r}: {stamp!r} is not a UTC ISO 8601 timestamp; "
             "use the basic form like 20261122T093000Z (or 2026-11-22T09:30:00Z)"
         )
-    current = now or datetime.now(timezone.utc)
-    if timestamp > current + CLOCK_SKEW:
+    if trained_after(timestamp, now or datetime.now(timezone.utc)):
         raise PipelineError(
             f"weights URI {text!r}: the training timestamp {stamp} is in the future; "
             "it must be the UTC time the weights were trained"
