@@ -300,9 +300,9 @@ def answer_problems(answers: dict) -> list[str]:
                  f"{_config_named()}); Model Standard 1 requires every model's weights there")
     if not REGISTRY.match(str(answers["container_registry"])):
         complain("container_registry", "must look like registry.example.com/team (host[:port]/path, no https://)")
-    domain = str(answers["serving_domain"])  # each label a DNS label: <model>.staging.<domain> must be a host
-    if "." not in domain or len(domain) > 253 or not all(map(_snitch().facts.names.is_dns_label, domain.split("."))):
-        complain("serving_domain", "must be a DNS domain in lower case such as models.example.com")
+    problem = snitch.facts.names.serving_domain_problem(str(answers["serving_domain"]), name or "")
+    if problem:
+        complain("serving_domain", problem)
     floor = parameters["coverage_floor"]
     problem = _number_problem(str(answers["coverage_floor"]), floor, 100)
     if problem:
@@ -315,7 +315,7 @@ def answer_problems(answers: dict) -> list[str]:
     moment = weights.parse_timestamp(stamp) if TIMESTAMP.match(stamp) else None  # the basic form only
     if moment is None:
         complain("weights_timestamp", "must be a UTC timestamp in ISO 8601 basic form like 20261122T093000Z")
-    elif moment > datetime.now(timezone.utc) + weights.CLOCK_SKEW:
+    elif weights.trained_after(moment, datetime.now(timezone.utc)):
         complain("weights_timestamp", "is in the future; weights can only come from a training run that happened")
     problems += _service_problems(answers, parameters, complain)
     _label_problems(answers, complain, not_text)

@@ -285,6 +285,8 @@ def test_interactive_prompts_are_questions_for_every_answer(tmp_path):
         ({"weights_timestamp": "20261399T996099Z"}, "weights_timestamp='20261399T996099Z' must be a UTC timestamp"),
         ({"serving_domain": "a" * 70 + ".example.com"}, "must be a DNS domain in lower case"),
         ({"serving_domain": "Models.Example.com"}, "serving_domain='Models.Example.com' must be a DNS domain in lower case"),
+        # 239 characters, a domain name, but iris-classifier.staging.<it> is 263: no host
+        ({"serving_domain": ".".join(["a" * 59] * 4)}, "263 characters long, more than a host name's 253; use a domain of at most 229"),
         ({"team": "Fraud Team"}, "team='Fraud Team' must be the team's short name in lower case with dashes"),
         ({"min_replicas": "0"}, "min_replicas is 0, so staging and production would scale to zero"),
         ({"min_replicas": "5", "max_replicas": "2"}, "min_replicas (5) is above max_replicas (2)"),

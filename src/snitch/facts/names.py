@@ -46,6 +46,25 @@ def model_name_problem(name: object) -> str | None:
     return f"the model name {quoted} is not {MODEL_NAME_RULE}"
 
 
+# A host name (RFC 1035): dot-separated DNS labels, at most 253 characters.
+HOST_MAX = 253
+# The longest host a model is served under: <model>.staging.<domain> (dev is shorter, production bare).
+_LONGEST_HOST_PREFIX = ".staging."
+
+
+def serving_domain_problem(domain: object, model: str) -> str | None:
+    """What is wrong with `domain` as the DNS domain `model` is served under (its environments at
+    <model>.<domain>, <model>.staging.<domain> and <model>.dev.<domain>); None when every one of
+    those is a host name."""
+    if not (isinstance(domain, str) and "." in domain and all(map(is_dns_label, domain.split(".")))):
+        return "must be a DNS domain in lower case such as models.example.com"
+    longest = f"{model}{_LONGEST_HOST_PREFIX}{domain}"
+    if len(longest) > HOST_MAX:
+        return (f"makes the staging host {longest[:40]}... {len(longest)} characters long, more than a host name's "
+                f"{HOST_MAX}; use a domain of at most {HOST_MAX - len(model) - len(_LONGEST_HOST_PREFIX)} characters")
+    return None
+
+
 # An S3 bucket name (AWS's rules for new buckets): 3-63 lower-case letters, digits, '.' and '-',
 # starting and ending alphanumeric, no '..'.
 S3_BUCKET_PATTERN = r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]"
