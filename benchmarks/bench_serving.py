@@ -9,7 +9,8 @@ weights with each server below, each in its own `python` process with one uvicor
 (KServe's default), HTTP only, on 127.0.0.1. For every server and request (v1 JSON, v2 JSON, v2
 with the binary tensor extension; 1 row and 100 rows) wrk keeps --connections keep-alive
 connections busy for a warm-up second, then for --seconds. The servers take turns for --rounds
-rounds (a noisy neighbour hits them all alike) and each cell is the median round: requests per
+rounds (a noisy neighbour hits them all alike), each round with freshly started server processes,
+and each cell is the median round: requests per
 second, p50 and p99 latency (wrk's), and the server's CPU time per request (/proc). With two or
 more CPUs the servers run on CPU 0 and wrk on the others (taskset), so the load generator does
 not take the server's CPU. Every run is bounded; the servers are stopped at the end.
@@ -18,6 +19,7 @@ not take the server's CPU. Every run is bounded; the servers are stopped at the 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
@@ -203,26 +205,37 @@ def main() -> None:
         (project / "bare.py").write_text(BARE.format(patch="", name=DEFAULT_MODEL_NAME))
         (project / "bare_patched.py").write_text(BARE.format(patch=PATCH, name=DEFAULT_MODEL_NAME))
         scripts = {kind: wrk_script(Path(scratch), *kind) for kind in REQUESTS}
-        ports, processes = {}, {}
-        try:
-            for label, (script, env) in SERVERS.items():
-                ports[label] = free_port()
-                processes[label] = start(python, project, weights, script, env, ports[label], server_cpus)
-            rounds = {(label, kind): [] for label in SERVERS for kind in REQUESTS}
-            for _ in range(options.rounds):
+        rounds = {(label, kind): [] for label in SERVERS for kind in REQUESTS}
+        for _ in range(options.rounds):
+            # Fresh server processes each round: two processes serving the same code differ by a few
+            # per cent for as long as they live (memory layout, hash seed), as much as the targets;
+            # the median over rounds evens that out instead of keeping one process's luck.
+            with running_servers(python, project, weights, server_cpus) as servers:
                 for (label, kind), cells in rounds.items():
                     path, script = scripts[kind]
-                    cells.append(measure(f"http://127.0.0.1:{ports[label]}{path}", script, processes[label].pid, options, load_cpus))
-        finally:
-            for process in processes.values():
-                process.terminate()
-                process.wait(timeout=30)
+                    port, process = servers[label]
+                    cells.append(measure(f"http://127.0.0.1:{port}{path}", script, process.pid, options, load_cpus))
     results = {key: median_round(cells) for key, cells in rounds.items()}
     pinning = f"servers on CPU {server_cpus}, wrk on CPUs {load_cpus}" if server_cpus else "not pinned (one CPU)"
     print(f"# {platform.python_implementation()} {platform.python_version()}, {cpus} CPUs ({pinning}), wrk -t1 "
           f"-c{options.connections}, median of {options.rounds} rounds of {options.seconds:g} s per cell")
     report(results, options.markdown)
     compare(results, options.markdown)
+
+
+@contextlib.contextmanager
+def running_servers(python: Path, project: Path, weights: Path, cpus: str | None):
+    """Every server of SERVERS started and ready: {label: (port, process)}; stopped on leaving."""
+    servers = {}
+    try:
+        for label, (script, env) in SERVERS.items():
+            port = free_port()
+            servers[label] = port, start(python, project, weights, script, env, port, cpus)
+        yield servers
+    finally:
+        for _, process in servers.values():
+            process.terminate()
+            process.wait(timeout=30)
 
 
 def median_round(cells: list[dict]) -> dict:

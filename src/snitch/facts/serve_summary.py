@@ -61,7 +61,12 @@ def of(project) -> ServeFacts:
 
 def serving_pin(project) -> requirements.Line | None:
     """The requirements line of the serving library serve.py uses (kfserving or kserve);
-    None when it is missing or pinned to several versions at once."""
+    None when it is missing or pinned to several versions at once. Found once per run (standards
+    5 and 10 both ask)."""
+    return project.derived("serving_pin", _serving_pin)
+
+
+def _serving_pin(project) -> requirements.Line | None:
     uses_kfserving = any(cls.api == "kfserving.KFModel" for cls in of(project).classes)
     wanted = "kfserving" if uses_kfserving else "kserve"
     lines = [line for line in project.requirements() if line.name == wanted]
