@@ -735,6 +735,11 @@ def test_render_reads_the_organisation_config_the_project_hands_its_pipeline(tmp
     done = subprocess.run(render, cwd=tmp_path, env={**environment, "SNITCH_CONFIG": str(tmp_path / "org.yaml")},
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 2 and "s3://org-models/iris-classifier/models/" in done.stderr, done.stderr
+    # a config the input names but the project lacks is named, with the fix, not a traceback
+    (project / ".snitch" / "config.yaml").unlink()
+    done = subprocess.run(render, cwd=tmp_path, env=environment, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2 and "names '.snitch/config.yaml', which does not exist in the project" in done.stderr
+    assert "Traceback" not in done.stderr
 
 
 def test_the_deploy_refuses_a_model_name_kserve_refuses_with_the_checkers_rule():

@@ -113,21 +113,22 @@ def project_values(project: Path) -> dict[str, str]:
         elif not item.required and "$" not in str(item.default):  # GitLab gives an input left out its default
             values[item.variable] = str(item.default)
     if values.get(CONFIG_ENV):
-        values[CONFIG_ENV] = str(_project_config_file(project))
+        values[CONFIG_ENV] = str(_project_config_file(project) or values[CONFIG_ENV])
     return values
 
 
-def _project_config_file(project: Path) -> Path:
+def _project_config_file(project: Path) -> Path | None:
     """The file the project's `snitch_config` input names, found as snitch finds it (inside the
-    project, never through a symlink out of it)."""
+    project, never through a symlink out of it); None when snitch's reader finds no input."""
     from snitch.read.project import Project
     from snitch.standards.config import project_config
     from snitch.standards.document import StandardsError
 
     try:
-        return project_config(Project(project, ""))[1]
+        found = project_config(Project(project, ""))
     except StandardsError as error:
         raise PipelineError(str(error)) from None
+    return found[1] if found else None
 
 
 def with_project(project: Path, environ: Mapping[str, str] | None = None) -> dict[str, str]:
