@@ -70,15 +70,16 @@ def server(weights_dir, tmp_path_factory):
 
 
 @contextlib.contextmanager
-def serving(weights_dir: Path, log: Path, *flags: str):
-    """`python serve.py` with KServe's `flags` on free ports, stopped on leaving."""
+def serving(weights_dir: Path, log: Path, *flags: str, environ: dict | None = None):
+    """`python serve.py` with KServe's `flags` (and `environ` added to its environment) on free
+    ports, stopped on leaving."""
     http_port, grpc_port = free_port(), free_port()
     project = Path(__file__).resolve().parents[1]
     with log.open("w") as output:
         process = subprocess.Popen(
             [sys.executable, "serve.py", "--model_dir", str(weights_dir),
              "--http_port", str(http_port), "--grpc_port", str(grpc_port), *flags],
-            cwd=project, stdout=output, stderr=subprocess.STDOUT, env={**os.environ, "DD_TRACE_ENABLED": "false", "PYTHONUNBUFFERED": "1"},  # the log is read while it runs
+            cwd=project, stdout=output, stderr=subprocess.STDOUT, env={**os.environ, "DD_TRACE_ENABLED": "false", "PYTHONUNBUFFERED": "1", **(environ or {})},  # the log is read while it runs
         )
         running = SimpleNamespace(http=f"http://127.0.0.1:{http_port}", grpc=f"127.0.0.1:{grpc_port}", log=log)
         try:

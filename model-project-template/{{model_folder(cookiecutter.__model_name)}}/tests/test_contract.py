@@ -205,18 +205,21 @@ def test_malformed_requests_cost_one_log_line_each(server):
 
 
 def test_kserve_workers_keep_the_contract(weights_dir, tmp_path):
-    """With KServe's --workers, spawned processes serve KServe's own app: each keeps the contract
-    (405 with Allow: POST on a GET, a client's mistake in one WARNING line, no traceback)."""
+    """With KServe's --workers, spawned processes serve KServe's own app from a pickled copy of the
+    model, its deadline included: each keeps the contract (405 with Allow: POST on a GET, a client's
+    mistake in one WARNING line, no traceback) and answers in time."""
     from conftest import serving
 
-    with serving(weights_dir, tmp_path / "serve.log", "--workers", "2", "--enable_grpc", "false") as running:
+    flags = ("--workers", "2", "--enable_grpc", "false")
+    with serving(weights_dir, tmp_path / "serve.log", *flags, environ={"LATENCY_SLO_MS": "5000"}) as running:
         predict = f"{running.http}/v1/models/{MODEL_NAME}:predict"
         for _ in range(4):  # a new connection each time, accepted by either worker
             response = httpx.get(predict, timeout=30)
             assert response.status_code == 405 and response.headers["allow"] == "POST", response.text
             response = httpx.post(predict, json={"instances": [[5.1, 3.5]]}, timeout=30)
             assert response.status_code == 400 and "instances[0] must be a list of 4" in response.json()["error"]
-        response = httpx.post(predict, json={"instances": FEATURES}, timeout=30)
-        assert response.status_code == 200 and len(response.json()["predictions"]) == 3, response.text
+        for _ in range(4):
+            response = httpx.post(predict, json={"instances": FEATURES}, timeout=30)
+            assert response.status_code == 200 and response.json() == {"predictions": SPECIES}, response.text
         log = running.log.read_text()
     assert "Traceback" not in log and log.count(" WARNING ") >= 4, log[-3000:]

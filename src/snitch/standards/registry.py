@@ -88,8 +88,7 @@ def require_built_in(numbers) -> None:
     """Every numbered standard of the document has its module, or a StandardsError naming the
     missing ones, before anything runs (a run must not stop half-way, nor a fleet mark every
     project broken)."""
-    missing = [BUILT_IN_MODULE.format(number=number) for number in numbers
-               if importlib.util.find_spec(BUILT_IN_MODULE.format(number=number)) is None]
+    missing = [name for name in map(module_name, numbers) if importlib.util.find_spec(name) is None]
     if missing:
         raise StandardsError(
             f"the standards document has standard(s) that snitch has no module for ({', '.join(missing)}); "
