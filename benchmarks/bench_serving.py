@@ -54,8 +54,12 @@ CLASSES = np.array(["setosa", "versicolor", "virginica"], dtype=np.object_)
 
 
 class Bare(Model):
+    def __init__(self, name, weights):
+        super().__init__(name)
+        self.weights = weights
+
     def load(self):
-        self.estimator = joblib.load(sys.argv[1] + "/model.joblib")
+        self.estimator = joblib.load(self.weights + "/model.joblib")
         self.ready = True
 
     def predict(self, payload, headers=None, response_headers=None):
@@ -67,9 +71,10 @@ class Bare(Model):
         return {{"predictions": CLASSES[self.estimator.predict(np.asarray(payload["instances"]))].tolist()}}
 
 
-model = Bare("{name}")
-model.load()
-ModelServer(http_port=int(sys.argv[2]), enable_grpc=False).start([model])
+if __name__ == "__main__":
+    model = Bare("{name}", sys.argv[1])
+    model.load()
+    ModelServer(http_port=int(sys.argv[2]), enable_grpc=False).start([model])
 '''
 PATCH = "import ddtrace\nddtrace.patch(fastapi=True)"
 TRACING_OFF, TRACING_ON = {"DD_TRACE_ENABLED": "false"}, {"DD_TRACE_ENABLED": "true"}
@@ -199,11 +204,7 @@ def main() -> None:
     server_cpus, load_cpus = ("0", f"1-{cpus - 1}") if cpus >= 2 and shutil.which("taskset") else (None, None)
     python = ensure_model_env() / "python"
     with tempfile.TemporaryDirectory() as scratch:
-        project = render_project(Path(scratch))
-        subprocess.run([str(python), "train.py"], cwd=project, check=True, capture_output=True, env={**os.environ, **TRACING_OFF})
-        (weights,) = (project / "weights").iterdir()
-        (project / "bare.py").write_text(BARE.format(patch="", name=DEFAULT_MODEL_NAME))
-        (project / "bare_patched.py").write_text(BARE.format(patch=PATCH, name=DEFAULT_MODEL_NAME))
+        project, weights = trained_project(Path(scratch), python)
         scripts = {kind: wrk_script(Path(scratch), *kind) for kind in REQUESTS}
         rounds = {(label, kind): [] for label in SERVERS for kind in REQUESTS}
         for _ in range(options.rounds):
@@ -221,6 +222,17 @@ def main() -> None:
           f"-c{options.connections}, median of {options.rounds} rounds of {options.seconds:g} s per cell")
     report(results, options.markdown)
     compare(results, options.markdown)
+
+
+def trained_project(scratch: Path, python: Path) -> tuple[Path, Path]:
+    """The template rendered into scratch and trained, with the bare servers beside serve.py:
+    (project folder, weights folder)."""
+    project = render_project(scratch)
+    subprocess.run([str(python), "train.py"], cwd=project, check=True, capture_output=True, env={**os.environ, **TRACING_OFF})
+    (weights,) = (project / "weights").iterdir()
+    (project / "bare.py").write_text(BARE.format(patch="", name=DEFAULT_MODEL_NAME))
+    (project / "bare_patched.py").write_text(BARE.format(patch=PATCH, name=DEFAULT_MODEL_NAME))
+    return project, weights
 
 
 @contextlib.contextmanager

@@ -446,9 +446,23 @@ def rest_contract(app):
                 check_v2_body(body, content_type, headers.get(BINARY_HEADER_LENGTH.encode()), v2_model)
             except InvalidInput as err:
                 return await reject(scope, send, 400, str(err))
+            if content_type == JSON:
+                scope = as_json_header_only(scope, len(body))
         await app(scope, replay(body, receive), send)
 
     return middleware
+
+
+def as_json_header_only(scope: dict, body_length: int) -> dict:
+    """The scope of a checked v2 JSON request, labelled as what it also is in the binary tensor
+    extension: a JSON header with no binary data after it (its tensor's values in "data").
+
+    Labelled as JSON, the body would be parsed a second time by KServe with the standard library's
+    json and then validated by pydantic; labelled so, KServe reads it with orjson. Checked as sent
+    above, then read once more the fast way, a 100-row request costs 6% less CPU (docs/serving.md)."""
+    headers = [(name, value) for name, value in scope["headers"] if name != b"content-type"]
+    headers += [(b"content-type", BINARY), (BINARY_HEADER_LENGTH.encode(), str(body_length).encode())]
+    return {**scope, "headers": headers}
 
 
 async def read_body(receive) -> bytes | None:
