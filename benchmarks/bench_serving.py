@@ -78,6 +78,8 @@ if __name__ == "__main__":
 '''
 PATCH = "import ddtrace\nddtrace.patch(fastapi=True)"
 TRACING_OFF, TRACING_ON = {"DD_TRACE_ENABLED": "false"}, {"DD_TRACE_ENABLED": "true"}
+# Spans go to an agent address where nothing listens: tracing does all its work, nothing is sent.
+NOWHERE_AGENT = {"DD_TRACE_AGENT_URL": "http://127.0.0.1:9", "DD_INSTRUMENTATION_TELEMETRY_ENABLED": "false"}
 SERVERS = {
     # label: (script, environment)
     "bare KServe model": ("bare.py", TRACING_OFF),
@@ -139,10 +141,9 @@ def pinned(command: list[str], cpus: str | None) -> list[str]:
 
 def start(python: Path, project: Path, weights: Path, script: str, env: dict, port: int, cpus: str | None) -> subprocess.Popen:
     args = [weights, port] if script != "serve.py" else ["--model_dir", weights, "--http_port", port, "--enable_grpc", "false"]
-    # Spans go to an agent address where nothing listens: tracing does all its work, nothing is sent.
     # Only the servers that name a latency SLO get one, whatever this shell has set.
     inherited = {key: value for key, value in os.environ.items() if key != "LATENCY_SLO_MS"}
-    environment = {**inherited, "DD_TRACE_AGENT_URL": "http://127.0.0.1:9", "DD_INSTRUMENTATION_TELEMETRY_ENABLED": "false", **env}
+    environment = {**inherited, **NOWHERE_AGENT, **env}
     process = subprocess.Popen(pinned([str(python), script, *map(str, args)], cpus), cwd=project, env=environment,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 90

@@ -29,12 +29,14 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bench_serving import DEFAULT_MODEL_NAME, REQUESTS, TRACING_OFF, ensure_model_env, request, trained_project
+from bench_serving import (DEFAULT_MODEL_NAME, NOWHERE_AGENT, REQUESTS, TRACING_OFF, TRACING_ON, ensure_model_env, request,
+                           trained_project)
 
 # Runs inside the model's environment under callgrind: python driver.py <plan.json>.
 DRIVER = '''
 import asyncio
 import gc
+import importlib
 import json
 import sys
 import time
@@ -43,19 +45,21 @@ from pathlib import Path
 plan = json.loads(Path(sys.argv[1]).read_text())
 sys.argv[1:] = []  # kserve.model_server parses sys.argv when imported
 
-from kserve import ModelServer, model_server
-from kserve.protocol.rest.server import RESTServer
+# The server's module first, as when it runs: ddtrace patches FastAPI before kserve imports it.
+if plan["server"] != "serve":
+    bare = importlib.import_module(plan["server"])  # bare.py, or bare_patched.py with ddtrace's patch
 
-if plan["server"] == "bare":
-    from bare import Bare
-
-    model = Bare(plan["model_name"], plan["weights"])
+    model = bare.Bare(plan["model_name"], plan["weights"])
     model.load()
 else:
     import serve
 
     model = serve.build_model(serve.parser.parse_args(["--model_dir", plan["weights"]]))
     serve.prepare_process()
+
+from kserve import ModelServer, model_server
+from kserve.protocol.rest.server import RESTServer
+
 server = ModelServer(http_port=8080, enable_grpc=False)  # never started: its app is called directly
 server.register_model(model)
 RESTServer("kserve.model_server:app", server.dataplane, server.model_repository_extension, 8080).create_application()
@@ -106,9 +110,12 @@ SERVERS = {
     "bare KServe model": ("bare", TRACING_OFF),
     "template serve.py": ("serve", TRACING_OFF),
     "template serve.py, LATENCY_SLO_MS=1000": ("serve", {**TRACING_OFF, "LATENCY_SLO_MS": "1000"}),
+    "bare + ddtrace.patch, tracing on": ("bare_patched", TRACING_ON),
+    "template serve.py, tracing on": ("serve", TRACING_ON),
 }
 COMPARISONS = {
-    ("template serve.py", "bare KServe model"): "template vs bare",
+    ("template serve.py", "bare KServe model"): "template vs bare, tracing off",
+    ("template serve.py, tracing on", "bare + ddtrace.patch, tracing on"): "template vs bare, tracing on",
     ("template serve.py, LATENCY_SLO_MS=1000", "template serve.py"): "SLO machinery (deadline never reached)",
 }
 TOTAL = re.compile(r"^(?:summary|totals):\s+(\d+)", re.M)
@@ -119,6 +126,7 @@ def counted(python: Path, project: Path, plan: Path, environment: dict, out: Pat
     command = ["valgrind", "--tool=callgrind", "--dump-before=time_sleep", f"--callgrind-out-file={out}",
                str(python), "driver.py", str(plan)]
     inherited = {key: value for key, value in os.environ.items() if key != "LATENCY_SLO_MS"}
+    inherited.update(NOWHERE_AGENT)
     # One BLAS thread: idle BLAS threads spin for as long as the scheduler lets them, which a
     # count would include and which changes from run to run.
     single_blas = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
