@@ -139,14 +139,16 @@ def pinned(command: list[str], cpus: str | None) -> list[str]:
     return ["taskset", "-c", cpus, *command] if cpus else command
 
 
-def start(python: Path, project: Path, weights: Path, script: str, env: dict, port: int, cpus: str | None) -> subprocess.Popen:
+def start(python: Path, project: Path, weights: Path, script: str, env: dict, port: int, cpus: str | None,
+          command_prefix: tuple[str, ...] = (), ready_within: float = 90) -> subprocess.Popen:
+    """`script` (serve.py, bare.py or bare_patched.py) serving `weights` over HTTP only, run after
+    command_prefix (valgrind, for one) and ready to answer."""
     args = [weights, port] if script != "serve.py" else ["--model_dir", weights, "--http_port", port, "--enable_grpc", "false"]
     # Only the servers that name a latency SLO get one, whatever this shell has set.
     inherited = {key: value for key, value in os.environ.items() if key != "LATENCY_SLO_MS"}
-    environment = {**inherited, **NOWHERE_AGENT, **env}
-    process = subprocess.Popen(pinned([str(python), script, *map(str, args)], cpus), cwd=project, env=environment,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 90
+    process = subprocess.Popen(pinned([*command_prefix, str(python), script, *map(str, args)], cpus), cwd=project,
+                               env={**inherited, **NOWHERE_AGENT, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + ready_within
     while time.monotonic() < deadline:
         if process.poll() is not None:
             sys.exit(f"benchmark: {script} exited with {process.returncode}")
@@ -156,7 +158,7 @@ def start(python: Path, project: Path, weights: Path, script: str, env: dict, po
         except OSError:
             time.sleep(0.3)
     process.kill()
-    sys.exit(f"benchmark: {script} was not ready after 90 s")
+    sys.exit(f"benchmark: {script} was not ready after {ready_within:g} s")
 
 
 def cpu_seconds(pid: int) -> float:

@@ -296,9 +296,10 @@ def fast_features(rows: list) -> np.ndarray | None:
         features = np.array(rows, dtype=np.float64)
     except (TypeError, ValueError, OverflowError):
         return None
+    # A row that is not a list of numbers (a string, an object, a list of lists) either yields
+    # values of another type or gives another shape.
     valid = (
         value_types <= {int, float}  # bool is not int here; "5.1" is a string, not a number
-        and set(map(type, rows)) == {list}
         and features.shape == (len(rows), len(model.FEATURES))
         and in_range(features)
     )
