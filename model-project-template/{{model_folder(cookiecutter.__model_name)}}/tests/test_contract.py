@@ -217,6 +217,27 @@ def test_malformed_requests_cost_one_log_line_each(server):
     assert all(" WARNING " in line for line in reasons), "\n".join(reasons)
 
 
+def test_tracing_on_keeps_the_contract(weights_dir, tmp_path):
+    """Deployed, the server traces (DD_TRACE_ENABLED unset): ddtrace's patch wraps KServe's app
+    around the contract's middleware. KServe's clients get the same answers and a client's mistake
+    still costs one WARNING line, no traceback. Spans go to an address where no agent listens."""
+    from conftest import serving
+
+    tracing = {"DD_TRACE_ENABLED": "true", "DD_TRACE_AGENT_URL": "http://127.0.0.1:9", "DD_INSTRUMENTATION_TELEMETRY_ENABLED": "false"}
+    with serving(weights_dir, tmp_path / "serve.log", environ=tracing) as running:
+        features, species = batch(3)
+        assert asyncio.run(rest_infer(running, "v1", {"instances": features})) == {"predictions": species}
+        for binary_data in (True, False):
+            (output,) = asyncio.run(rest_infer(running, "v2", v2_request(features, "FP32", binary_data))).outputs
+            assert as_text(output) == species
+        (output,) = grpc_infer(running, v2_request(features)).outputs
+        assert as_text(output) == species
+        response = httpx.post(f"{running.http}/v2/models/{MODEL_NAME}/infer", json=BAD_REST[4][1], timeout=30)
+        assert response.status_code == 400 and "inputs[0]" in response.json()["error"], response.text
+        log = running.log.read_text()
+    assert "Traceback" not in log and "rejected with 400" in log, log[-3000:]
+
+
 def test_kserve_workers_keep_the_contract(weights_dir, tmp_path):
     """With KServe's --workers, spawned processes serve KServe's own app from a pickled copy of the
     model, its deadline included: each keeps the contract (405 with Allow: POST on a GET, a client's
